@@ -1,0 +1,179 @@
+package neuron
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+)
+
+// NoiseSource supplies the standard normal draws ξ of the apical noise.
+//
+// Layers are numbered from 1 (the first hidden layer) and rows are the
+// samples of the minibatch. Each call fills dst with the next draws for one
+// (layer, row) pair, one per neuron. Calls for distinct pairs may run
+// concurrently, so a source keeps an independent stream per pair; results
+// therefore do not depend on how the work is split among goroutines.
+type NoiseSource interface {
+	StdNormal(layer, row int, dst []float64)
+}
+
+// Gaussian is the default NoiseSource: one independent PCG stream per
+// (layer, row), all derived from a single seed.
+type Gaussian struct {
+	seed uint64
+	mu   sync.Mutex // guards growth of streams
+	// streams[layer-1][row]
+	streams [][]*rand.Rand
+	pcgs    [][]*rand.PCG
+}
+
+// NewGaussian returns a source whose streams are derived from seed.
+func NewGaussian(seed uint64) *Gaussian { return &Gaussian{seed: seed} }
+
+// Reserve makes sure streams exist for layers 1..layers and rows
+// 0..rows-1. Circuits call it once at construction so that StdNormal never
+// has to grow the table while several goroutines use it.
+func (g *Gaussian) Reserve(layers, rows int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for len(g.streams) < layers {
+		g.streams = append(g.streams, nil)
+		g.pcgs = append(g.pcgs, nil)
+	}
+	for l := range layers {
+		for r := len(g.streams[l]); r < rows; r++ {
+			p := rand.NewPCG(splitmix(g.seed^splitmix(uint64(l+1))), splitmix(uint64(r)+0x9e3779b97f4a7c15*uint64(l+1)))
+			g.pcgs[l] = append(g.pcgs[l], p)
+			g.streams[l] = append(g.streams[l], rand.New(p))
+		}
+	}
+}
+
+// StdNormal fills dst with standard normal draws of the (layer, row) stream.
+func (g *Gaussian) StdNormal(layer, row int, dst []float64) {
+	if layer < 1 || layer > len(g.streams) || row < 0 || row >= len(g.streams[layer-1]) {
+		panic(fmt.Sprintf("neuron: Gaussian noise stream (layer %d, row %d) not reserved", layer, row))
+	}
+	r := g.streams[layer-1][row]
+	for i := range dst {
+		dst[i] = r.NormFloat64()
+	}
+}
+
+// MarshalBinary encodes the seed and the state of every stream, so that a
+// resumed run draws exactly the numbers an uninterrupted one would.
+func (g *Gaussian) MarshalBinary() ([]byte, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	b := binary.LittleEndian.AppendUint64(nil, g.seed)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(g.pcgs)))
+	for _, layer := range g.pcgs {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(layer)))
+		for _, p := range layer {
+			s, err := p.MarshalBinary()
+			if err != nil {
+				return nil, err
+			}
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return b, nil
+}
+
+// UnmarshalBinary restores a state written by MarshalBinary.
+func (g *Gaussian) UnmarshalBinary(b []byte) error {
+	bad := fmt.Errorf("neuron: corrupt Gaussian noise state (%d bytes)", len(b))
+	next := func(n int) ([]byte, bool) {
+		if len(b) < n {
+			return nil, false
+		}
+		h := b[:n]
+		b = b[n:]
+		return h, true
+	}
+	h, ok := next(12)
+	if !ok {
+		return bad
+	}
+	seed := binary.LittleEndian.Uint64(h)
+	layers := int(binary.LittleEndian.Uint32(h[8:]))
+	streams := make([][]*rand.Rand, layers)
+	pcgs := make([][]*rand.PCG, layers)
+	for l := range layers {
+		h, ok := next(4)
+		if !ok {
+			return bad
+		}
+		rows := int(binary.LittleEndian.Uint32(h))
+		for range rows {
+			h, ok := next(4)
+			if !ok {
+				return bad
+			}
+			s, ok := next(int(binary.LittleEndian.Uint32(h)))
+			if !ok {
+				return bad
+			}
+			p := new(rand.PCG)
+			if err := p.UnmarshalBinary(s); err != nil {
+				return fmt.Errorf("neuron: corrupt Gaussian noise state: %w", err)
+			}
+			pcgs[l] = append(pcgs[l], p)
+			streams[l] = append(streams[l], rand.New(p))
+		}
+	}
+	if len(b) != 0 {
+		return bad
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.seed, g.streams, g.pcgs = seed, streams, pcgs
+	return nil
+}
+
+// Replay is a NoiseSource that hands out recorded draws, for tests that
+// reproduce a reference run. Draws[l][t][row] is the vector of layer l+1's
+// t-th draw for that row.
+type Replay struct {
+	Draws [][][][]float64
+	next  [][]int
+}
+
+// NewReplay returns a source that replays draws in order.
+func NewReplay(draws [][][][]float64) *Replay {
+	r := &Replay{Draws: draws, next: make([][]int, len(draws))}
+	for l := range draws {
+		rows := 0
+		if len(draws[l]) > 0 {
+			rows = len(draws[l][0])
+		}
+		r.next[l] = make([]int, rows)
+	}
+	return r
+}
+
+// StdNormal copies the next recorded draw of (layer, row) into dst. It
+// panics when the recording is exhausted or the length differs.
+func (r *Replay) StdNormal(layer, row int, dst []float64) {
+	l := layer - 1
+	t := r.next[l][row]
+	if t >= len(r.Draws[l]) {
+		panic(fmt.Sprintf("neuron: replayed noise of layer %d row %d exhausted after %d draws", layer, row, t))
+	}
+	src := r.Draws[l][t][row]
+	if len(src) != len(dst) {
+		panic(fmt.Sprintf("neuron: replayed noise of layer %d has %d neurons, want %d", layer, len(src), len(dst)))
+	}
+	copy(dst, src)
+	r.next[l][row] = t + 1
+}
+
+// splitmix is the SplitMix64 finaliser, used to derive independent seeds.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}

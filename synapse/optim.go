@@ -1,0 +1,202 @@
+package synapse
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ClipNorm scales the gradients of a group jointly so that their combined
+// Euclidean norm N is at most max, as torch.nn.utils.clip_grad_norm_ does:
+// every entry is multiplied by min(1, max/(N + 1e-6)). It returns N, the
+// norm before clipping. max ≤ 0 disables clipping (N is still returned).
+func ClipNorm(max float64, grads ...[]float64) float64 {
+	var sq float64
+	for _, g := range grads {
+		n := norm2(g)
+		sq += n * n
+	}
+	total := math.Sqrt(sq)
+	if max <= 0 {
+		return total
+	}
+	c := max / (total + 1e-6)
+	if c < 1 {
+		for _, g := range grads {
+			for i := range g {
+				g[i] *= c
+			}
+		}
+	}
+	return total
+}
+
+// norm2 is the Euclidean norm of x.
+func norm2(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return math.Sqrt(s)
+}
+
+// Optimizer applies the gradients held in its parameters.
+type Optimizer interface {
+	// Step updates every parameter's value from its gradient.
+	Step()
+	// Params returns the parameters the optimizer updates.
+	Params() []Param
+}
+
+// AdamConfig are Adam's hyperparameters. WeightDecay is coupled L2 decay:
+// wd·p is added to the gradient before the moments (torch.optim.Adam, not
+// AdamW).
+type AdamConfig struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float64
+}
+
+// Validate reports an impossible value.
+func (c AdamConfig) Validate() error {
+	switch {
+	case !(c.LR >= 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("adam: learning rate %g must be non-negative and finite", c.LR)
+	case !(c.Beta1 >= 0 && c.Beta1 < 1):
+		return fmt.Errorf("adam: β1 = %g must be in [0, 1)", c.Beta1)
+	case !(c.Beta2 >= 0 && c.Beta2 < 1):
+		return fmt.Errorf("adam: β2 = %g must be in [0, 1)", c.Beta2)
+	case !(c.Eps > 0) || math.IsInf(c.Eps, 0):
+		return fmt.Errorf("adam: ε = %g must be positive and finite", c.Eps)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("adam: weight decay %g must be non-negative and finite", c.WeightDecay)
+	}
+	return nil
+}
+
+// Adam is the Adam optimizer with torch semantics (bias-corrected moments,
+// ε added to the corrected root of the second moment).
+type Adam struct {
+	cfg    AdamConfig
+	params []Param
+	// M and V are the first and second moments, one per parameter.
+	M, V [][]float64
+	// T is the number of steps taken.
+	T int
+}
+
+// NewAdam returns an Adam optimizer for params with zero moments.
+func NewAdam(cfg AdamConfig, params []Param) (*Adam, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(params) == 0 {
+		return nil, errors.New("adam: no parameters")
+	}
+	a := &Adam{cfg: cfg, params: params}
+	for _, p := range params {
+		if len(p.Value) != len(p.Grad) {
+			panic(fmt.Sprintf("synapse: parameter %s has %d values and %d gradients", p.Name, len(p.Value), len(p.Grad)))
+		}
+		a.M = append(a.M, make([]float64, len(p.Value)))
+		a.V = append(a.V, make([]float64, len(p.Value)))
+	}
+	return a, nil
+}
+
+// Config returns the hyperparameters.
+func (a *Adam) Config() AdamConfig { return a.cfg }
+
+// Params returns the parameters Adam updates.
+func (a *Adam) Params() []Param { return a.params }
+
+// Step takes one Adam step on every parameter.
+func (a *Adam) Step() {
+	a.T++
+	c := a.cfg
+	bc1 := 1 - math.Pow(c.Beta1, float64(a.T))
+	bc2 := math.Sqrt(1 - math.Pow(c.Beta2, float64(a.T)))
+	stepSize := c.LR / bc1
+	for i, p := range a.params {
+		m, v := a.M[i], a.V[i]
+		for j, g := range p.Grad {
+			if c.WeightDecay != 0 {
+				g += c.WeightDecay * p.Value[j]
+			}
+			m[j] = m[j]*c.Beta1 + (1-c.Beta1)*g
+			v[j] = v[j]*c.Beta2 + (1-c.Beta2)*g*g
+			denom := math.Sqrt(v[j])/bc2 + c.Eps
+			p.Value[j] += -stepSize * m[j] / denom // torch addcdiv_: p + (value·m)/denom
+		}
+	}
+}
+
+// SGDConfig are the hyperparameters of stochastic gradient descent with
+// optional momentum and coupled L2 weight decay (torch.optim.SGD).
+type SGDConfig struct {
+	LR, Momentum, WeightDecay float64
+}
+
+// Validate reports an impossible value.
+func (c SGDConfig) Validate() error {
+	switch {
+	case !(c.LR >= 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("sgd: learning rate %g must be non-negative and finite", c.LR)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fmt.Errorf("sgd: momentum %g must be in [0, 1)", c.Momentum)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("sgd: weight decay %g must be non-negative and finite", c.WeightDecay)
+	}
+	return nil
+}
+
+// SGD is stochastic gradient descent.
+type SGD struct {
+	cfg    SGDConfig
+	params []Param
+	// Buf is the momentum buffer of each parameter (nil without momentum).
+	Buf [][]float64
+	// T is the number of steps taken.
+	T int
+}
+
+// NewSGD returns an SGD optimizer for params.
+func NewSGD(cfg SGDConfig, params []Param) (*SGD, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(params) == 0 {
+		return nil, errors.New("sgd: no parameters")
+	}
+	s := &SGD{cfg: cfg, params: params}
+	if cfg.Momentum > 0 {
+		for _, p := range params {
+			s.Buf = append(s.Buf, make([]float64, len(p.Value)))
+		}
+	}
+	return s, nil
+}
+
+// Params returns the parameters SGD updates.
+func (s *SGD) Params() []Param { return s.params }
+
+// Step takes one step on every parameter.
+func (s *SGD) Step() {
+	c := s.cfg
+	for i, p := range s.params {
+		for j, g := range p.Grad {
+			if c.WeightDecay != 0 {
+				g += c.WeightDecay * p.Value[j]
+			}
+			if c.Momentum > 0 {
+				b := s.Buf[i]
+				if s.T == 0 {
+					b[j] = g
+				} else {
+					b[j] = c.Momentum*b[j] + g
+				}
+				g = b[j]
+			}
+			p.Value[j] -= c.LR * g
+		}
+	}
+	s.T++
+}
