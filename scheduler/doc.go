@@ -1,0 +1,15 @@
+// Package scheduler owns the clock and the loop that integrates a circuit
+// over time.
+//
+// The Clock counts integer steps; time is always step·dt, never a running
+// sum of floats. A Scheduler runs windows: at the start of a window the batch
+// is presented (and, unless samples come as a continuous stream, the state
+// is set to the feedforward values), then every step runs the dynamics and
+// the plasticity accumulation, and the accumulated updates are applied at
+// the end of the window, or every n steps (continuous-time plasticity when
+// n = 1). Observers can record chosen variables every k steps; they read
+// the system and must not change it.
+//
+// The scheduler drives anything that implements System; *circuit.Circuit
+// does.
+package scheduler

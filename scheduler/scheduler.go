@@ -1,0 +1,159 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// System is what a scheduler integrates: a circuit.
+type System interface {
+	// DT returns the Euler time step.
+	DT() float64
+	// Present starts a window with a batch; reset sets the state to the
+	// feedforward values of x.
+	Present(x, target *mat.Dense, reset bool)
+	// Step advances the dynamics and the plasticity accumulation by dt.
+	Step()
+	// Apply applies the accumulated plasticity.
+	Apply() error
+}
+
+// Clock counts time steps of length DT. The zero value is not usable; use
+// NewClock.
+type Clock struct {
+	dt   float64
+	step int64
+}
+
+// NewClock returns a clock at step 0.
+func NewClock(dt float64) (*Clock, error) {
+	if !(dt > 0) || math.IsInf(dt, 0) {
+		return nil, fmt.Errorf("scheduler: time step dt = %g must be positive and finite", dt)
+	}
+	return &Clock{dt: dt}, nil
+}
+
+// Tick advances the clock by one step.
+func (c *Clock) Tick() { c.step++ }
+
+// Step returns the number of steps since the clock started.
+func (c *Clock) Step() int64 { return c.step }
+
+// SetStep sets the step count (to resume a stream).
+func (c *Clock) SetStep(s int64) { c.step = s }
+
+// DT returns the length of a step.
+func (c *Clock) DT() float64 { return c.dt }
+
+// Time returns step·dt.
+func (c *Clock) Time() float64 { return float64(c.step) * c.dt }
+
+// Config describes how windows run.
+type Config struct {
+	// Steps is the number of time indices in a window, T, counting the
+	// initial state k = 0; a window takes Steps−1 Euler steps.
+	Steps int
+	// ApplyEvery is 0 to apply the plasticity once at the end of a window,
+	// or n > 0 to apply it every n steps (1: continuous-time plasticity).
+	ApplyEvery int
+	// Stream presents samples as a continuous stream: the state carries
+	// over from one window to the next instead of being reset.
+	Stream bool
+}
+
+// Validate reports an impossible configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.Steps < 2:
+		return fmt.Errorf("scheduler: a window needs at least 2 time indices, got %d", c.Steps)
+	case c.ApplyEvery < 0:
+		return fmt.Errorf("scheduler: apply interval %d must be non-negative", c.ApplyEvery)
+	}
+	return nil
+}
+
+// Observer is called at window step k (0 at the window's start, after the
+// batch is presented) with the clock. It may read the system's state and
+// must not change it.
+type Observer func(k int, clock *Clock)
+
+type observer struct {
+	every int
+	fn    Observer
+}
+
+// Scheduler runs windows of a System.
+type Scheduler struct {
+	cfg       Config
+	clock     *Clock
+	observers []observer
+	started   bool
+}
+
+// New returns a scheduler for systems with time step dt.
+func New(cfg Config, dt float64) (*Scheduler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	clk, err := NewClock(dt)
+	if err != nil {
+		return nil, err
+	}
+	return &Scheduler{cfg: cfg, clock: clk}, nil
+}
+
+// Config returns the scheduler's configuration.
+func (s *Scheduler) Config() Config { return s.cfg }
+
+// Clock returns the scheduler's clock.
+func (s *Scheduler) Clock() *Clock { return s.clock }
+
+// Observe registers fn to be called every `every` steps of a window
+// (k = 0, every, 2·every, ...) and at its last step.
+func (s *Scheduler) Observe(every int, fn Observer) {
+	if every <= 0 {
+		panic(fmt.Sprintf("scheduler: Observe every %d steps", every))
+	}
+	s.observers = append(s.observers, observer{every, fn})
+}
+
+// ErrDT is returned when a system's dt differs from the scheduler's.
+var ErrDT = errors.New("scheduler: the system's dt differs from the clock's")
+
+// Window runs one window of the system on a batch and applies its
+// plasticity as configured. It stops at the first error from Apply, which
+// it returns.
+func (s *Scheduler) Window(sys System, x, target *mat.Dense) error {
+	if sys.DT() != s.clock.dt {
+		return fmt.Errorf("%w (%g vs %g)", ErrDT, sys.DT(), s.clock.dt)
+	}
+	T := s.cfg.Steps
+	sys.Present(x, target, !s.cfg.Stream || !s.started)
+	s.started = true
+	s.notify(0, T)
+	for k := 1; k < T; k++ {
+		sys.Step()
+		s.clock.Tick()
+		s.notify(k, T)
+		if s.cfg.ApplyEvery > 0 && k%s.cfg.ApplyEvery == 0 {
+			if err := sys.Apply(); err != nil {
+				return fmt.Errorf("at window step %d: %w", k, err)
+			}
+		}
+	}
+	if s.cfg.ApplyEvery == 0 {
+		return sys.Apply()
+	}
+	return nil
+}
+
+func (s *Scheduler) notify(k, T int) {
+	for _, o := range s.observers {
+		if k%o.every == 0 || k == T-1 {
+			o.fn(k, s.clock)
+		}
+	}
+}
