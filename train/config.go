@@ -1,0 +1,246 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/strongdfc/strongdfc/circuit"
+	"github.com/strongdfc/strongdfc/neuron"
+	"github.com/strongdfc/strongdfc/synapse"
+)
+
+// Dynamics are the constants of one simulation regime.
+type Dynamics struct {
+	// DT is the Euler step, Steps the number of time indices per window
+	// (T, counting k = 0), TauV the somatic time constant.
+	DT    float64 `json:"dt"`
+	Steps int     `json:"steps"`
+	TauV  float64 `json:"tau_v"`
+	// Alpha is the controller's leak, KP its proportional gain.
+	Alpha float64 `json:"alpha"`
+	KP    float64 `json:"k_p"`
+	// Sigma and SigmaOut are the apical noise of hidden and output layers.
+	Sigma    float64 `json:"sigma"`
+	SigmaOut float64 `json:"sigma_out"`
+}
+
+// Adam are an Adam optimizer's hyperparameters.
+type Adam struct {
+	LR          float64 `json:"lr"`
+	Beta1       float64 `json:"beta1"`
+	Beta2       float64 `json:"beta2"`
+	Eps         float64 `json:"eps"`
+	WeightDecay float64 `json:"weight_decay"`
+}
+
+func (a Adam) synapse() synapse.AdamConfig {
+	return synapse.AdamConfig{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, WeightDecay: a.WeightDecay}
+}
+
+// Pretrain configures feedback pre-training: Q-only learning before
+// training, with its own dynamics and its own Adam (the feedback
+// optimizer's β, ε and weight decay with learning rate LR).
+type Pretrain struct {
+	Epochs   int      `json:"epochs"`
+	LR       float64  `json:"lr"`
+	Dynamics Dynamics `json:"dynamics"`
+}
+
+// Config describes a training run completely.
+type Config struct {
+	// Method names the learning method; "strong-dfc" is single-phase
+	// Strong-DFC.
+	Method string `json:"method"`
+	// Dataset is "mnist" or "fashion-mnist".
+	Dataset string `json:"dataset"`
+	// Hidden are the hidden layer sizes; Activation is their rate function
+	// (the output layer is linear).
+	Hidden     []int  `json:"hidden"`
+	Activation string `json:"activation"`
+	// Epochs of training, minibatch size, and the seed every random draw
+	// derives from (initial weights, shuffling, noise).
+	Epochs int    `json:"epochs"`
+	Batch  int    `json:"batch"`
+	Seed   uint64 `json:"seed"`
+	// Validation samples are held out of the training set, drawn with
+	// SplitSeed; TrainLimit > 0 keeps only the first TrainLimit of the
+	// remaining training samples.
+	Validation int    `json:"validation"`
+	SplitSeed  uint64 `json:"split_seed"`
+	TrainLimit int    `json:"train_limit"`
+	// TargetClassValue is the soft label's value at the correct class.
+	TargetClassValue float64 `json:"target_class_value"`
+	// Dynamics of training windows, the noise filter's time constant, the
+	// feedback rule's high-pass time constant and its layer scaling.
+	Dynamics     Dynamics `json:"dynamics"`
+	TauNoise     float64  `json:"tau_noise"`
+	TauF         float64  `json:"tau_f"`
+	LayerScaling bool     `json:"layer_scaling"`
+	// ClipNorm is the per-layer gradient-norm limit.
+	ClipNorm float64 `json:"clip_norm"`
+	// Forward and Feedback are the two optimizers.
+	Forward  Adam     `json:"forward"`
+	Feedback Adam     `json:"feedback"`
+	Pretrain Pretrain `json:"pretrain"`
+	// StackDepth is the number of time steps per plasticity product (0:
+	// the default).
+	StackDepth int `json:"stack_depth"`
+}
+
+// MNIST returns the published configuration of single-phase Strong-DFC on
+// MNIST (../shared/docs/strong-dfc.md §6; the full-precision values of the
+// authors' command line).
+func MNIST() Config {
+	return Config{
+		Method: "strong-dfc", Dataset: "mnist",
+		Hidden: []int{256, 256, 256}, Activation: "tanh",
+		Epochs: 40, Batch: 128, Seed: 1,
+		Validation: 5000, SplitSeed: 42,
+		TargetClassValue: 0.99,
+		Dynamics: Dynamics{
+			DT: 0.001, Steps: 500, TauV: 0.009268288409004458,
+			Alpha: 7.608673370995652e-06, KP: 2.0,
+			Sigma: 0.004278964325349612, SigmaOut: 0.029713880264874388,
+		},
+		TauNoise: 0.07, TauF: 0.5, LayerScaling: true,
+		ClipNorm: 1.0,
+		Forward:  Adam{LR: 0.0003095880739373081, Beta1: 0.9, Beta2: 0.99, Eps: 1.6288767089312233e-05},
+		Feedback: Adam{LR: 2.0091405897656825e-08, Beta1: 0.99, Beta2: 0.999, Eps: 1.1023320392297719e-11, WeightDecay: 0.5},
+		Pretrain: Pretrain{
+			Epochs: 1, LR: 4.5160347135162454e-07,
+			Dynamics: Dynamics{
+				DT: 0.0012167769308505587, Steps: 500, TauV: 0.014441072404716454,
+				Alpha: 0.016257243484558315, KP: 0.0028004742554235116,
+				Sigma: 2.760795719756352e-05, SigmaOut: 1.5149030252289032e-05,
+			},
+		},
+	}
+}
+
+// Validate reports the first impossible value, naming it.
+func (c Config) Validate() error {
+	if c.Method != "strong-dfc" {
+		return fmt.Errorf("config: unknown method %q (known: strong-dfc)", c.Method)
+	}
+	if c.Dataset != "mnist" && c.Dataset != "fashion-mnist" {
+		return fmt.Errorf("config: unknown dataset %q (known: mnist, fashion-mnist)", c.Dataset)
+	}
+	if len(c.Hidden) == 0 {
+		return errors.New("config: hidden: at least one hidden layer is needed")
+	}
+	for i, h := range c.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("config: hidden[%d] = %d must be positive", i, h)
+		}
+	}
+	if _, err := neuron.ParseActivation(c.Activation); err != nil {
+		return fmt.Errorf("config: activation: %w", err)
+	}
+	switch {
+	case c.Epochs < 0:
+		return fmt.Errorf("config: epochs = %d must be non-negative", c.Epochs)
+	case c.Batch <= 0:
+		return fmt.Errorf("config: batch = %d must be positive", c.Batch)
+	case c.Validation < 0:
+		return fmt.Errorf("config: validation = %d must be non-negative", c.Validation)
+	case c.TrainLimit < 0:
+		return fmt.Errorf("config: train_limit = %d must be non-negative", c.TrainLimit)
+	case !(c.TargetClassValue > 0 && c.TargetClassValue <= 1):
+		return fmt.Errorf("config: target_class_value = %g must be in (0, 1]", c.TargetClassValue)
+	case c.Pretrain.Epochs < 0:
+		return fmt.Errorf("config: pretrain.epochs = %d must be non-negative", c.Pretrain.Epochs)
+	case c.StackDepth < 0:
+		return fmt.Errorf("config: stack_depth = %d must be non-negative", c.StackDepth)
+	}
+	if err := c.Dynamics.validate("dynamics"); err != nil {
+		return err
+	}
+	if err := c.trainParams().Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := c.Forward.synapse().Validate(); err != nil {
+		return fmt.Errorf("config: forward: %w", err)
+	}
+	if err := c.Feedback.synapse().Validate(); err != nil {
+		return fmt.Errorf("config: feedback: %w", err)
+	}
+	if c.Pretrain.Epochs > 0 {
+		if err := c.Pretrain.Dynamics.validate("pretrain.dynamics"); err != nil {
+			return err
+		}
+		if err := c.pretrainParams().Validate(); err != nil {
+			return fmt.Errorf("config: pretrain: %w", err)
+		}
+		if err := c.pretrainAdam().synapse().Validate(); err != nil {
+			return fmt.Errorf("config: pretrain: %w", err)
+		}
+	}
+	return nil
+}
+
+func (d Dynamics) validate(where string) error {
+	if d.Steps < 2 {
+		return fmt.Errorf("config: %s.steps = %d must be at least 2", where, d.Steps)
+	}
+	for _, v := range []struct {
+		name string
+		x    float64
+	}{{"dt", d.DT}, {"tau_v", d.TauV}, {"alpha", d.Alpha}, {"k_p", d.KP}, {"sigma", d.Sigma}, {"sigma_out", d.SigmaOut}} {
+		if math.IsNaN(v.x) || math.IsInf(v.x, 0) {
+			return fmt.Errorf("config: %s.%s = %g must be finite", where, v.name, v.x)
+		}
+	}
+	if !(d.DT > 0) {
+		return fmt.Errorf("config: %s.dt = %g must be positive", where, d.DT)
+	}
+	if d.DT > d.TauV {
+		return fmt.Errorf("config: %s.dt = %g is larger than %s.tau_v = %g; the Euler step would overshoot", where, d.DT, where, d.TauV)
+	}
+	if d.Sigma < 0 || d.SigmaOut < 0 {
+		return fmt.Errorf("config: %s.sigma = %g and sigma_out = %g must be non-negative", where, d.Sigma, d.SigmaOut)
+	}
+	return nil
+}
+
+// Sizes returns the layer sizes, input first.
+func (c Config) Sizes(in, out int) []int {
+	s := append([]int{in}, c.Hidden...)
+	return append(s, out)
+}
+
+// trainParams are the circuit constants of training windows.
+func (c Config) trainParams() circuit.Params {
+	d := c.Dynamics
+	return circuit.Params{
+		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,
+		Sigma: d.Sigma, SigmaOut: d.SigmaOut, TauNoise: c.TauNoise,
+		Error: circuit.SoftmaxError, Target: circuit.LabelTarget,
+		LearnForward: true, LearnFeedback: true,
+		TauF: c.TauF, LayerScaling: c.LayerScaling,
+		ClipNorm: c.ClipNorm, StackDepth: c.StackDepth,
+	}
+}
+
+// pretrainParams are the constants of feedback pre-training windows: the
+// pre-training dynamics with a plain-difference error, Q learning only,
+// and (as published) the high-pass filter and layer scaling computed with
+// the training dt and τ_v.
+func (c Config) pretrainParams() circuit.Params {
+	d := c.Pretrain.Dynamics
+	return circuit.Params{
+		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,
+		Sigma: d.Sigma, SigmaOut: d.SigmaOut, TauNoise: c.TauNoise,
+		Error: circuit.DifferenceError, Target: circuit.LabelTarget,
+		LearnFeedback: true,
+		TauF:          c.TauF, FilterDT: c.Dynamics.DT,
+		LayerScaling: c.LayerScaling, ScalingTauV: c.Dynamics.TauV,
+		ClipNorm: c.ClipNorm, StackDepth: c.StackDepth,
+	}
+}
+
+func (c Config) pretrainAdam() Adam {
+	a := c.Feedback
+	a.LR = c.Pretrain.LR
+	return a
+}
