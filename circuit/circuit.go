@@ -167,10 +167,12 @@ type Circuit struct {
 	fwdOpt   synapse.Optimizer
 	fbOpt    synapse.Optimizer
 
-	pass        *Pass
-	gradBuf     *mat.Dense
-	basal1Stale bool
-	steps       int // steps since the last Present
+	pass               *Pass
+	gradBuf            *mat.Dense
+	taps               neuron.Taps
+	diff, rate, apical neuron.Strided
+	basal1Stale        bool
+	steps              int // steps since the last Present
 
 	// FwdNorms and FbNorms are the per-layer gradient norms before clipping
 	// of the last Apply.
@@ -351,6 +353,9 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 			r.CountZero()
 		}
 	}
+	for i, r := range c.fbRules {
+		r.Begin(c.st[i].Apical)
+	}
 	switch c.p.Target {
 	case LabelTarget:
 		c.tgt.Copy(target)
@@ -384,8 +389,8 @@ func (c *Circuit) Step() {
 	if c.p.TauF == 0 {
 		uhp = c.ctrl.U
 	}
-	for i, r := range c.fbRules {
-		r.Accumulate(c.st[i].Apical, uhp)
+	for _, r := range c.fbRules {
+		r.Accumulate(uhp)
 	}
 	for i := 1; i <= L; i++ {
 		st := c.st[i-1]
@@ -397,13 +402,28 @@ func (c *Circuit) Step() {
 			c.net.Forward[i-1].Drive(st.Basal, pre)
 		}
 		c.net.Feedback[i-1].Drive(st.Feedback, c.ctrl.U)
+		// The taps hand this layer's δ, rates and apical voltage to the
+		// plasticity rules that use them, while they are in cache.
+		c.taps = neuron.Taps{}
 		if c.p.LearnForward {
-			r := c.fwdRules[i-1]
-			diff, add := r.Slot()
-			c.layers[i-1].Step(st, diff, add)
-			r.Commit(pre)
-		} else {
-			c.layers[i-1].Step(st, nil, false)
+			c.diff = neuron.Strided(c.fwdRules[i-1].DiffSlot())
+			c.taps.Diff = &c.diff
+			if i < L {
+				c.rate = neuron.Strided(c.fwdRules[i].PreSlot())
+				c.taps.Rate = &c.rate
+			}
+		}
+		if c.p.LearnFeedback {
+			c.apical = neuron.Strided(c.fbRules[i-1].ApicalSlot())
+			c.taps.Apical = &c.apical
+		}
+		c.layers[i-1].Step(st, &c.taps)
+		if c.p.LearnForward {
+			if i == 1 {
+				c.fwdRules[0].Commit(c.x)
+			} else {
+				c.fwdRules[i-1].Commit(nil)
+			}
 		}
 	}
 	c.basal1Stale = false

@@ -116,9 +116,7 @@ func (a Activation) Apply(dst, src []float64) {
 	case Linear:
 		copy(dst, src)
 	case Tanh:
-		for i, v := range src {
-			dst[i] = tanh(v)
-		}
+		tanhVec(dst, src)
 	default:
 		for i, v := range src {
 			dst[i] = a.Eval(v)
@@ -143,6 +141,3 @@ func logistic(v float64) float64 {
 	e := math.Exp(v)
 	return e / (1 + e)
 }
-
-// tanh is the hyperbolic tangent used by every tanh neuron.
-func tanh(v float64) float64 { return math.Tanh(v) }

@@ -111,7 +111,8 @@ type Layer struct {
 	ka     float64 // dt/τ_apical (dynamic apical compartment)
 	c1, c2 float64 // noise filter: ñ ← c1·ξ + c2·ñ
 
-	body stepBody
+	body   stepBody
+	noTaps Taps
 }
 
 // NewLayer validates p and returns the layer with the given index (1 for
@@ -162,6 +163,66 @@ func (l *Layer) Reset(st *State) {
 	st.Noise.Zero()
 }
 
+// Strided is a destination for one value per sample and neuron: the value
+// of sample i, neuron j goes to Data[i*RowStride + j*ColStride]. With
+// RowStride = n and ColStride = 1 it is a batch-major matrix; with
+// RowStride = 1 it is a neuron-major (transposed) one, as the plasticity
+// rules stack their time steps.
+type Strided struct {
+	Data                 []float64
+	RowStride, ColStride int
+	// Add makes Step add to the destination instead of overwriting it.
+	Add bool
+}
+
+// StridedMatrix returns the batch-major destination of m.
+func StridedMatrix(m *mat.Dense, add bool) *Strided {
+	raw := m.RawMatrix()
+	return &Strided{Data: raw.Data, RowStride: raw.Stride, ColStride: 1, Add: add}
+}
+
+func (d *Strided) check(who string, b, n int) {
+	if d == nil {
+		return
+	}
+	last := (b-1)*d.RowStride + (n-1)*d.ColStride
+	if d.RowStride < 0 || d.ColStride < 0 || last >= len(d.Data) {
+		panic(fmt.Sprintf("neuron: Step: %s destination of %d values cannot hold %d×%d with strides %d, %d",
+			who, len(d.Data), b, n, d.RowStride, d.ColStride))
+	}
+}
+
+func (d *Strided) put(i int, v []float64) {
+	dst, cs := d.Data[i*d.RowStride:], d.ColStride
+	if d.Add {
+		for j, x := range v {
+			dst[j*cs] += x
+		}
+		return
+	}
+	if cs == 1 {
+		copy(dst, v)
+		return
+	}
+	for j, x := range v {
+		dst[j*cs] = x
+	}
+}
+
+// Taps are optional destinations that Step fills while a row's values are
+// in cache, so that plasticity needs no separate pass over memory.
+type Taps struct {
+	// Diff receives the somatic-minus-basal rate difference
+	// φ(v[k+1]) − φ(v_ff[k+1]) that drives forward plasticity.
+	Diff *Strided
+	// Rate receives a copy of the new rates r[k+1] (the presynaptic rates
+	// of the next layer's forward plasticity).
+	Rate *Strided
+	// Apical receives a copy of the new apical voltage v_fb[k+1] (for
+	// feedback plasticity).
+	Apical *Strided
+}
+
 // Step advances the population by one Euler step of length dt.
 //
 // On entry st.Basal holds the new basal voltage v_ff[k+1] and st.Feedback
@@ -170,19 +231,19 @@ func (l *Layer) Reset(st *State) {
 //
 //	v[k+1] = v[k] + (dt/τ_v)·(v_fb[k+1] + v_ff[k+1] − v[k]),  r = φ(v[k+1]),
 //
-// and, when diff is not nil, writes into it (adds to it when add is true)
-// the somatic-minus-basal rate difference φ(v[k+1]) − φ(v_ff[k+1]) that
-// drives forward plasticity. All of it is one pass over memory.
-func (l *Layer) Step(st *State, diff *mat.Dense, add bool) {
+// and fills the taps that are not nil. The batch is split among the
+// worker goroutines by rows; each row is one pass over memory.
+func (l *Layer) Step(st *State, taps *Taps) {
 	b := l.checkState(st)
-	if diff != nil {
-		if r, c := diff.Dims(); r != b || c != l.p.Size {
-			panic(fmt.Sprintf("neuron: layer %d Step: diff is %d×%d, want %d×%d", l.index, r, c, b, l.p.Size))
-		}
+	if taps == nil {
+		taps = &l.noTaps
 	}
-	l.body.st, l.body.diff, l.body.add = st, diff, add
+	taps.Diff.check("diff", b, l.p.Size)
+	taps.Rate.check("rate", b, l.p.Size)
+	taps.Apical.check("apical", b, l.p.Size)
+	l.body.st, l.body.taps = st, taps
 	l.pool.Run(b, 8, &l.body)
-	l.body.st, l.body.diff = nil, nil
+	l.body.st, l.body.taps = nil, nil
 }
 
 func (l *Layer) checkState(st *State) int {
@@ -203,8 +264,7 @@ func (l *Layer) checkState(st *State) int {
 type stepBody struct {
 	l    *Layer
 	st   *State
-	diff *mat.Dense
-	add  bool
+	taps *Taps
 }
 
 func row(m *mat.Dense, i int) []float64 {
@@ -213,7 +273,7 @@ func row(m *mat.Dense, i int) []float64 {
 }
 
 func (s *stepBody) Range(lo, hi int) {
-	l, st := s.l, s.st
+	l, st, taps := s.l, s.st, s.taps
 	n := l.p.Size
 	sigma, k, ka, c1, c2 := l.p.Sigma, l.k, l.ka, l.c1, l.c2
 	act := l.p.Activation
@@ -221,47 +281,54 @@ func (s *stepBody) Range(lo, hi int) {
 		basal, fb, ap := row(st.Basal, i), row(st.Feedback, i), row(st.Apical, i)
 		soma, rate, nz := row(st.Soma, i), row(st.Rate, i), row(st.Noise, i)
 		basal, fb, ap, soma, rate, nz = basal[:n], fb[:n], ap[:n], soma[:n], rate[:n], nz[:n]
-		// Apical compartment.
-		if sigma > 0 {
-			xi := st.xi[i*n : (i+1)*n]
-			l.noise.StdNormal(l.index, i, xi)
-			for j := range n {
-				nz[j] = c1*xi[j] + c2*nz[j]
-			}
-		}
+		xi := st.xi[i*n : (i+1)*n]
+		// Apical compartment and soma, in one pass.
 		switch {
 		case ka == 0 && sigma > 0:
+			l.noise.StdNormal(l.index, i, xi)
 			for j := range n {
-				ap[j] = fb[j] + sigma*nz[j]
+				z := c1*xi[j] + c2*nz[j]
+				nz[j] = z
+				a := fb[j] + sigma*z
+				ap[j] = a
+				soma[j] += k * (a + basal[j] - soma[j])
 			}
 		case ka == 0:
-			copy(ap, fb)
-		case sigma > 0:
 			for j := range n {
-				ap[j] += ka * (fb[j] + sigma*nz[j] - ap[j])
+				a := fb[j]
+				ap[j] = a
+				soma[j] += k * (a + basal[j] - soma[j])
+			}
+		case sigma > 0:
+			l.noise.StdNormal(l.index, i, xi)
+			for j := range n {
+				z := c1*xi[j] + c2*nz[j]
+				nz[j] = z
+				a := ap[j] + ka*(fb[j]+sigma*z-ap[j])
+				ap[j] = a
+				soma[j] += k * (a + basal[j] - soma[j])
 			}
 		default:
 			for j := range n {
-				ap[j] += ka * (fb[j] - ap[j])
+				a := ap[j] + ka*(fb[j]-ap[j])
+				ap[j] = a
+				soma[j] += k * (a + basal[j] - soma[j])
 			}
-		}
-		// Soma.
-		for j := range n {
-			soma[j] += k * (ap[j] + basal[j] - soma[j])
 		}
 		act.Apply(rate, soma)
-		if s.diff == nil {
-			continue
+		if taps.Rate != nil {
+			taps.Rate.put(i, rate)
 		}
-		d := row(s.diff, i)[:n]
-		if s.add {
+		if taps.Apical != nil {
+			taps.Apical.put(i, ap)
+		}
+		if taps.Diff != nil {
+			// φ(v_ff) into the noise scratch, then the difference.
+			act.Apply(xi, basal)
 			for j := range n {
-				d[j] += rate[j] - act.Eval(basal[j])
+				xi[j] = rate[j] - xi[j]
 			}
-		} else {
-			for j := range n {
-				d[j] = rate[j] - act.Eval(basal[j])
-			}
+			taps.Diff.put(i, xi)
 		}
 	}
 }

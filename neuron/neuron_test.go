@@ -88,7 +88,7 @@ func TestStepEquations(t *testing.T) {
 	v := []float64{0.2, -0.4, 1, 0}
 	for step := range 2 {
 		st.Feedback.SetRow(0, []float64{0.5, 0.1, -0.2, 0.3})
-		l.Step(st, diff, false)
+		l.Step(st, &Taps{Diff: StridedMatrix(diff, false)})
 		for j := range 4 {
 			n[j] = a/math.Sqrt(p.DT)*xi[0][step][0][j] + (1-a)*n[j]
 			vfb := st.Feedback.At(0, j) + p.Sigma*n[j]
@@ -120,7 +120,7 @@ func TestApicalDynamics(t *testing.T) {
 	l.Reset(st)
 	st.Apical.SetRow(0, []float64{0.2, 0.1})
 	st.Feedback.SetRow(0, []float64{1, -1})
-	l.Step(st, nil, false)
+	l.Step(st, nil)
 	for j, prev := range []float64{0.2, 0.1} {
 		want := prev + p.DT/p.ApicalTau*(st.Feedback.At(0, j)-prev) + p.Sigma*math.Sqrt(p.DT)/p.ApicalTau*xi[j]
 		if got := st.Apical.At(0, j); math.Abs(got-want) > 1e-15 {
@@ -151,7 +151,7 @@ func TestStepIndependentOfWorkers(t *testing.T) {
 		l.Reset(st)
 		diff := mat.NewDense(29, 37, nil)
 		for range 20 {
-			l.Step(st, diff, true)
+			l.Step(st, &Taps{Diff: StridedMatrix(diff, true)})
 		}
 		return append(append([]float64(nil), st.Rate.RawMatrix().Data...), diff.RawMatrix().Data...)
 	}

@@ -3,7 +3,6 @@ package neuron
 import (
 	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 )
 
@@ -18,14 +17,14 @@ type NoiseSource interface {
 	StdNormal(layer, row int, dst []float64)
 }
 
-// Gaussian is the default NoiseSource: one independent PCG stream per
-// (layer, row), all derived from a single seed.
+// Gaussian is the default NoiseSource: one independent stream per (layer,
+// row), all derived from a single seed. Draws use xoshiro256++ and the
+// ziggurat method (ziggurat.go).
 type Gaussian struct {
 	seed uint64
 	mu   sync.Mutex // guards growth of streams
 	// streams[layer-1][row]
-	streams [][]*rand.Rand
-	pcgs    [][]*rand.PCG
+	streams [][]stream
 }
 
 // NewGaussian returns a source whose streams are derived from seed.
@@ -39,13 +38,10 @@ func (g *Gaussian) Reserve(layers, rows int) {
 	defer g.mu.Unlock()
 	for len(g.streams) < layers {
 		g.streams = append(g.streams, nil)
-		g.pcgs = append(g.pcgs, nil)
 	}
 	for l := range layers {
 		for r := len(g.streams[l]); r < rows; r++ {
-			p := rand.NewPCG(splitmix(g.seed^splitmix(uint64(l+1))), splitmix(uint64(r)+0x9e3779b97f4a7c15*uint64(l+1)))
-			g.pcgs[l] = append(g.pcgs[l], p)
-			g.streams[l] = append(g.streams[l], rand.New(p))
+			g.streams[l] = append(g.streams[l], newStream(splitmix(g.seed^splitmix(uint64(l+1)<<32|uint64(r)))))
 		}
 	}
 }
@@ -55,10 +51,7 @@ func (g *Gaussian) StdNormal(layer, row int, dst []float64) {
 	if layer < 1 || layer > len(g.streams) || row < 0 || row >= len(g.streams[layer-1]) {
 		panic(fmt.Sprintf("neuron: Gaussian noise stream (layer %d, row %d) not reserved", layer, row))
 	}
-	r := g.streams[layer-1][row]
-	for i := range dst {
-		dst[i] = r.NormFloat64()
-	}
+	g.streams[layer-1][row].fill(dst)
 }
 
 // MarshalBinary encodes the seed and the state of every stream, so that a
@@ -67,16 +60,13 @@ func (g *Gaussian) MarshalBinary() ([]byte, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	b := binary.LittleEndian.AppendUint64(nil, g.seed)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(g.pcgs)))
-	for _, layer := range g.pcgs {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(g.streams)))
+	for _, layer := range g.streams {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(layer)))
-		for _, p := range layer {
-			s, err := p.MarshalBinary()
-			if err != nil {
-				return nil, err
+		for _, s := range layer {
+			for _, w := range s.s {
+				b = binary.LittleEndian.AppendUint64(b, w)
 			}
-			b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-			b = append(b, s...)
 		}
 	}
 	return b, nil
@@ -99,29 +89,28 @@ func (g *Gaussian) UnmarshalBinary(b []byte) error {
 	}
 	seed := binary.LittleEndian.Uint64(h)
 	layers := int(binary.LittleEndian.Uint32(h[8:]))
-	streams := make([][]*rand.Rand, layers)
-	pcgs := make([][]*rand.PCG, layers)
+	if layers > len(b) {
+		return bad
+	}
+	streams := make([][]stream, layers)
 	for l := range layers {
 		h, ok := next(4)
 		if !ok {
 			return bad
 		}
 		rows := int(binary.LittleEndian.Uint32(h))
-		for range rows {
-			h, ok := next(4)
+		if rows > len(b)/32 {
+			return bad
+		}
+		streams[l] = make([]stream, rows)
+		for r := range rows {
+			h, ok := next(32)
 			if !ok {
 				return bad
 			}
-			s, ok := next(int(binary.LittleEndian.Uint32(h)))
-			if !ok {
-				return bad
+			for w := range 4 {
+				streams[l][r].s[w] = binary.LittleEndian.Uint64(h[8*w:])
 			}
-			p := new(rand.PCG)
-			if err := p.UnmarshalBinary(s); err != nil {
-				return fmt.Errorf("neuron: corrupt Gaussian noise state: %w", err)
-			}
-			pcgs[l] = append(pcgs[l], p)
-			streams[l] = append(streams[l], rand.New(p))
 		}
 	}
 	if len(b) != 0 {
@@ -129,7 +118,7 @@ func (g *Gaussian) UnmarshalBinary(b []byte) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.seed, g.streams, g.pcgs = seed, streams, pcgs
+	g.seed, g.streams = seed, streams
 	return nil
 }
 

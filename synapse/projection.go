@@ -4,7 +4,8 @@ import (
 	"fmt"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/strongdfc/strongdfc/internal/linalg"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -52,7 +53,7 @@ func (f *Forward) Drive(dst, pre *mat.Dense) {
 	if r, c := dst.Dims(); r != b || c != out {
 		panic(fmt.Sprintf("synapse: Forward.Drive: dst is %d×%d, want %d×%d", r, c, b, out))
 	}
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, pre.RawMatrix(), f.W.RawMatrix(), 0, dst.RawMatrix())
+	linalg.Gemm(blas.NoTrans, blas.Trans, 1, pre.RawMatrix(), f.W.RawMatrix(), 0, dst.RawMatrix())
 	AddRow(dst, f.B.RawVector().Data)
 }
 
@@ -89,7 +90,7 @@ func (f *Feedback) Drive(dst, u *mat.Dense) {
 	if r, c := dst.Dims(); r != b || c != n {
 		panic(fmt.Sprintf("synapse: Feedback.Drive: dst is %d×%d, want %d×%d", r, c, b, n))
 	}
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, u.RawMatrix(), f.Q.RawMatrix(), 0, dst.RawMatrix())
+	linalg.Gemm(blas.NoTrans, blas.Trans, 1, u.RawMatrix(), f.Q.RawMatrix(), 0, dst.RawMatrix())
 }
 
 // Params returns Q as a learnable parameter.

@@ -6,71 +6,112 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/strongdfc/strongdfc/internal/linalg"
 	"gonum.org/v1/gonum/mat"
 )
 
 // Correlator accumulates Sum += Σ_k A[k]ᵀ·B[k] over time steps k, where A[k]
 // (batch × na) and B[k] (batch × nb) are batch-major. It stacks up to depth
-// steps in a buffer and adds them with one matrix product whose inner
-// dimension is depth·batch, which runs several times faster than depth
-// products of inner dimension batch. It can also keep the column sums of A
-// (the sum over steps and samples), which a bias needs.
+// steps and adds them with one matrix product whose inner dimension is
+// depth·batch, which runs several times faster than depth products of
+// inner dimension batch. A is stacked neuron-major (Aᵀ, na × depth·batch,
+// one column per sample of a stacked step) and B batch-major (depth·batch ×
+// nb), so that the product Sum += Aᵀ·B has neither operand transposed, the
+// form gonum's pure-Go kernel runs fastest; the narrower of the two
+// quantities should be A, whose writes are strided. The correlator can also
+// keep the sum of A over steps and samples, which a bias needs.
 type Correlator struct {
 	na, nb, maxBatch, depth int
-	aBuf, bBuf              []float64
-	aSlot, bSlot            []*mat.Dense
+	ld                      int       // row stride of aT, depth·maxBatch
+	aT                      []float64 // na × ld
+	bs                      []float64 // depth·maxBatch × nb
 	sum                     *mat.Dense
-	colSum                  []float64 // nil when not kept
+	aSum                    []float64 // nil when not kept
 	batch, filled, terms    int
 }
 
 // NewCorrelator returns an empty correlator for batches of up to maxBatch
-// rows that stacks depth steps per product. keepColSum makes it also sum the
-// rows of A.
-func NewCorrelator(na, nb, maxBatch, depth int, keepColSum bool) *Correlator {
+// rows that stacks depth steps per product. keepSum makes it also sum A.
+func NewCorrelator(na, nb, maxBatch, depth int, keepSum bool) *Correlator {
 	if na <= 0 || nb <= 0 || maxBatch <= 0 || depth <= 0 {
 		panic(fmt.Sprintf("synapse: NewCorrelator(%d, %d, %d, %d): sizes must be positive", na, nb, maxBatch, depth))
 	}
+	ld := depth * maxBatch
 	c := &Correlator{
-		na: na, nb: nb, maxBatch: maxBatch, depth: depth,
-		aBuf: make([]float64, depth*maxBatch*na),
-		bBuf: make([]float64, depth*maxBatch*nb),
-		sum:  mat.NewDense(na, nb, nil),
+		na: na, nb: nb, maxBatch: maxBatch, depth: depth, ld: ld,
+		aT: make([]float64, na*ld), bs: make([]float64, ld*nb),
+		sum: mat.NewDense(na, nb, nil), batch: maxBatch,
 	}
-	if keepColSum {
-		c.colSum = make([]float64, na)
+	if keepSum {
+		c.aSum = make([]float64, na)
 	}
-	c.SetBatch(maxBatch)
 	return c
 }
 
 // SetBatch sets the number of rows of the next steps' A and B. Steps
-// already pushed are added to the sum first.
+// already stacked are added to the sum first.
 func (c *Correlator) SetBatch(batch int) {
 	if batch <= 0 || batch > c.maxBatch {
 		panic(fmt.Sprintf("synapse: Correlator batch %d out of range 1..%d", batch, c.maxBatch))
 	}
-	if batch == c.batch {
-		return
-	}
 	c.Flush()
 	c.batch = batch
-	c.aSlot = c.aSlot[:0]
-	c.bSlot = c.bSlot[:0]
-	for k := range c.depth {
-		c.aSlot = append(c.aSlot, mat.NewDense(batch, c.na, c.aBuf[k*batch*c.na:(k+1)*batch*c.na]))
-		c.bSlot = append(c.bSlot, mat.NewDense(batch, c.nb, c.bBuf[k*batch*c.nb:(k+1)*batch*c.nb]))
-	}
 }
 
 // Batch returns the current number of rows per step.
 func (c *Correlator) Batch() int { return c.batch }
 
-// Next returns the buffers for the next step's A and B, to be filled by the
-// caller before Commit.
-func (c *Correlator) Next() (a, b *mat.Dense) { return c.aSlot[c.filled], c.bSlot[c.filled] }
+// Slot says where one step's values of a batch go: the value of sample i,
+// unit j belongs at Data[i*RowStride + j*ColStride], added to what is there
+// when Add is set. (It has the layout of neuron.Strided, to which it
+// converts.)
+type Slot struct {
+	Data                 []float64
+	RowStride, ColStride int
+	Add                  bool
+}
 
-// Commit records the step whose A and B were written into Next's buffers.
+// SlotA returns where the next step's A goes (strided).
+func (c *Correlator) SlotA() Slot {
+	return Slot{Data: c.aT[c.filled*c.batch:], RowStride: 1, ColStride: c.ld}
+}
+
+// SlotB returns where the next step's B goes (contiguous rows).
+func (c *Correlator) SlotB() Slot {
+	return Slot{Data: c.bs[c.filled*c.batch*c.nb:], RowStride: c.nb, ColStride: 1}
+}
+
+// SetA writes a (batch × na) as the next step's A.
+func (c *Correlator) SetA(a *mat.Dense) {
+	raw := c.check(a, c.na)
+	off := c.filled * c.batch
+	for i := range raw.Rows {
+		d := c.aT[off+i:]
+		for j, x := range raw.Data[i*raw.Stride : i*raw.Stride+c.na] {
+			d[j*c.ld] = x
+		}
+	}
+}
+
+// SetB writes b (batch × nb) as the next step's B.
+func (c *Correlator) SetB(b *mat.Dense) {
+	raw := c.check(b, c.nb)
+	dst := c.bs[c.filled*c.batch*c.nb:]
+	for i := range raw.Rows {
+		copy(dst[i*c.nb:(i+1)*c.nb], raw.Data[i*raw.Stride:i*raw.Stride+c.nb])
+	}
+}
+
+func (c *Correlator) check(m *mat.Dense, n int) blas64.General {
+	raw := m.RawMatrix()
+	if raw.Rows != c.batch || raw.Cols != n {
+		panic(fmt.Sprintf("synapse: Correlator: got %d×%d, want %d×%d", raw.Rows, raw.Cols, c.batch, n))
+	}
+	return raw
+}
+
+// Commit records the step whose A and B were written.
 func (c *Correlator) Commit() {
 	c.filled++
 	c.terms++
@@ -79,31 +120,39 @@ func (c *Correlator) Commit() {
 	}
 }
 
-// Push copies a and b into the next step's buffers and commits them.
+// Push writes a and b as the next step and commits them.
 func (c *Correlator) Push(a, b *mat.Dense) {
-	ra, ca := a.Dims()
-	rb, cb := b.Dims()
-	if ra != c.batch || rb != c.batch || ca != c.na || cb != c.nb {
-		panic(fmt.Sprintf("synapse: Correlator.Push: got %d×%d and %d×%d, want %d×%d and %d×%d",
-			ra, ca, rb, cb, c.batch, c.na, c.batch, c.nb))
-	}
-	sa, sb := c.Next()
-	sa.Copy(a)
-	sb.Copy(b)
+	c.SetA(a)
+	c.SetB(b)
 	c.Commit()
 }
 
-// Flush adds the stacked steps to the sum.
+// Flush adds the stacked steps to the sum. A step already half written
+// (a rule whose B runs one step ahead of its A) moves to the first slot,
+// where the next step will find it.
 func (c *Correlator) Flush() {
 	if c.filled == 0 {
 		return
 	}
-	rows := c.filled * c.batch
-	a := blas64.General{Rows: rows, Cols: c.na, Stride: c.na, Data: c.aBuf[:rows*c.na]}
-	b := blas64.General{Rows: rows, Cols: c.nb, Stride: c.nb, Data: c.bBuf[:rows*c.nb]}
-	blas64.Gemm(blas.Trans, blas.NoTrans, 1, a, b, 1, c.sum.RawMatrix())
-	if c.colSum != nil {
-		addColSums(c.colSum, a)
+	cols := c.filled * c.batch
+	a := blas64.General{Rows: c.na, Cols: cols, Stride: c.ld, Data: c.aT}
+	b := blas64.General{Rows: cols, Cols: c.nb, Stride: c.nb, Data: c.bs}
+	linalg.Gemm(blas.NoTrans, blas.NoTrans, 1, a, b, 1, c.sum.RawMatrix())
+	if c.aSum != nil {
+		for j := range c.na {
+			var s float64
+			for _, x := range c.aT[j*c.ld : j*c.ld+cols] {
+				s += x
+			}
+			c.aSum[j] += s
+		}
+	}
+	if c.filled < c.depth {
+		for j := range c.na {
+			row := c.aT[j*c.ld:]
+			copy(row[:c.batch], row[cols:cols+c.batch])
+		}
+		copy(c.bs[:c.batch*c.nb], c.bs[cols*c.nb:(cols+c.batch)*c.nb])
 	}
 	c.filled = 0
 }
@@ -118,18 +167,18 @@ func (c *Correlator) Sum() *mat.Dense {
 	return c.sum
 }
 
-// ColSum flushes and returns the sum of A over steps and rows, or nil when
-// not kept.
-func (c *Correlator) ColSum() []float64 {
+// ASum flushes and returns the sum of A over steps and rows (na), or nil
+// when not kept.
+func (c *Correlator) ASum() []float64 {
 	c.Flush()
-	return c.colSum
+	return c.aSum
 }
 
 // Reset empties the stack and zeroes the sums.
 func (c *Correlator) Reset() {
 	c.filled, c.terms = 0, 0
 	c.sum.Zero()
-	clear(c.colSum)
+	clear(c.aSum)
 }
 
 func addColSums(dst []float64, a blas64.General) {
@@ -210,26 +259,33 @@ func (r *ForwardRule) Reset() {
 	r.corr.Reset()
 }
 
-// Slot returns the buffer into which the postsynaptic layer writes this
-// step's δ, and whether it must add to it rather than overwrite it.
-func (r *ForwardRule) Slot() (diff *mat.Dense, add bool) {
+// DiffSlot returns where the postsynaptic layer writes this step's δ.
+func (r *ForwardRule) DiffSlot() Slot {
 	if r.constPre {
-		return r.dsumV, true
+		raw := r.dsumV.RawMatrix()
+		return Slot{Data: raw.Data, RowStride: raw.Stride, ColStride: 1, Add: true}
 	}
-	d, _ := r.corr.Next()
-	return d, false
+	return r.corr.SlotA()
 }
 
-// Commit records the step whose δ was written into Slot, with presynaptic
-// rates pre.
+// PreSlot returns where the presynaptic layer writes this step's rates
+// (not for a rule with a constant presynaptic rate).
+func (r *ForwardRule) PreSlot() Slot {
+	if r.constPre {
+		panic("synapse: PreSlot of a rule with a constant presynaptic rate")
+	}
+	return r.corr.SlotB()
+}
+
+// Commit records the step whose δ was written into DiffSlot. For a rule
+// with a constant presynaptic rate, pre is that rate; otherwise pre is nil
+// and the rates were written into PreSlot.
 func (r *ForwardRule) Commit(pre *mat.Dense) {
 	r.terms++
 	if r.constPre {
 		r.pre = pre
 		return
 	}
-	_, p := r.corr.Next()
-	p.Copy(pre)
 	r.corr.Commit()
 }
 
@@ -254,7 +310,7 @@ func (r *ForwardRule) foldConst() {
 	if r.pre == nil {
 		return
 	}
-	blas64.Gemm(blas.Trans, blas.NoTrans, 1, r.dsumV.RawMatrix(), r.pre.RawMatrix(), 1, r.sumW.RawMatrix())
+	linalg.Gemm(blas.Trans, blas.NoTrans, 1, r.dsumV.RawMatrix(), r.pre.RawMatrix(), 1, r.sumW.RawMatrix())
 	addColSums(r.colSum, r.dsumV.RawMatrix())
 	r.dsumV.Zero()
 }
@@ -273,7 +329,7 @@ func (r *ForwardRule) Gradient(f *Forward) {
 		sum, colSum = r.sumW, r.colSum
 		batch, _ = r.dsumV.Dims()
 	} else {
-		sum, colSum = r.corr.Sum(), r.corr.ColSum()
+		sum, colSum = r.corr.Sum(), r.corr.ASum()
 		batch = r.corr.Batch()
 	}
 	if r.terms == 0 {
@@ -298,6 +354,8 @@ func (r *ForwardRule) Gradient(f *Forward) {
 //	∇Q = (s/(B·T)) Σ_k v_fb[k]ᵀ u_hp[k+1],
 //
 // which the optimizer descends. s is the rule's scale (see FeedbackScale).
+// It stacks the narrow u_hp as the correlator's A and v_fb as its B, and
+// transposes the sum at the end.
 type FeedbackRule struct {
 	corr  *Correlator
 	scale float64
@@ -305,7 +363,7 @@ type FeedbackRule struct {
 
 // NewFeedbackRule returns the rule for an n × nOut feedback projection.
 func NewFeedbackRule(n, nOut, maxBatch, depth int, scale float64) *FeedbackRule {
-	return &FeedbackRule{corr: NewCorrelator(n, nOut, maxBatch, depth, false), scale: scale}
+	return &FeedbackRule{corr: NewCorrelator(nOut, n, maxBatch, depth, false), scale: scale}
 }
 
 // FeedbackScale is the published scale of the feedback rule of a layer:
@@ -327,8 +385,20 @@ func (r *FeedbackRule) SetBatch(batch int) {
 // Reset discards what has been accumulated.
 func (r *FeedbackRule) Reset() { r.corr.Reset() }
 
-// Accumulate adds the pair (v_fb[k], u_hp[k+1]).
-func (r *FeedbackRule) Accumulate(vfb, uhp *mat.Dense) { r.corr.Push(vfb, uhp) }
+// Begin records v_fb[k], the apical voltage at the start of a window, as
+// the first half of the next pair.
+func (r *FeedbackRule) Begin(vfb *mat.Dense) { r.corr.SetB(vfb) }
+
+// ApicalSlot returns where the layer writes its new apical voltage, the
+// first half of the next pair.
+func (r *FeedbackRule) ApicalSlot() Slot { return r.corr.SlotB() }
+
+// Accumulate completes the pair whose apical voltage v_fb[k] was written
+// (by Begin or into ApicalSlot) with u_hp[k+1], and adds it.
+func (r *FeedbackRule) Accumulate(uhp *mat.Dense) {
+	r.corr.SetA(uhp)
+	r.corr.Commit()
+}
 
 // Terms returns the number of pairs accumulated since the last Reset.
 func (r *FeedbackRule) Terms() int { return r.corr.Terms() }
@@ -337,7 +407,7 @@ func (r *FeedbackRule) Terms() int { return r.corr.Terms() }
 func (r *FeedbackRule) Gradient(f *Feedback) {
 	sum := r.corr.Sum()
 	if t := r.corr.Terms(); t > 0 {
-		f.GradQ.Scale(r.scale/(float64(r.corr.Batch())*float64(t)), sum)
+		f.GradQ.Scale(r.scale/(float64(r.corr.Batch())*float64(t)), sum.T())
 	} else {
 		f.GradQ.Zero()
 	}
