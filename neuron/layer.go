@@ -267,69 +267,97 @@ type stepBody struct {
 	taps *Taps
 }
 
-func row(m *mat.Dense, i int) []float64 {
-	raw := m.RawMatrix()
-	return raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
-}
+// rowBlock is the number of rows the kernel finishes before writing their
+// rate differences, so that a strided (neuron-major) destination receives
+// rowBlock consecutive values per cache line instead of one.
+const rowBlock = 4
 
 func (s *stepBody) Range(lo, hi int) {
 	l, st, taps := s.l, s.st, s.taps
 	n := l.p.Size
 	sigma, k, ka, c1, c2 := l.p.Sigma, l.k, l.ka, l.c1, l.c2
 	act := l.p.Activation
-	for i := lo; i < hi; i++ {
-		basal, fb, ap := row(st.Basal, i), row(st.Feedback, i), row(st.Apical, i)
-		soma, rate, nz := row(st.Soma, i), row(st.Rate, i), row(st.Noise, i)
-		basal, fb, ap, soma, rate, nz = basal[:n], fb[:n], ap[:n], soma[:n], rate[:n], nz[:n]
-		xi := st.xi[i*n : (i+1)*n]
-		// Apical compartment and soma, in one pass.
-		switch {
-		case ka == 0 && sigma > 0:
-			l.noise.StdNormal(l.index, i, xi)
-			for j := range n {
-				z := c1*xi[j] + c2*nz[j]
-				nz[j] = z
-				a := fb[j] + sigma*z
-				ap[j] = a
-				soma[j] += k * (a + basal[j] - soma[j])
+	basalM, fbM, apM := st.Basal.RawMatrix(), st.Feedback.RawMatrix(), st.Apical.RawMatrix()
+	somaM, rateM, nzM := st.Soma.RawMatrix(), st.Rate.RawMatrix(), st.Noise.RawMatrix()
+	for i0 := lo; i0 < hi; i0 += rowBlock {
+		i1 := min(i0+rowBlock, hi)
+		for i := i0; i < i1; i++ {
+			basal := basalM.Data[i*basalM.Stride:][:n]
+			fb := fbM.Data[i*fbM.Stride:][:n]
+			ap := apM.Data[i*apM.Stride:][:n]
+			soma := somaM.Data[i*somaM.Stride:][:n]
+			rate := rateM.Data[i*rateM.Stride:][:n]
+			nz := nzM.Data[i*nzM.Stride:][:n]
+			xi := st.xi[i*n:][:n]
+			// Apical compartment and soma, in one pass.
+			switch {
+			case ka == 0 && sigma > 0:
+				l.noise.StdNormal(l.index, i, xi)
+				for j := range n {
+					z := c1*xi[j] + c2*nz[j]
+					nz[j] = z
+					a := fb[j] + sigma*z
+					ap[j] = a
+					soma[j] += k * (a + basal[j] - soma[j])
+				}
+			case ka == 0:
+				for j := range n {
+					a := fb[j]
+					ap[j] = a
+					soma[j] += k * (a + basal[j] - soma[j])
+				}
+			case sigma > 0:
+				l.noise.StdNormal(l.index, i, xi)
+				for j := range n {
+					z := c1*xi[j] + c2*nz[j]
+					nz[j] = z
+					a := ap[j] + ka*(fb[j]+sigma*z-ap[j])
+					ap[j] = a
+					soma[j] += k * (a + basal[j] - soma[j])
+				}
+			default:
+				for j := range n {
+					a := ap[j] + ka*(fb[j]-ap[j])
+					ap[j] = a
+					soma[j] += k * (a + basal[j] - soma[j])
+				}
 			}
-		case ka == 0:
-			for j := range n {
-				a := fb[j]
-				ap[j] = a
-				soma[j] += k * (a + basal[j] - soma[j])
+			act.Apply(rate, soma)
+			if taps.Rate != nil {
+				taps.Rate.put(i, rate)
 			}
-		case sigma > 0:
-			l.noise.StdNormal(l.index, i, xi)
-			for j := range n {
-				z := c1*xi[j] + c2*nz[j]
-				nz[j] = z
-				a := ap[j] + ka*(fb[j]+sigma*z-ap[j])
-				ap[j] = a
-				soma[j] += k * (a + basal[j] - soma[j])
+			if taps.Apical != nil {
+				taps.Apical.put(i, ap)
 			}
-		default:
-			for j := range n {
-				a := ap[j] + ka*(fb[j]-ap[j])
-				ap[j] = a
-				soma[j] += k * (a + basal[j] - soma[j])
+			if taps.Diff != nil {
+				// φ(v) − φ(v_ff) into the noise scratch of the row.
+				act.Apply(xi, basal)
+				for j := range n {
+					xi[j] = rate[j] - xi[j]
+				}
 			}
-		}
-		act.Apply(rate, soma)
-		if taps.Rate != nil {
-			taps.Rate.put(i, rate)
-		}
-		if taps.Apical != nil {
-			taps.Apical.put(i, ap)
 		}
 		if taps.Diff != nil {
-			// φ(v_ff) into the noise scratch, then the difference.
-			act.Apply(xi, basal)
-			for j := range n {
-				xi[j] = rate[j] - xi[j]
-			}
-			taps.Diff.put(i, xi)
+			taps.Diff.putRows(i0, i1, st.xi, n)
 		}
+	}
+}
+
+// putRows writes rows i0..i1-1 of src (n values each) to d, several rows
+// per cache line when d is neuron-major.
+func (d *Strided) putRows(i0, i1 int, src []float64, n int) {
+	if d.RowStride != 1 || d.Add || i1-i0 != rowBlock {
+		for i := i0; i < i1; i++ {
+			d.put(i, src[i*n:][:n])
+		}
+		return
+	}
+	r0, r1, r2, r3 := src[i0*n:][:n], src[(i0+1)*n:][:n], src[(i0+2)*n:][:n], src[(i0+3)*n:][:n]
+	cs := d.ColStride
+	data := d.Data[i0:]
+	for j := range n {
+		c := data[j*cs:][:4]
+		c[0], c[1], c[2], c[3] = r0[j], r1[j], r2[j], r3[j]
 	}
 }
 

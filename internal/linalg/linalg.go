@@ -1,13 +1,16 @@
 // Package linalg is the one place where the simulator multiplies matrices.
-// Gemm has blas64.Gemm's meaning; with gonum's pure-Go backend it splits
-// the product into fixed tiles of C and runs them on the worker pool, each
-// tile one serial gonum call. That uses the cores more evenly than gonum's
-// own parallel driver for the simulator's small products and allocates
-// nothing. With a native backend (OpenBLAS) it calls blas64.Gemm once and
-// lets the library thread.
+// Gemm has blas64.Gemm's meaning; it splits the product into fixed tiles
+// of C and runs them on the worker pool, each tile one single-threaded BLAS
+// call. For the simulator's small products that uses the cores better than
+// gonum's own parallel driver or OpenBLAS's threads (which spin while the
+// pool runs the elementwise kernels), and it allocates nothing.
 //
 // The tiles depend only on the shape of C, never on the number of workers,
 // so results do not depend on GOMAXPROCS.
+//
+// The build tag openblas registers OpenBLAS with blas64.Use (openblas.go);
+// that build needs cgo and Debian's libopenblas-dev. The default build is
+// pure Go.
 package linalg
 
 import (
@@ -19,24 +22,28 @@ import (
 	"github.com/strongdfc/strongdfc/internal/par"
 )
 
-// Tile sizes: gonum's kernel works on 64×64 blocks and computes a product
-// of fewer than 4 blocks serially.
-const (
+// Tile sizes. gonum's kernel works on 64×64 blocks and computes a product
+// of fewer than 4 blocks serially, so its tiles are 64×128. OpenBLAS runs
+// best on large tiles: 128×128 gave the highest rates for the simulator's
+// shapes (docs/performance.md). Tiles depend on the backend, never on the
+// number of workers.
+var (
 	tileRows = 64
 	tileCols = 128
+)
+
+const (
 	// minTiled is the number of multiply-adds below which a product runs as
 	// one call.
 	minTiled = 1 << 16
 )
 
-var tiled = true
+var backend = "gonum"
 
-// UseNative tells Gemm that blas64 has a native, self-threading backend:
-// products are no longer tiled. Backends call it from their init.
-func UseNative() { tiled = false }
+// Backend names the BLAS implementation in use: "gonum" (pure Go) or
+// "openblas".
+func Backend() string { return backend }
 
-// Tiled reports whether Gemm tiles products itself (the pure-Go backend).
-func Tiled() bool { return tiled }
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C.
 func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
@@ -45,7 +52,7 @@ func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float6
 	if tA != blas.NoTrans {
 		k = a.Rows
 	}
-	if !tiled || m*n*k < minTiled || (m <= tileRows && n <= tileCols) {
+	if m*n*k < minTiled || (m <= tileRows && n <= tileCols) {
 		blas64.Gemm(tA, tB, alpha, a, b, beta, c)
 		return
 	}

@@ -2,14 +2,23 @@
 // without allocating: a loop body is a value implementing Body, usually a
 // pointer to a struct built once, so a call to Run costs no heap allocation.
 //
+// A simulation step dispatches a dozen short loops (tens to hundreds of
+// microseconds each), back to back. Waking a parked goroutine for each would
+// cost as much as the loop and, because Go runs a goroutine woken by a
+// channel send on the sender's own processor first, often serialises the
+// work. So workers spin on an atomic counter for a while after each loop
+// and park only when no work has come for about 100 µs.
+//
 // Results never depend on how many workers there are: Run only splits an
-// index range into contiguous chunks, and every Body in this module computes
-// each index independently of the others.
+// index range into contiguous chunks, and every Body in this module
+// computes each index independently of the others.
 package par
 
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Body is the work of one chunk [lo, hi) of a loop over [0, n).
@@ -24,38 +33,40 @@ type Func func(lo, hi int)
 // Range calls f(lo, hi).
 func (f Func) Range(lo, hi int) { f(lo, hi) }
 
-type job struct {
-	body   Body
-	lo, hi int
-}
+// spinFor is how long an idle worker spins before it parks.
+const spinFor = 100 * time.Microsecond
 
-// Pool is a set of worker goroutines that run chunks of loops.
-// The zero value is not usable; call NewPool. Run may be called from
-// several goroutines; calls are served one at a time. A Body must not call
-// Run on the same pool.
+// Pool is a set of worker goroutines that run chunks of loops. Run may be
+// called from several goroutines; calls are served one at a time. A Body
+// must not call Run on the same pool.
 type Pool struct {
 	workers int
-	jobs    []chan job
-	mu      sync.Mutex
-	wg      sync.WaitGroup
+	mu      sync.Mutex // serialises Run
+
+	// The current loop, written by Run before it publishes gen.
+	body  Body
+	n     int
+	gen   atomic.Uint64 // incremented to publish a loop
+	done  atomic.Int64  // chunks finished in the current loop
+	wake  []chan struct{}
+	state []atomic.Int32 // per worker: running or parked
 }
 
-// NewPool starts workers-1 goroutines (the caller's goroutine is the last
+const (
+	running int32 = iota
+	parked
+)
+
+// NewPool starts workers-1 goroutines (the caller of Run is the last
 // worker). workers ≤ 0 means runtime.GOMAXPROCS(0).
 func NewPool(workers int) *Pool {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{workers: workers, jobs: make([]chan job, workers-1)}
-	for i := range p.jobs {
-		ch := make(chan job, 1)
-		p.jobs[i] = ch
-		go func() {
-			for j := range ch {
-				j.body.Range(j.lo, j.hi)
-				p.wg.Done()
-			}
-		}()
+	p := &Pool{workers: workers, wake: make([]chan struct{}, workers), state: make([]atomic.Int32, workers)}
+	for i := 1; i < workers; i++ {
+		p.wake[i] = make(chan struct{}, 1)
+		go p.worker(i)
 	}
 	return p
 }
@@ -63,9 +74,54 @@ func NewPool(workers int) *Pool {
 // Workers reports the number of workers, the caller included.
 func (p *Pool) Workers() int { return p.workers }
 
-// Run calls b.Range on contiguous chunks that cover [0, n) and returns when
-// all are done. Chunks have at least grain indices (grain ≤ 0 means 1), so
-// small loops run on fewer workers.
+// worker runs chunk id of every loop. Every worker takes part in every
+// loop (possibly with an empty chunk), so no worker can miss one and the
+// loop's fields are stable while it reads them.
+func (p *Pool) worker(id int) {
+	var seen uint64
+	for {
+		g := p.await(id, seen)
+		if g == 0 {
+			return // closed
+		}
+		seen = g
+		if lo, hi := id*p.n/p.workers, (id+1)*p.n/p.workers; lo < hi {
+			p.body.Range(lo, hi)
+		}
+		p.done.Add(1)
+	}
+}
+
+// await returns the next generation after seen, spinning first and then
+// parking; 0 means the pool is closed.
+func (p *Pool) await(id int, seen uint64) uint64 {
+	spin := runtime.GOMAXPROCS(0) > 1
+	start := time.Now()
+	for i := 0; ; i++ {
+		if g := p.gen.Load(); g != seen {
+			return g
+		}
+		if spin && (i&1023 != 0 || time.Since(start) < spinFor) {
+			continue
+		}
+		// Park: announce it, check once more, then block.
+		p.state[id].Store(parked)
+		if g := p.gen.Load(); g != seen {
+			p.state[id].Store(running)
+			return g
+		}
+		if _, ok := <-p.wake[id]; !ok {
+			return 0
+		}
+		p.state[id].Store(running)
+		spin = runtime.GOMAXPROCS(0) > 1
+		start = time.Now()
+	}
+}
+
+// Run calls b.Range on contiguous chunks that cover [0, n), one per worker,
+// and returns when all are done. A loop of fewer than 2·grain indices runs
+// on the caller alone (grain ≤ 0 means 1).
 func (p *Pool) Run(n, grain int, b Body) {
 	if n <= 0 {
 		return
@@ -73,25 +129,38 @@ func (p *Pool) Run(n, grain int, b Body) {
 	if grain < 1 {
 		grain = 1
 	}
-	w := min(p.workers, (n+grain-1)/grain)
-	if w <= 1 {
+	if p.workers == 1 || n < 2*grain {
 		b.Range(0, n)
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.wg.Add(w - 1)
-	for i := 1; i < w; i++ {
-		p.jobs[i-1] <- job{body: b, lo: i * n / w, hi: (i + 1) * n / w}
+	p.body, p.n = b, n
+	p.done.Store(0)
+	p.gen.Add(1)
+	for i := 1; i < p.workers; i++ {
+		if p.state[i].Load() == parked {
+			select {
+			case p.wake[i] <- struct{}{}:
+			default:
+			}
+		}
 	}
-	b.Range(0, n/w)
-	p.wg.Wait()
+	if hi := n / p.workers; hi > 0 {
+		b.Range(0, hi)
+	}
+	for i := 0; p.done.Load() != int64(p.workers-1); i++ {
+		if i&255 == 255 {
+			runtime.Gosched()
+		}
+	}
+	p.body = nil
 }
 
 // Close stops the pool's goroutines. The pool must not be used afterwards.
 func (p *Pool) Close() {
-	for _, ch := range p.jobs {
-		close(ch)
+	for i := 1; i < p.workers; i++ {
+		close(p.wake[i])
 	}
 }
 

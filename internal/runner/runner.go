@@ -19,6 +19,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/sysinfo"
 	"github.com/strongdfc/strongdfc/train"
 )
@@ -70,7 +71,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (Summary, error) {
 	}
 	sum := Summary{
 		Method: cfg.Method, Dataset: cfg.Dataset, Batch: cfg.Batch, Seed: cfg.Seed,
-		Backend: sysinfo.Backend(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: sysinfo.GoVersion(),
+		Backend: linalg.Backend(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: sysinfo.GoVersion(),
 		TestAccuracy: math.NaN(), TestLoss: math.NaN(), ValidationAccuracy: math.NaN(),
 	}
 	data, err := train.LoadData(cfg, opt.DataDir)

@@ -1,5 +1,5 @@
 // Package sysinfo reports facts about the running process and machine:
-// peak memory, the BLAS backend, versions.
+// peak memory and versions.
 package sysinfo
 
 import (
@@ -33,17 +33,6 @@ func PeakRSSMB() float64 {
 	}
 	return 0
 }
-
-// Backend names the BLAS implementation in use: "gonum" (pure Go) unless a
-// build with the openblas tag registered OpenBLAS.
-func Backend() string { return backend }
-
-// backend is set by the openblas build.
-var backend = "gonum"
-
-// SetBackend records the name of the BLAS implementation registered with
-// blas64.Use. Only the backend packages call it.
-func SetBackend(name string) { backend = name }
 
 // GoVersion returns the Go version the program was built with.
 func GoVersion() string { return runtime.Version() }
