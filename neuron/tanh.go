@@ -2,9 +2,9 @@ package neuron
 
 import "math"
 
-// The hyperbolic tangent of the hot loop, a vector version in assembly
-// (tanh_amd64.s, AVX2 and FMA) and a scalar version in Go that computes the
-// same bits, so results do not depend on which one runs.
+// The hyperbolic tangent of the hot loop: vector versions in assembly
+// (tanh_amd64.s, AVX-512 and AVX2 with FMA) and a scalar version in Go that
+// computes the same bits, so results do not depend on which one runs.
 //
 // Method: tanh(x) = sign(x)·m/(m + 2) with m = e^{2|x|} − 1 and |x| clamped
 // to 20 (tanh rounds to ±1 well before). With y = 2|x|, k = round(y/ln 2)
@@ -55,7 +55,11 @@ func tanhVec(dst, src []float64) {
 	n := len(src)
 	dst = dst[:n]
 	v := 0
-	if useAVX2 && n >= 4 {
+	switch {
+	case useAVX512 && n >= 8:
+		v = n &^ 7
+		tanhAVX512(&dst[0], &src[0], v)
+	case useAVX2 && n >= 4:
 		v = n &^ 3
 		tanhAVX2(&dst[0], &src[0], v)
 	}

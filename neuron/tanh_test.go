@@ -68,15 +68,25 @@ func TestFastTanh(t *testing.T) {
 	}
 	// Vector and scalar versions agree to the bit, NaN included.
 	xs = append(xs, math.NaN(), -math.NaN())
-	vec := make([]float64, len(xs))
-	tanhVec(vec, xs)
-	for i, x := range xs {
-		s := tanh(x)
-		if math.Float64bits(s) != math.Float64bits(vec[i]) && !(math.IsNaN(s) && math.IsNaN(vec[i])) {
-			t.Fatalf("tanh(%.17g): vector %.17g, scalar %.17g", x, vec[i], s)
+	xs = xs[:len(xs)&^7]
+	paths := map[string]func(dst, src []float64){"tanhVec": tanhVec}
+	if useAVX2 {
+		paths["AVX2"] = func(dst, src []float64) { tanhAVX2(&dst[0], &src[0], len(src)) }
+	}
+	if useAVX512 {
+		paths["AVX-512"] = func(dst, src []float64) { tanhAVX512(&dst[0], &src[0], len(src)) }
+	}
+	for name, f := range paths {
+		vec := make([]float64, len(xs))
+		f(vec, xs)
+		for i, x := range xs {
+			s := tanh(x)
+			if math.Float64bits(s) != math.Float64bits(vec[i]) && !(math.IsNaN(s) && math.IsNaN(vec[i])) {
+				t.Fatalf("tanh(%.17g): %s %.17g, scalar %.17g", x, name, vec[i], s)
+			}
 		}
 	}
-	t.Logf("vector tanh in use: %v", useAVX2)
+	t.Logf("vector tanh: AVX2 %v, AVX-512 %v", useAVX2, useAVX512)
 }
 
 func BenchmarkTanh(b *testing.B) {
