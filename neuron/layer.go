@@ -323,12 +323,6 @@ func (s *stepBody) Range(lo, hi int) {
 				}
 			}
 			act.Apply(rate, soma)
-			if taps.Rate != nil {
-				taps.Rate.put(i, rate)
-			}
-			if taps.Apical != nil {
-				taps.Apical.put(i, ap)
-			}
 			if taps.Diff != nil {
 				// φ(v) − φ(v_ff) into the noise scratch of the row.
 				act.Apply(xi, basal)
@@ -338,21 +332,28 @@ func (s *stepBody) Range(lo, hi int) {
 			}
 		}
 		if taps.Diff != nil {
-			taps.Diff.putRows(i0, i1, st.xi, n)
+			taps.Diff.putRows(i0, i1, st.xi, n, n)
+		}
+		if taps.Rate != nil {
+			taps.Rate.putRows(i0, i1, rateM.Data, rateM.Stride, n)
+		}
+		if taps.Apical != nil {
+			taps.Apical.putRows(i0, i1, apM.Data, apM.Stride, n)
 		}
 	}
 }
 
-// putRows writes rows i0..i1-1 of src (n values each) to d, several rows
-// per cache line when d is neuron-major.
-func (d *Strided) putRows(i0, i1 int, src []float64, n int) {
+// putRows writes rows i0..i1-1 of src (n values each, rows stride apart)
+// to d, several rows per cache line when d is neuron-major.
+func (d *Strided) putRows(i0, i1 int, src []float64, stride, n int) {
 	if d.RowStride != 1 || d.Add || i1-i0 != rowBlock {
 		for i := i0; i < i1; i++ {
-			d.put(i, src[i*n:][:n])
+			d.put(i, src[i*stride:][:n])
 		}
 		return
 	}
-	r0, r1, r2, r3 := src[i0*n:][:n], src[(i0+1)*n:][:n], src[(i0+2)*n:][:n], src[(i0+3)*n:][:n]
+	r0, r1 := src[i0*stride:][:n], src[(i0+1)*stride:][:n]
+	r2, r3 := src[(i0+2)*stride:][:n], src[(i0+3)*stride:][:n]
 	cs := d.ColStride
 	data := d.Data[i0:]
 	for j := range n {

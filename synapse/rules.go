@@ -15,17 +15,15 @@ import (
 // (batch × na) and B[k] (batch × nb) are batch-major. It stacks up to depth
 // steps and adds them with one matrix product whose inner dimension is
 // depth·batch, which runs several times faster than depth products of
-// inner dimension batch. A is stacked neuron-major (Aᵀ, na × depth·batch,
-// one column per sample of a stacked step) and B batch-major (depth·batch ×
-// nb), so that the product Sum += Aᵀ·B has neither operand transposed, the
-// form gonum's pure-Go kernel runs fastest; the narrower of the two
-// quantities should be A, whose writes are strided. The correlator can also
-// keep the sum of A over steps and samples, which a bias needs.
+// inner dimension batch. Both are stacked neuron-major (Aᵀ is na ×
+// depth·batch, one column per sample of a stacked step), so that the
+// product Sum += Aᵀ·(Bᵀ)ᵀ is one of long dot products, the form gonum's
+// pure-Go kernel runs fastest (docs/performance.md). The correlator can
+// also keep the sum of A over steps and samples, which a bias needs.
 type Correlator struct {
 	na, nb, maxBatch, depth int
-	ld                      int       // row stride of aT, depth·maxBatch
-	aT                      []float64 // na × ld
-	bs                      []float64 // depth·maxBatch × nb
+	ld                      int       // row stride of the buffers, depth·maxBatch
+	aT, bT                  []float64 // na × ld and nb × ld
 	sum                     *mat.Dense
 	aSum                    []float64 // nil when not kept
 	batch, filled, terms    int
@@ -40,7 +38,7 @@ func NewCorrelator(na, nb, maxBatch, depth int, keepSum bool) *Correlator {
 	ld := depth * maxBatch
 	c := &Correlator{
 		na: na, nb: nb, maxBatch: maxBatch, depth: depth, ld: ld,
-		aT: make([]float64, na*ld), bs: make([]float64, ld*nb),
+		aT: make([]float64, na*ld), bT: make([]float64, nb*ld),
 		sum: mat.NewDense(na, nb, nil), batch: maxBatch,
 	}
 	if keepSum {
@@ -72,43 +70,34 @@ type Slot struct {
 	Add                  bool
 }
 
-// SlotA returns where the next step's A goes (strided).
+// SlotA returns where the next step's A goes.
 func (c *Correlator) SlotA() Slot {
 	return Slot{Data: c.aT[c.filled*c.batch:], RowStride: 1, ColStride: c.ld}
 }
 
-// SlotB returns where the next step's B goes (contiguous rows).
+// SlotB returns where the next step's B goes.
 func (c *Correlator) SlotB() Slot {
-	return Slot{Data: c.bs[c.filled*c.batch*c.nb:], RowStride: c.nb, ColStride: 1}
+	return Slot{Data: c.bT[c.filled*c.batch:], RowStride: 1, ColStride: c.ld}
 }
 
 // SetA writes a (batch × na) as the next step's A.
-func (c *Correlator) SetA(a *mat.Dense) {
-	raw := c.check(a, c.na)
-	off := c.filled * c.batch
-	for i := range raw.Rows {
-		d := c.aT[off+i:]
-		for j, x := range raw.Data[i*raw.Stride : i*raw.Stride+c.na] {
-			d[j*c.ld] = x
-		}
-	}
-}
+func (c *Correlator) SetA(a *mat.Dense) { c.transposeIn(c.aT, c.na, a) }
 
 // SetB writes b (batch × nb) as the next step's B.
-func (c *Correlator) SetB(b *mat.Dense) {
-	raw := c.check(b, c.nb)
-	dst := c.bs[c.filled*c.batch*c.nb:]
-	for i := range raw.Rows {
-		copy(dst[i*c.nb:(i+1)*c.nb], raw.Data[i*raw.Stride:i*raw.Stride+c.nb])
-	}
-}
+func (c *Correlator) SetB(b *mat.Dense) { c.transposeIn(c.bT, c.nb, b) }
 
-func (c *Correlator) check(m *mat.Dense, n int) blas64.General {
+func (c *Correlator) transposeIn(dst []float64, n int, m *mat.Dense) {
 	raw := m.RawMatrix()
 	if raw.Rows != c.batch || raw.Cols != n {
 		panic(fmt.Sprintf("synapse: Correlator: got %d×%d, want %d×%d", raw.Rows, raw.Cols, c.batch, n))
 	}
-	return raw
+	off := c.filled * c.batch
+	for i := range raw.Rows {
+		d := dst[off+i:]
+		for j, x := range raw.Data[i*raw.Stride : i*raw.Stride+n] {
+			d[j*c.ld] = x
+		}
+	}
 }
 
 // Commit records the step whose A and B were written.
@@ -136,8 +125,8 @@ func (c *Correlator) Flush() {
 	}
 	cols := c.filled * c.batch
 	a := blas64.General{Rows: c.na, Cols: cols, Stride: c.ld, Data: c.aT}
-	b := blas64.General{Rows: cols, Cols: c.nb, Stride: c.nb, Data: c.bs}
-	linalg.Gemm(blas.NoTrans, blas.NoTrans, 1, a, b, 1, c.sum.RawMatrix())
+	b := blas64.General{Rows: c.nb, Cols: cols, Stride: c.ld, Data: c.bT}
+	linalg.Gemm(blas.NoTrans, blas.Trans, 1, a, b, 1, c.sum.RawMatrix())
 	if c.aSum != nil {
 		for j := range c.na {
 			var s float64
@@ -148,13 +137,19 @@ func (c *Correlator) Flush() {
 		}
 	}
 	if c.filled < c.depth {
-		for j := range c.na {
-			row := c.aT[j*c.ld:]
-			copy(row[:c.batch], row[cols:cols+c.batch])
-		}
-		copy(c.bs[:c.batch*c.nb], c.bs[cols*c.nb:(cols+c.batch)*c.nb])
+		carry(c.aT, c.na, c.ld, cols, c.batch)
+		carry(c.bT, c.nb, c.ld, cols, c.batch)
 	}
 	c.filled = 0
+}
+
+// carry moves the block of columns [from, from+n) of each of the rows of a
+// neuron-major buffer to the first n columns.
+func carry(buf []float64, rows, ld, from, n int) {
+	for j := range rows {
+		row := buf[j*ld:]
+		copy(row[:n], row[from:from+n])
+	}
 }
 
 // Terms returns the number of steps committed since the last Reset.

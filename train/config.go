@@ -34,7 +34,8 @@ type Adam struct {
 	WeightDecay float64 `json:"weight_decay"`
 }
 
-func (a Adam) synapse() synapse.AdamConfig {
+// AdamConfig returns the optimizer configuration.
+func (a Adam) AdamConfig() synapse.AdamConfig {
 	return synapse.AdamConfig{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, WeightDecay: a.WeightDecay}
 }
 
@@ -156,13 +157,13 @@ func (c Config) Validate() error {
 	if err := c.Dynamics.validate("dynamics"); err != nil {
 		return err
 	}
-	if err := c.trainParams().Validate(); err != nil {
+	if err := c.TrainParams().Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	if err := c.Forward.synapse().Validate(); err != nil {
+	if err := c.Forward.AdamConfig().Validate(); err != nil {
 		return fmt.Errorf("config: forward: %w", err)
 	}
-	if err := c.Feedback.synapse().Validate(); err != nil {
+	if err := c.Feedback.AdamConfig().Validate(); err != nil {
 		return fmt.Errorf("config: feedback: %w", err)
 	}
 	if c.Pretrain.Epochs > 0 {
@@ -172,7 +173,7 @@ func (c Config) Validate() error {
 		if err := c.pretrainParams().Validate(); err != nil {
 			return fmt.Errorf("config: pretrain: %w", err)
 		}
-		if err := c.pretrainAdam().synapse().Validate(); err != nil {
+		if err := c.pretrainAdam().AdamConfig().Validate(); err != nil {
 			return fmt.Errorf("config: pretrain: %w", err)
 		}
 	}
@@ -209,8 +210,8 @@ func (c Config) Sizes(in, out int) []int {
 	return append(s, out)
 }
 
-// trainParams are the circuit constants of training windows.
-func (c Config) trainParams() circuit.Params {
+// TrainParams are the circuit constants of training windows.
+func (c Config) TrainParams() circuit.Params {
 	d := c.Dynamics
 	return circuit.Params{
 		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,

@@ -127,6 +127,10 @@ type Trainer struct {
 	x       *mat.Dense
 	targets *mat.Dense
 	labels  []int
+	// evaluation buffers, reused so that evaluating allocates nothing
+	evalX, evalT *mat.Dense
+	evalLabels   []int
+	evalPass     *circuit.Pass
 	// loss and accuracy of the feedforward output of the last window,
 	// recorded by an observer at k = 0
 	lastLoss, lastAcc float64
@@ -163,13 +167,13 @@ func New(cfg Config, data *Data) (*Trainer, error) {
 		shuffle: rand.New(rand.NewPCG(cfg.Seed, subSeed(cfg.Seed, seedShuffle))),
 		noise:   neuron.NewGaussian(subSeed(cfg.Seed, seedNoise)),
 	}
-	if t.fwdOpt, err = synapse.NewAdam(cfg.Forward.synapse(), net.ForwardParams()); err != nil {
+	if t.fwdOpt, err = synapse.NewAdam(cfg.Forward.AdamConfig(), net.ForwardParams()); err != nil {
 		return nil, err
 	}
-	if t.fbOpt, err = synapse.NewAdam(cfg.Feedback.synapse(), net.FeedbackParams()); err != nil {
+	if t.fbOpt, err = synapse.NewAdam(cfg.Feedback.AdamConfig(), net.FeedbackParams()); err != nil {
 		return nil, err
 	}
-	if t.circ, err = circuit.New(net, cfg.trainParams(), cfg.Batch, t.noise, t.fwdOpt, t.fbOpt); err != nil {
+	if t.circ, err = circuit.New(net, cfg.TrainParams(), cfg.Batch, t.noise, t.fwdOpt, t.fbOpt); err != nil {
 		return nil, err
 	}
 	if t.sched, err = scheduler.New(scheduler.Config{Steps: cfg.Dynamics.Steps}, cfg.Dynamics.DT); err != nil {
@@ -178,7 +182,7 @@ func New(cfg Config, data *Data) (*Trainer, error) {
 	t.sched.Observe(cfg.Dynamics.Steps, t.recordFeedforward(t.circ))
 	if cfg.Pretrain.Epochs > 0 {
 		t.preNoise = neuron.NewGaussian(subSeed(cfg.Seed, seedPretrainNoise))
-		if t.preOpt, err = synapse.NewAdam(cfg.pretrainAdam().synapse(), net.FeedbackParams()); err != nil {
+		if t.preOpt, err = synapse.NewAdam(cfg.pretrainAdam().AdamConfig(), net.FeedbackParams()); err != nil {
 			return nil, err
 		}
 		if t.pre, err = circuit.New(net, cfg.pretrainParams(), cfg.Batch, t.preNoise, nil, t.preOpt); err != nil {
@@ -219,6 +223,10 @@ func (t *Trainer) Next(ctx context.Context, progress func(Progress)) (EpochResul
 			return r, err
 		}
 		t.PretrainEpoch++
+		if t.PretrainDone() {
+			// Pre-training is over: let its circuit's memory go.
+			t.pre, t.preSched, t.preOpt, t.preNoise = nil, nil, nil, nil
+		}
 		return r, nil
 	}
 	if t.Epoch >= t.cfg.Epochs {
@@ -277,6 +285,9 @@ func (t *Trainer) runEpoch(ctx context.Context, phase string, c *circuit.Circuit
 	return res, nil
 }
 
+// evalChunk is the number of samples evaluated per feedforward product.
+const evalChunk = 500
+
 // Evaluate returns the feedforward loss (cross-entropy against the soft
 // labels) and accuracy of the network on a split (NaN for an empty split).
 func (t *Trainer) Evaluate(sp dataset.Split) (loss, acc float64) {
@@ -284,22 +295,26 @@ func (t *Trainer) Evaluate(sp dataset.Split) (loss, acc float64) {
 	if n == 0 {
 		return math.NaN(), math.NaN()
 	}
-	const chunk = 1000
-	x := mat.NewDense(min(chunk, n), sp.Set.Dim, nil)
-	tg := mat.NewDense(min(chunk, n), t.data.Classes, nil)
-	labels := make([]int, min(chunk, n))
-	var pass *circuit.Pass
+	if t.evalX == nil {
+		t.evalX = mat.NewDense(evalChunk, sp.Set.Dim, nil)
+		t.evalT = mat.NewDense(evalChunk, t.data.Classes, nil)
+		t.evalLabels = make([]int, evalChunk)
+	}
 	correct := 0
-	for from := 0; from < n; from += chunk {
-		b := min(chunk, n-from)
-		xb := x.Slice(0, b, 0, sp.Set.Dim).(*mat.Dense)
-		tb := tg.Slice(0, b, 0, t.data.Classes).(*mat.Dense)
-		sp.Batch(xb, labels[:b], t.table, nil, from)
-		circuit.SetSoftTargets(tb, labels[:b], t.cfg.TargetClassValue)
-		if b != chunk {
-			pass = nil
+	for from := 0; from < n; from += evalChunk {
+		b := min(evalChunk, n-from)
+		xb := t.evalX.Slice(0, b, 0, sp.Set.Dim).(*mat.Dense)
+		tb := t.evalT.Slice(0, b, 0, t.data.Classes).(*mat.Dense)
+		sp.Batch(xb, t.evalLabels[:b], t.table, nil, from)
+		circuit.SetSoftTargets(tb, t.evalLabels[:b], t.cfg.TargetClassValue)
+		pass := t.evalPass
+		if b != evalChunk {
+			pass = nil // a last, shorter chunk gets its own buffers
 		}
 		pass = t.Net.Feedforward(pass, xb)
+		if b == evalChunk {
+			t.evalPass = pass
+		}
 		loss += circuit.CrossEntropy{}.Value(pass.Output(), tb) * float64(b)
 		correct += circuit.Correct(pass.Output(), tb)
 	}

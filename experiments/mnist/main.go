@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runner"
 	"github.com/strongdfc/strongdfc/train"
 )
@@ -33,6 +34,8 @@ func main() {
 	flag.StringVar(&opt.DataDir, "data", "", "`folder` with the MNIST IDX files (default: the GoMNIST module in the Go module cache)")
 	flag.StringVar(&opt.OutDir, "out", "", "`folder` for per-epoch metrics (metrics.csv); created if missing, never overwritten")
 	flag.DurationVar(&opt.ProgressEvery, "progress", 0, "`interval` between progress lines on stderr (default 5s)")
+	var pf prof.Flags
+	pf.Register(flag.CommandLine)
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "mnist: unexpected arguments %q\n", flag.Args())
@@ -49,8 +52,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	stopProf, addr, err := pf.Start()
+	if err != nil {
+		log.Fatal("profiling", zap.Error(err))
+	}
+	if addr != "" {
+		log.Info("pprof", zap.String("url", "http://"+addr+"/debug/pprof/"))
+	}
 	log.Info("start", zap.Any("config", cfg))
 	sum, err := runner.Run(ctx, cfg, opt)
+	if perr := stopProf(); perr != nil {
+		log.Error("profiling", zap.Error(perr))
+	}
 	if err != nil {
 		log.Error("run failed", zap.Error(err))
 		os.Exit(1)

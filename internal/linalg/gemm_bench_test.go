@@ -22,6 +22,8 @@ func BenchmarkGemm(b *testing.B) {
 		{"basal", 128, 256, 256, blas.NoTrans, blas.Trans},
 		{"apical", 128, 256, 10, blas.NoTrans, blas.Trans},
 		{"update", 256, 256, 1280, blas.NoTrans, blas.NoTrans},
+		{"updateNT", 256, 256, 1280, blas.NoTrans, blas.Trans},
+		{"updateTN", 256, 256, 1280, blas.Trans, blas.NoTrans},
 		{"first", 128, 256, 784, blas.NoTrans, blas.Trans},
 	} {
 		ar, ac := s.m, s.k

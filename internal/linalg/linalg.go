@@ -44,7 +44,6 @@ var backend = "gonum"
 // "openblas".
 func Backend() string { return backend }
 
-
 // Gemm computes C = alpha·op(A)·op(B) + beta·C.
 func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
 	m, n := c.Rows, c.Cols

@@ -4,6 +4,7 @@ package linalg
 
 // #cgo LDFLAGS: -lopenblas
 // void openblas_set_num_threads(int);
+// char* openblas_get_corename(void);
 import "C"
 
 import (
@@ -22,3 +23,7 @@ func init() {
 	backend = "openblas"
 	tileRows, tileCols = 128, 128
 }
+
+// Core returns the name of the kernel set OpenBLAS chose for this CPU, or
+// was told to use by the environment variable OPENBLAS_CORETYPE.
+func Core() string { return C.GoString(C.openblas_get_corename()) }
