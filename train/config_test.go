@@ -1,0 +1,52 @@
+package train
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestPresetsValid(t *testing.T) {
+	for _, p := range Presets() {
+		if err := p.Config().Validate(); err != nil {
+			t.Errorf("preset %s: %v", p.Name, err)
+		}
+	}
+	if _, err := LookupPreset("nope"); err == nil || !strings.Contains(err.Error(), "mnist-strong-dfc") {
+		t.Errorf("unknown preset: %v", err)
+	}
+}
+
+// TestConfigValidate: impossible values are refused with a message naming
+// the key.
+func TestConfigValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		mod  func(*Config)
+		want string
+	}{
+		{"zero dt", func(c *Config) { c.Dynamics.DT = 0 }, "dynamics.dt"},
+		{"negative dt", func(c *Config) { c.Dynamics.DT = -1e-3 }, "dynamics.dt"},
+		{"dt > tau_v", func(c *Config) { c.Dynamics.DT = 0.1 }, "tau_v"},
+		{"negative sigma", func(c *Config) { c.Dynamics.Sigma = -0.1 }, "sigma"},
+		{"NaN alpha", func(c *Config) { c.Dynamics.Alpha = math.NaN() }, "alpha"},
+		{"tau_noise > tau_f", func(c *Config) { c.TauNoise = 0.9 }, "τ_noise"},
+		{"batch 0", func(c *Config) { c.Batch = 0 }, "batch"},
+		{"one step", func(c *Config) { c.Dynamics.Steps = 1 }, "steps"},
+		{"pretrain dt > tau_v", func(c *Config) { c.Pretrain.Dynamics.DT = 1 }, "pretrain.dynamics"},
+		{"bad activation", func(c *Config) { c.Activation = "softsign" }, "activation"},
+		{"unknown method", func(c *Config) { c.Method = "hebb" }, "method"},
+		{"unknown dataset", func(c *Config) { c.Dataset = "cifar-100" }, "dataset"},
+		{"target value", func(c *Config) { c.TargetClassValue = 1.5 }, "target_class_value"},
+		{"negative lr", func(c *Config) { c.Forward.LR = -1 }, "forward"},
+		{"hidden 0", func(c *Config) { c.Hidden = []int{256, 0} }, "hidden"},
+	}
+	for _, tc := range cases {
+		c := MNIST()
+		tc.mod(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one naming %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package train
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/strongdfc/strongdfc/dataset"
+)
+
+// syntheticSet returns n images of dim pixels in 4 classes, each class a
+// noisy bright band at its own place, which a small network learns quickly.
+func syntheticSet(n, dim int, seed uint64) *dataset.Set {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	s := &dataset.Set{Name: "synthetic", Rows: 1, Cols: dim, Dim: dim, Classes: 4,
+		Pixels: make([]uint8, n*dim), Labels: make([]uint8, n)}
+	for i := range n {
+		c := rng.IntN(4)
+		s.Labels[i] = uint8(c)
+		img := s.Image(i)
+		for j := range img {
+			v := 40 * rng.Float64()
+			if j*4/dim == c {
+				v += 180
+			}
+			img[j] = uint8(v)
+		}
+	}
+	return s
+}
+
+// tinyConfig is the published MNIST configuration shrunk to a network and
+// window that train in well under a second.
+func tinyConfig() Config {
+	c := MNIST()
+	c.Hidden = []int{12, 12}
+	c.Epochs = 3
+	c.Batch = 16
+	c.Validation = 32
+	c.Dynamics.Steps = 60
+	c.Pretrain.Dynamics.Steps = 40
+	c.Forward.LR = 1e-2
+	return c
+}
+
+func tinyData(t testing.TB, c Config) *Data {
+	t.Helper()
+	d, err := SplitData(c, syntheticSet(320, 16, 1), syntheticSet(128, 16, 2), dataset.UnitNorm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Classes = 4
+	return d
+}
+
+func TestTrainerLearns(t *testing.T) {
+	c := tinyConfig()
+	tr, err := New(c, tinyData(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, before := tr.Evaluate(tr.Data().Test)
+	var last EpochResult
+	for !tr.Done() {
+		if last, err = tr.Next(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tr.PretrainEpoch != 1 || tr.Epoch != 3 {
+		t.Errorf("ran %d pre-training and %d training epochs", tr.PretrainEpoch, tr.Epoch)
+	}
+	if last.TestAccuracy < 0.9 || last.TestAccuracy <= before {
+		t.Errorf("test accuracy %.3f after training (%.3f before)", last.TestAccuracy, before)
+	}
+}
+
+func TestTrainerCancel(t *testing.T) {
+	c := tinyConfig()
+	tr, err := New(c, tinyData(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := tr.Next(ctx, nil); err == nil {
+		t.Error("a cancelled context did not stop the epoch")
+	}
+}
