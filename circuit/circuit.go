@@ -58,8 +58,18 @@ type Params struct {
 	TargetStep float64
 	Loss       Loss
 
+	// SomaSigma is noise added to every somatic voltage at every step
+	// (v += SomaSigma·ξ), for studies of noisy dynamics; 0 in the published
+	// configurations.
+	SomaSigma float64
+
 	// LearnForward and LearnFeedback switch the two plasticity rules on.
 	LearnForward, LearnFeedback bool
+	// ForwardUpdate chooses when the forward rule takes its terms: at every
+	// step (Continuous, the published single-phase rule), from the last
+	// step only (SteadyState, DFC-SS and two-phase Strong-DFC), or from the
+	// analytic steady state without simulation (Analytic, DFC-SSA).
+	ForwardUpdate ForwardUpdate
 	// TauF is the time constant of the low-pass filter whose complement
 	// high-passes u for the feedback rule, a_u = FilterDT/TauF; 0 uses u
 	// unfiltered (the sleep phase). FilterDT 0 means DT.
@@ -74,6 +84,35 @@ type Params struct {
 	// StackDepth is how many time steps a plasticity rule stacks into one
 	// matrix product; 0 means DefaultStackDepth.
 	StackDepth int
+}
+
+// ForwardUpdate says how the forward plasticity rule samples a window.
+type ForwardUpdate uint8
+
+const (
+	// Continuous accumulates the rule at every step and averages over the
+	// window.
+	Continuous ForwardUpdate = iota
+	// SteadyState takes the rule's term from the last step only:
+	// ∇W = −(2/B)·δ[T−1]ᵀ r_pre[T−1].
+	SteadyState
+	// Analytic takes it from the linearised steady state
+	// u = (J·Q̄ + α·I)⁻¹·δ_L at the feedforward state, Δv = Q̄·u propagated
+	// layer by layer (v_i = Δv_i + W_i·r_{i−1} + b_i), without simulating.
+	Analytic
+)
+
+// String names the update kind.
+func (f ForwardUpdate) String() string {
+	switch f {
+	case Continuous:
+		return "continuous"
+	case SteadyState:
+		return "steady-state"
+	case Analytic:
+		return "analytic"
+	}
+	return fmt.Sprintf("ForwardUpdate(%d)", uint8(f))
 }
 
 // DefaultStackDepth is the number of time steps stacked per plasticity
@@ -122,6 +161,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("circuit: clipping norm %g must be non-negative", p.ClipNorm)
 	case p.StackDepth < 0:
 		return fmt.Errorf("circuit: stack depth %d must be non-negative", p.StackDepth)
+	case !(p.SomaSigma >= 0) || !finite(p.SomaSigma):
+		return fmt.Errorf("circuit: somatic noise σ = %g must be non-negative", p.SomaSigma)
+	case p.ForwardUpdate > Analytic:
+		return fmt.Errorf("circuit: unknown forward update %d", p.ForwardUpdate)
 	}
 	return nil
 }
@@ -177,6 +220,11 @@ type Circuit struct {
 	// FwdNorms and FbNorms are the per-layer gradient norms before clipping
 	// of the last Apply.
 	FwdNorms, FbNorms []float64
+	// GradientHook, when set, is called by Apply after the gradients are
+	// computed and before they are clipped, for diagnostics (the angle of
+	// the update to backprop). It must not change anything.
+	GradientHook func()
+	ssTerm       []*mat.Dense // scratch of the steady-state forward update
 }
 
 // New returns a circuit that simulates net with constants p for batches of
@@ -196,7 +244,7 @@ func New(net *Network, p Params, maxBatch int, noise neuron.NoiseSource, fwdOpt,
 	if p.LearnFeedback && fbOpt == nil {
 		return nil, errors.New("circuit: feedback learning is on but there is no feedback optimizer")
 	}
-	if (p.Sigma > 0 || p.SigmaOut > 0) && noise == nil {
+	if (p.Sigma > 0 || p.SigmaOut > 0 || p.SomaSigma > 0) && noise == nil {
 		return nil, errors.New("circuit: σ > 0 needs a noise source")
 	}
 	if r, ok := noise.(interface{ Reserve(layers, rows int) }); ok {
@@ -218,7 +266,7 @@ func New(net *Network, p Params, maxBatch int, noise neuron.NoiseSource, fwdOpt,
 		}
 		lp := neuron.Params{
 			Size: net.Sizes[i], Activation: net.Acts[i-1], DT: p.DT, TauV: p.TauV,
-			Sigma: sigma, TauNoise: p.TauNoise, ApicalTau: p.ApicalTau,
+			Sigma: sigma, TauNoise: p.TauNoise, ApicalTau: p.ApicalTau, SomaSigma: p.SomaSigma,
 		}
 		l, err := neuron.NewLayer(i, lp, noise)
 		if err != nil {
@@ -349,8 +397,10 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 			c.layers[i-1].Reset(c.st[i-1])
 		}
 		c.ctrl.Reset()
-		for _, r := range c.fwdRules {
-			r.CountZero()
+		if c.continuous() {
+			for _, r := range c.fwdRules {
+				r.CountZero()
+			}
 		}
 	}
 	for i, r := range c.fbRules {
@@ -405,7 +455,7 @@ func (c *Circuit) Step() {
 		// The taps hand this layer's δ, rates and apical voltage to the
 		// plasticity rules that use them, while they are in cache.
 		c.taps = neuron.Taps{}
-		if c.p.LearnForward {
+		if c.continuous() {
 			c.diff = neuron.Strided(c.fwdRules[i-1].DiffSlot())
 			c.taps.Diff = &c.diff
 			if i < L {
@@ -418,7 +468,7 @@ func (c *Circuit) Step() {
 			c.taps.Apical = &c.apical
 		}
 		c.layers[i-1].Step(st, &c.taps)
-		if c.p.LearnForward {
+		if c.continuous() {
 			if i == 1 {
 				c.fwdRules[0].Commit(c.x)
 			} else {
@@ -433,6 +483,17 @@ func (c *Circuit) Step() {
 // Gradients turns what the plasticity rules have accumulated into gradients
 // in the network's projections (GradW, GradB, GradQ) and empties the rules.
 func (c *Circuit) Gradients() {
+	switch c.p.ForwardUpdate {
+	case SteadyState:
+		c.steadyStateTerms()
+	case Analytic:
+		if err := c.analyticTerms(); err != nil {
+			// A singular J·Q̄ + αI: no forward update for this window.
+			for _, r := range c.fwdRules {
+				r.Reset()
+			}
+		}
+	}
 	for i, r := range c.fwdRules {
 		r.Gradient(c.net.Forward[i])
 	}
@@ -463,6 +524,9 @@ var ErrDiverged = errors.New("circuit: the simulation diverged")
 // returns an error wrapping ErrDiverged that names the layer.
 func (c *Circuit) Apply() error {
 	c.Gradients()
+	if c.GradientHook != nil {
+		c.GradientHook()
+	}
 	c.ClipGradients()
 	for i := range c.net.Forward {
 		if c.p.LearnForward && !finite(c.FwdNorms[i]) {
@@ -483,3 +547,93 @@ func (c *Circuit) Apply() error {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// continuous reports whether the forward rule accumulates at every step.
+func (c *Circuit) continuous() bool {
+	return c.p.LearnForward && c.p.ForwardUpdate == Continuous
+}
+
+// steadyStateTerms gives each forward rule the one term of the current
+// (last) state: δ = φ(v) − φ(v_ff) with the layer's presynaptic rates.
+func (c *Circuit) steadyStateTerms() {
+	for i, r := range c.fwdRules {
+		st := c.st[i]
+		d := c.scratch(i)
+		act := c.net.Acts[i]
+		dd, v, vff := d.RawMatrix(), st.Soma.RawMatrix(), st.Basal.RawMatrix()
+		for b := range dd.Rows {
+			dr, vr, fr := dd.Data[b*dd.Stride:][:dd.Cols], v.Data[b*v.Stride:][:dd.Cols], vff.Data[b*vff.Stride:][:dd.Cols]
+			for j := range dr {
+				dr[j] = act.Eval(vr[j]) - act.Eval(fr[j])
+			}
+		}
+		pre := c.x
+		if i > 0 {
+			pre = c.st[i-1].Rate
+		}
+		r.Reset()
+		r.Push(d, pre)
+	}
+}
+
+// scratch returns a batch × n_i matrix for layer i (0-based).
+func (c *Circuit) scratch(i int) *mat.Dense {
+	if c.ssTerm == nil {
+		c.ssTerm = make([]*mat.Dense, c.net.L())
+	}
+	if c.ssTerm[i] == nil || c.ssTerm[i].RawMatrix().Rows != c.batch {
+		c.ssTerm[i] = mat.NewDense(c.batch, c.net.Sizes[i+1], nil)
+	}
+	return c.ssTerm[i]
+}
+
+// analyticTerms gives each forward rule the term of the linearised steady
+// state of the current batch (see Analytic). The controller's error at the
+// feedforward output, δ_L = r* − f(r_L⁻), is what the linear system sees.
+func (c *Circuit) analyticTerms() error {
+	pass := c.net.Feedforward(nil, c.x)
+	L := c.net.L()
+	out := pass.Output()
+	e := mat.NewDense(c.batch, c.net.NOut(), nil)
+	for b := range c.batch {
+		er, y, t := e.RawRowView(b), out.RawRowView(b), c.tgt.RawRowView(b)
+		if c.p.Error == SoftmaxError {
+			softmaxRow(er, y)
+			for j := range er {
+				er[j] = t[j] - er[j]
+			}
+		} else {
+			for j := range er {
+				er[j] = t[j] - y[j]
+			}
+		}
+	}
+	// Δv for every sample, layers stacked.
+	dv := mat.NewDense(c.batch, c.net.Hidden(), nil)
+	for b := range c.batch {
+		_, d, err := c.net.SteadyState(pass, b, e.RawRowView(b), c.p.Alpha)
+		if err != nil {
+			return err
+		}
+		dv.SetRow(b, d)
+	}
+	offs := c.net.offsets()
+	pre := c.x
+	for i := 1; i <= L; i++ {
+		n := c.net.Sizes[i]
+		vff := mat.NewDense(c.batch, n, nil)
+		c.net.Forward[i-1].Drive(vff, pre)
+		v := mat.NewDense(c.batch, n, nil)
+		v.Add(vff, dv.Slice(0, c.batch, offs[i-1], offs[i-1]+n))
+		act := c.net.Acts[i-1]
+		r := mat.NewDense(c.batch, n, nil)
+		act.Apply(r.RawMatrix().Data, v.RawMatrix().Data)
+		d := c.scratch(i - 1)
+		act.Apply(d.RawMatrix().Data, vff.RawMatrix().Data)
+		d.Sub(r, d)
+		c.fwdRules[i-1].Reset()
+		c.fwdRules[i-1].Push(d, pre)
+		pre = r
+	}
+	return nil
+}

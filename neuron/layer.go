@@ -31,6 +31,11 @@ type Params struct {
 	// positive value gives it its own dynamics,
 	// v_fb += (DT/ApicalTau)·(Q·u + σ·ñ − v_fb) (the sleep phase of DFC).
 	ApicalTau float64
+	// SomaSigma is the standard deviation of noise added to the somatic
+	// voltage at every step, v[k+1] += SomaSigma·ξ (0: none). It models
+	// noisy dynamics, as in the noise study; its draws come from the noise
+	// source's somatic stream of the layer (index −layer).
+	SomaSigma float64
 }
 
 // Validate reports the first impossible value in p.
@@ -56,6 +61,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("neuron: apical time constant %g must be non-negative and finite", p.ApicalTau)
 	case p.ApicalTau > 0 && p.DT > p.ApicalTau:
 		return fmt.Errorf("neuron: time step dt = %g is larger than the apical time constant %g", p.DT, p.ApicalTau)
+	case !(p.SomaSigma >= 0) || math.IsInf(p.SomaSigma, 0):
+		return fmt.Errorf("neuron: somatic noise σ = %g must be non-negative and finite", p.SomaSigma)
 	}
 	return nil
 }
@@ -125,8 +132,8 @@ func NewLayer(index int, p Params, noise NoiseSource) (*Layer, error) {
 	if index < 1 {
 		return nil, fmt.Errorf("neuron: layer index %d must be at least 1", index)
 	}
-	if p.Sigma > 0 && noise == nil {
-		return nil, errors.New("neuron: a layer with σ > 0 needs a noise source")
+	if (p.Sigma > 0 || p.SomaSigma > 0) && noise == nil {
+		return nil, errors.New("neuron: a layer with noise (σ > 0) needs a noise source")
 	}
 	l := &Layer{index: index, p: p, noise: noise, pool: par.Default(), k: p.DT / p.TauV}
 	if p.ApicalTau > 0 {
@@ -320,6 +327,13 @@ func (s *stepBody) Range(lo, hi int) {
 					a := ap[j] + ka*(fb[j]-ap[j])
 					ap[j] = a
 					soma[j] += k * (a + basal[j] - soma[j])
+				}
+			}
+				if ss := l.p.SomaSigma; ss > 0 {
+				// Somatic noise; xi is free again once the apical loop is done.
+				l.noise.StdNormal(-l.index, i, xi)
+				for j := range n {
+					soma[j] += ss * xi[j]
 				}
 			}
 			act.Apply(rate, soma)

@@ -253,3 +253,38 @@ func BenchmarkLayerStep(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/(128*256), "ns/element")
 }
+
+// TestSomaNoise checks v[k+1] += σ_s·ξ with the somatic stream, and that
+// the somatic stream is not the apical one.
+func TestSomaNoise(t *testing.T) {
+	p := Params{Size: 3, Activation: Linear, DT: 0.01, TauV: 0.02, SomaSigma: 0.5}
+	g := NewGaussian(4)
+	g.Reserve(2, 1)
+	l, err := NewLayer(2, p, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewState(1, 3)
+	st.Basal.SetRow(0, []float64{1, 2, 3})
+	l.Reset(st)
+	l.Step(st, nil)
+	ref := NewGaussian(4)
+	ref.Reserve(2, 1)
+	xi, apical := make([]float64, 3), make([]float64, 3)
+	ref.StdNormal(-2, 0, xi)
+	ref.StdNormal(2, 0, apical)
+	for j := range 3 {
+		v := float64(j + 1) // v = v_ff at rest, no feedback
+		want := v + p.SomaSigma*xi[j]
+		if got := st.Soma.At(0, j); math.Abs(got-want) > 1e-15 {
+			t.Errorf("v[%d] = %g, want %g", j, got, want)
+		}
+		if xi[j] == apical[j] {
+			t.Errorf("somatic and apical streams coincide")
+		}
+	}
+	p.SomaSigma = -1
+	if err := p.Validate(); err == nil {
+		t.Error("negative somatic noise accepted")
+	}
+}

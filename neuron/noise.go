@@ -6,11 +6,12 @@ import (
 	"sync"
 )
 
-// NoiseSource supplies the standard normal draws ξ of the apical noise.
+// NoiseSource supplies the standard normal draws ξ of the noise.
 //
 // Layers are numbered from 1 (the first hidden layer) and rows are the
-// samples of the minibatch. Each call fills dst with the next draws for one
-// (layer, row) pair, one per neuron. Calls for distinct pairs may run
+// samples of the minibatch; layer i draws its apical noise from stream i
+// and its somatic noise (if any) from stream −i. Each call fills dst with
+// the next draws for one (stream, row) pair, one per neuron. Calls for distinct pairs may run
 // concurrently, so a source keeps an independent stream per pair; results
 // therefore do not depend on how the work is split among goroutines.
 type NoiseSource interface {
@@ -30,28 +31,39 @@ type Gaussian struct {
 // NewGaussian returns a source whose streams are derived from seed.
 func NewGaussian(seed uint64) *Gaussian { return &Gaussian{seed: seed} }
 
-// Reserve makes sure streams exist for layers 1..layers and rows
-// 0..rows-1. Circuits call it once at construction so that StdNormal never
-// has to grow the table while several goroutines use it.
+// slot maps a stream index (i apical, −i somatic) to its place in streams.
+func slot(layer int) int {
+	if layer > 0 {
+		return 2 * (layer - 1)
+	}
+	return 2*(-layer-1) + 1
+}
+
+// Reserve makes sure streams exist for layers 1..layers (apical and
+// somatic) and rows 0..rows-1. Circuits call it once at construction so
+// that StdNormal never has to grow the table while several goroutines use
+// it.
 func (g *Gaussian) Reserve(layers, rows int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for len(g.streams) < layers {
+	for len(g.streams) < 2*layers {
 		g.streams = append(g.streams, nil)
 	}
-	for l := range layers {
-		for r := len(g.streams[l]); r < rows; r++ {
-			g.streams[l] = append(g.streams[l], newStream(splitmix(g.seed^splitmix(uint64(l+1)<<32|uint64(r)))))
+	for s := range 2 * layers {
+		for r := len(g.streams[s]); r < rows; r++ {
+			g.streams[s] = append(g.streams[s], newStream(splitmix(g.seed^splitmix(uint64(s+1)<<32|uint64(r)))))
 		}
 	}
 }
 
-// StdNormal fills dst with standard normal draws of the (layer, row) stream.
+// StdNormal fills dst with standard normal draws of the (layer, row)
+// stream.
 func (g *Gaussian) StdNormal(layer, row int, dst []float64) {
-	if layer < 1 || layer > len(g.streams) || row < 0 || row >= len(g.streams[layer-1]) {
+	s := slot(layer)
+	if layer == 0 || s >= len(g.streams) || row < 0 || row >= len(g.streams[s]) {
 		panic(fmt.Sprintf("neuron: Gaussian noise stream (layer %d, row %d) not reserved", layer, row))
 	}
-	g.streams[layer-1][row].fill(dst)
+	g.streams[s][row].fill(dst)
 }
 
 // MarshalBinary encodes the seed and the state of every stream, so that a
@@ -144,8 +156,12 @@ func NewReplay(draws [][][][]float64) *Replay {
 }
 
 // StdNormal copies the next recorded draw of (layer, row) into dst. It
-// panics when the recording is exhausted or the length differs.
+// panics when the recording is exhausted or the length differs, and for
+// somatic streams (layer < 0), which it does not record.
 func (r *Replay) StdNormal(layer, row int, dst []float64) {
+	if layer < 1 {
+		panic(fmt.Sprintf("neuron: Replay has no stream %d (only apical noise is replayed)", layer))
+	}
 	l := layer - 1
 	t := r.next[l][row]
 	if t >= len(r.Draws[l]) {

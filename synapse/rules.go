@@ -284,6 +284,18 @@ func (r *ForwardRule) Commit(pre *mat.Dense) {
 	r.corr.Commit()
 }
 
+// Push adds one term δ[k]ᵀ·pre[k] given as batch-major matrices (the
+// steady-state updates, which take one term per window).
+func (r *ForwardRule) Push(delta, pre *mat.Dense) {
+	r.terms++
+	if r.constPre {
+		r.dsumV.Add(r.dsumV, delta)
+		r.pre = pre
+		return
+	}
+	r.corr.Push(delta, pre)
+}
+
 // CountZero counts a step whose δ is exactly zero (the first step of a
 // window that starts at the feedforward state) without any arithmetic.
 func (r *ForwardRule) CountZero() { r.terms++ }

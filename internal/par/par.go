@@ -50,6 +50,11 @@ type Pool struct {
 	done  atomic.Int64  // chunks finished in the current loop
 	wake  []chan struct{}
 	state []atomic.Int32 // per worker: running or parked
+
+	// The caller of Run parks on finished when the loop takes long; the
+	// worker that finishes last and finds waiting set wakes it.
+	waiting  atomic.Int32
+	finished chan struct{}
 }
 
 const (
@@ -63,7 +68,8 @@ func NewPool(workers int) *Pool {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{workers: workers, wake: make([]chan struct{}, workers), state: make([]atomic.Int32, workers)}
+	p := &Pool{workers: workers, wake: make([]chan struct{}, workers), state: make([]atomic.Int32, workers),
+		finished: make(chan struct{}, 1)}
 	for i := 1; i < workers; i++ {
 		p.wake[i] = make(chan struct{}, 1)
 		go p.worker(i)
@@ -88,7 +94,9 @@ func (p *Pool) worker(id int) {
 		if lo, hi := id*p.n/p.workers, (id+1)*p.n/p.workers; lo < hi {
 			p.body.Range(lo, hi)
 		}
-		p.done.Add(1)
+		if p.done.Add(1) == int64(p.workers-1) && p.waiting.CompareAndSwap(1, 0) {
+			p.finished <- struct{}{}
+		}
 	}
 }
 
@@ -149,12 +157,33 @@ func (p *Pool) Run(n, grain int, b Body) {
 	if hi := n / p.workers; hi > 0 {
 		b.Range(0, hi)
 	}
-	for i := 0; p.done.Load() != int64(p.workers-1); i++ {
-		if i&255 == 255 {
-			runtime.Gosched()
+	p.wait()
+	p.body = nil
+}
+
+// wait returns when every worker has finished the current loop: it spins
+// for a while (the other chunks usually end within microseconds of the
+// caller's), then parks until the last worker wakes it, so that a machine
+// busy with other work does not lose a core to the spinning.
+func (p *Pool) wait() {
+	all := int64(p.workers - 1)
+	start := time.Now()
+	for i := 0; ; i++ {
+		if p.done.Load() == all {
+			return
+		}
+		if i&255 == 255 && time.Since(start) > spinFor/4 {
+			break
 		}
 	}
-	p.body = nil
+	p.waiting.Store(1)
+	if p.done.Load() == all {
+		if p.waiting.CompareAndSwap(1, 0) {
+			return
+		}
+		// The last worker claimed the flag: its wake-up is on the way.
+	}
+	<-p.finished
 }
 
 // Close stops the pool's goroutines. The pool must not be used afterwards.
