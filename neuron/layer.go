@@ -329,7 +329,7 @@ func (s *stepBody) Range(lo, hi int) {
 					soma[j] += k * (a + basal[j] - soma[j])
 				}
 			}
-				if ss := l.p.SomaSigma; ss > 0 {
+			if ss := l.p.SomaSigma; ss > 0 {
 				// Somatic noise; xi is free again once the apical loop is done.
 				l.noise.StdNormal(-l.index, i, xi)
 				for j := range n {
