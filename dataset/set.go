@@ -14,8 +14,11 @@ import (
 // per sample.
 type Set struct {
 	Name       string
-	Rows, Cols int // image shape; Dim = Rows·Cols
-	Dim        int
+	Rows, Cols int // image shape
+	// Channels is the number of colour planes (0 or 1: grey); pixels are
+	// stored plane after plane. Dim = Channels·Rows·Cols.
+	Channels int
+	Dim      int
 	Classes    int
 	Pixels     []uint8 // Len()·Dim
 	Labels     []uint8
