@@ -14,24 +14,24 @@ import (
 type Dynamics struct {
 	// DT is the Euler step, Steps the number of time indices per window
 	// (T, counting k = 0), TauV the somatic time constant.
-	DT    float64 `json:"dt"`
-	Steps int     `json:"steps"`
-	TauV  float64 `json:"tau_v"`
+	DT    float64 `json:"dt" yaml:"dt"`
+	Steps int     `json:"steps" yaml:"steps"`
+	TauV  float64 `json:"tau_v" yaml:"tau_v"`
 	// Alpha is the controller's leak, KP its proportional gain.
-	Alpha float64 `json:"alpha"`
-	KP    float64 `json:"k_p"`
+	Alpha float64 `json:"alpha" yaml:"alpha"`
+	KP    float64 `json:"k_p" yaml:"k_p"`
 	// Sigma and SigmaOut are the apical noise of hidden and output layers.
-	Sigma    float64 `json:"sigma"`
-	SigmaOut float64 `json:"sigma_out"`
+	Sigma    float64 `json:"sigma" yaml:"sigma"`
+	SigmaOut float64 `json:"sigma_out" yaml:"sigma_out"`
 }
 
 // Adam are an Adam optimizer's hyperparameters.
 type Adam struct {
-	LR          float64 `json:"lr"`
-	Beta1       float64 `json:"beta1"`
-	Beta2       float64 `json:"beta2"`
-	Eps         float64 `json:"eps"`
-	WeightDecay float64 `json:"weight_decay"`
+	LR          float64 `json:"lr" yaml:"lr"`
+	Beta1       float64 `json:"beta1" yaml:"beta1"`
+	Beta2       float64 `json:"beta2" yaml:"beta2"`
+	Eps         float64 `json:"eps" yaml:"eps"`
+	WeightDecay float64 `json:"weight_decay" yaml:"weight_decay"`
 }
 
 // AdamConfig returns the optimizer configuration.
@@ -43,50 +43,50 @@ func (a Adam) AdamConfig() synapse.AdamConfig {
 // training, with its own dynamics and its own Adam (the feedback
 // optimizer's β, ε and weight decay with learning rate LR).
 type Pretrain struct {
-	Epochs   int      `json:"epochs"`
-	LR       float64  `json:"lr"`
-	Dynamics Dynamics `json:"dynamics"`
+	Epochs   int      `json:"epochs" yaml:"epochs"`
+	LR       float64  `json:"lr" yaml:"lr"`
+	Dynamics Dynamics `json:"dynamics" yaml:"dynamics"`
 }
 
 // Config describes a training run completely.
 type Config struct {
 	// Method names the learning method; "strong-dfc" is single-phase
 	// Strong-DFC.
-	Method string `json:"method"`
+	Method string `json:"method" yaml:"method"`
 	// Dataset is "mnist" or "fashion-mnist".
-	Dataset string `json:"dataset"`
+	Dataset string `json:"dataset" yaml:"dataset"`
 	// Hidden are the hidden layer sizes; Activation is their rate function
 	// (the output layer is linear).
-	Hidden     []int  `json:"hidden"`
-	Activation string `json:"activation"`
+	Hidden     []int  `json:"hidden" yaml:"hidden"`
+	Activation string `json:"activation" yaml:"activation"`
 	// Epochs of training, minibatch size, and the seed every random draw
 	// derives from (initial weights, shuffling, noise).
-	Epochs int    `json:"epochs"`
-	Batch  int    `json:"batch"`
-	Seed   uint64 `json:"seed"`
+	Epochs int    `json:"epochs" yaml:"epochs"`
+	Batch  int    `json:"batch" yaml:"batch"`
+	Seed   uint64 `json:"seed" yaml:"seed"`
 	// Validation samples are held out of the training set, drawn with
 	// SplitSeed; TrainLimit > 0 keeps only the first TrainLimit of the
 	// remaining training samples.
-	Validation int    `json:"validation"`
-	SplitSeed  uint64 `json:"split_seed"`
-	TrainLimit int    `json:"train_limit"`
+	Validation int    `json:"validation" yaml:"validation"`
+	SplitSeed  uint64 `json:"split_seed" yaml:"split_seed"`
+	TrainLimit int    `json:"train_limit" yaml:"train_limit"`
 	// TargetClassValue is the soft label's value at the correct class.
-	TargetClassValue float64 `json:"target_class_value"`
+	TargetClassValue float64 `json:"target_class_value" yaml:"target_class_value"`
 	// Dynamics of training windows, the noise filter's time constant, the
 	// feedback rule's high-pass time constant and its layer scaling.
-	Dynamics     Dynamics `json:"dynamics"`
-	TauNoise     float64  `json:"tau_noise"`
-	TauF         float64  `json:"tau_f"`
-	LayerScaling bool     `json:"layer_scaling"`
+	Dynamics     Dynamics `json:"dynamics" yaml:"dynamics"`
+	TauNoise     float64  `json:"tau_noise" yaml:"tau_noise"`
+	TauF         float64  `json:"tau_f" yaml:"tau_f"`
+	LayerScaling bool     `json:"layer_scaling" yaml:"layer_scaling"`
 	// ClipNorm is the per-layer gradient-norm limit.
-	ClipNorm float64 `json:"clip_norm"`
+	ClipNorm float64 `json:"clip_norm" yaml:"clip_norm"`
 	// Forward and Feedback are the two optimizers.
-	Forward  Adam     `json:"forward"`
-	Feedback Adam     `json:"feedback"`
-	Pretrain Pretrain `json:"pretrain"`
+	Forward  Adam     `json:"forward" yaml:"forward"`
+	Feedback Adam     `json:"feedback" yaml:"feedback"`
+	Pretrain Pretrain `json:"pretrain" yaml:"pretrain"`
 	// StackDepth is the number of time steps per plasticity product (0:
 	// the default).
-	StackDepth int `json:"stack_depth"`
+	StackDepth int `json:"stack_depth" yaml:"stack_depth"`
 }
 
 // MNIST returns the published configuration of single-phase Strong-DFC on

@@ -1,0 +1,74 @@
+package train
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/strongdfc/strongdfc/internal/par"
+)
+
+// procsConfig is a run large enough that the matrix products are split
+// into tiles and the elementwise kernels into chunks on the worker pool.
+func procsConfig() Config {
+	c := tinyConfig()
+	c.Hidden = []int{160, 160}
+	c.Batch = 32
+	c.Epochs = 1
+	c.TrainLimit = 160
+	c.Dynamics.Steps = 12
+	c.Pretrain.Dynamics.Steps = 12
+	return c
+}
+
+// TestGOMAXPROCS: a training run gives the same bits with GOMAXPROCS 1 and
+// 2. The worker pool is sized once per process, so each setting runs in a
+// child process (this test binary, asked by an environment variable to
+// train and print a hash of the final checkpoint).
+func TestGOMAXPROCS(t *testing.T) {
+	if os.Getenv("STRONGDFC_PROCS_CHILD") == "1" {
+		c := procsConfig()
+		tr, err := New(c, tinyData(t, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		finish(t, tr)
+		s, _ := tr.Snapshot()
+		for i := range s.History {
+			s.History[i].Seconds, s.History[i].EvalSeconds = 0, 0 // wall time differs
+		}
+		var buf bytes.Buffer
+		if err := s.Encode(&buf); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("workers=%d hash=%x\n", par.Default().Workers(), sha256.Sum256(buf.Bytes()))
+		return
+	}
+	hashes := map[string]string{}
+	for _, procs := range []string{"1", "2"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestGOMAXPROCS$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "STRONGDFC_PROCS_CHILD=1", "GOMAXPROCS="+procs)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("GOMAXPROCS=%s: %v\n%s", procs, err, out)
+		}
+		var workers int
+		var hash string
+		for _, line := range strings.Split(string(out), "\n") {
+			if _, err := fmt.Sscanf(line, "workers=%d hash=%s", &workers, &hash); err == nil {
+				break
+			}
+		}
+		if hash == "" || fmt.Sprint(workers) != procs {
+			t.Fatalf("GOMAXPROCS=%s: child ran %d workers, printed:\n%s", procs, workers, out)
+		}
+		hashes[procs] = hash
+	}
+	if hashes["1"] != hashes["2"] {
+		t.Errorf("checkpoint hash %s with GOMAXPROCS 1, %s with 2", hashes["1"], hashes["2"])
+	}
+}

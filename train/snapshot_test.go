@@ -1,0 +1,326 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/strongdfc/strongdfc/circuit"
+)
+
+// stopAt runs tr until the given point: before minibatch `batch` (1-based)
+// of the phase's epoch, where batch 0 means at the end of the epoch before.
+func stopAt(t *testing.T, tr *Trainer, phase string, epoch, batch int) {
+	t.Helper()
+	for {
+		pos := tr.Position()
+		if batch == 0 && pos.Phase == phase && pos.Epoch == epoch+1 && pos.Batch == 0 {
+			return
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		if batch == 1 && pos.Phase == phase && pos.Epoch == epoch {
+			cancel() // stop once the epoch's order is drawn
+		}
+		_, err := tr.Next(ctx, func(p Progress) {
+			if p.Phase == phase && p.Epoch == epoch && p.Batch == batch-1 {
+				cancel()
+			}
+		})
+		cancel()
+		var in *Interrupted
+		if errors.As(err, &in) {
+			if in.At.Phase != phase || in.At.Epoch != epoch || in.At.Batch != batch-1 {
+				t.Fatalf("stopped at %s, want %s epoch %d before minibatch %d", in.At, phase, epoch, batch)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Done() {
+			t.Fatalf("the run ended before %s epoch %d, minibatch %d", phase, epoch, batch)
+		}
+	}
+}
+
+// resumeConfig is tinyConfig with shorter windows and fewer samples: 6
+// minibatches per epoch, the last one partial.
+func resumeConfig() Config {
+	c := tinyConfig()
+	c.Pretrain.Epochs = 2
+	c.Dynamics.Steps = 20
+	c.Pretrain.Dynamics.Steps = 16
+	c.TrainLimit = 90
+	return c
+}
+
+func finish(t *testing.T, tr *Trainer) {
+	t.Helper()
+	for !tr.Done() {
+		if _, err := tr.Next(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sameBits reports the first difference between two snapshots' weights,
+// optimizer states, generators and results.
+func sameBits(a, b *Snapshot) string {
+	eq := func(x, y []float64) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range a.W {
+		if !eq(a.W[i], b.W[i]) || !eq(a.B[i], b.B[i]) || !eq(a.Q[i], b.Q[i]) {
+			return "weights of layer " + string(rune('1'+i))
+		}
+	}
+	for _, p := range []struct {
+		name string
+		x, y AdamState
+	}{{"forward", a.Forward, b.Forward}, {"feedback", a.Feedback, b.Feedback}} {
+		if p.x.T != p.y.T {
+			return p.name + " step count"
+		}
+		for i := range p.x.M {
+			if !eq(p.x.M[i], p.y.M[i]) || !eq(p.x.V[i], p.y.V[i]) {
+				return p.name + " moments"
+			}
+		}
+	}
+	if !bytes.Equal(a.Shuffle, b.Shuffle) || !bytes.Equal(a.Noise, b.Noise) {
+		return "generators"
+	}
+	if len(a.History) != len(b.History) {
+		return "history length"
+	}
+	for i := range a.History {
+		x, y := a.History[i], b.History[i]
+		if !eq([]float64{x.TrainLoss, x.TrainAccuracy, x.TestLoss, x.ValLoss}, []float64{y.TrainLoss, y.TrainAccuracy, y.TestLoss, y.ValLoss}) {
+			return "results of epoch " + x.Phase
+		}
+		for k, v := range x.Diagnostics {
+			if !eq([]float64{v}, []float64{y.Diagnostics[k]}) {
+				return "diagnostic " + k
+			}
+		}
+	}
+	return ""
+}
+
+// TestResumeExact: a run stopped at an epoch's end or in the middle of an
+// epoch (pre-training or training), written to a checkpoint file, read
+// back and restored into a fresh trainer, ends with the same bits as an
+// uninterrupted run.
+func TestResumeExact(t *testing.T) {
+	c := resumeConfig()
+	data := tinyData(t, c)
+	ref, err := New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, ref)
+	want, _ := ref.Snapshot()
+
+	cases := []struct {
+		phase        string
+		epoch, batch int
+	}{
+		{"pretrain", 1, 0}, // after the first pre-training epoch
+		{"pretrain", 2, 3}, // during the second
+		{"train", 0, 0},    // after pre-training
+		{"train", 1, 0},    // after training epoch 1
+		{"train", 2, 1},    // at the start of epoch 2, its order drawn
+		{"train", 2, 4},    // in the middle of epoch 2
+		{"train", 3, 6},    // before the last, partial minibatch
+		{"pretrain", 1, 5}, // in the first epoch
+	}
+	for _, tc := range cases {
+		a, err := New(c, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopAt(t, a, tc.phase, tc.epoch, tc.batch)
+		snap, err := a.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "checkpoint.npz")
+		var buf bytes.Buffer
+		if err := snap.Encode(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadCheckpoint(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := New(c, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Restore(back); err != nil {
+			t.Fatal(err)
+		}
+		finish(t, b)
+		got, _ := b.Snapshot()
+		if d := sameBits(want, got); d != "" {
+			t.Errorf("stopped at %s epoch %d minibatch %d: %s differ from the uninterrupted run", tc.phase, tc.epoch, tc.batch, d)
+		}
+		// And the interrupted trainer itself continues just as well.
+		finish(t, a)
+		got, _ = a.Snapshot()
+		if d := sameBits(want, got); d != "" {
+			t.Errorf("continued after stopping at %s epoch %d minibatch %d: %s differ", tc.phase, tc.epoch, tc.batch, d)
+		}
+	}
+}
+
+// TestRestoreRefuses: snapshots that do not fit are refused with a clear
+// error, and the trainer is left unchanged.
+func TestRestoreRefuses(t *testing.T) {
+	c := resumeConfig()
+	data := tinyData(t, c)
+	a, _ := New(c, data)
+	stopAt(t, a, "train", 1, 5)
+	good, _ := a.Snapshot()
+	cases := []struct {
+		name string
+		mod  func(s *Snapshot)
+		want string
+	}{
+		{"other config", func(s *Snapshot) { s.Config.Forward.LR *= 2 }, "forward"},
+		{"other sizes", func(s *Snapshot) { s.Sizes[1]++ }, "sizes"},
+		{"short weights", func(s *Snapshot) { s.W[1] = s.W[1][1:] }, "layer 2's W"},
+		{"short moments", func(s *Snapshot) { s.Forward.V[0] = nil }, "forward optimizer"},
+		{"bad noise", func(s *Snapshot) { s.Noise = s.Noise[:40] }, "noise"},
+		{"bad shuffle", func(s *Snapshot) { s.Shuffle = []byte("x") }, "shuffle"},
+		{"not a permutation", func(s *Snapshot) { s.Partial.Order[0] = s.Partial.Order[1] }, "permutation"},
+		{"wrong epoch", func(s *Snapshot) { s.Partial.Epoch = 3 }, "partial epoch"},
+		{"history", func(s *Snapshot) { s.History = s.History[:0] }, "history"},
+		{"too many epochs", func(s *Snapshot) { s.Epoch = 9 }, "training epochs"},
+	}
+	for _, tc := range cases {
+		b, _ := New(c, data)
+		before, _ := b.Snapshot()
+		s, _ := a.Snapshot()
+		tc.mod(s)
+		err := b.Restore(s)
+		if err == nil || !errors.Is(err, ErrSnapshot) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want ErrSnapshot mentioning %q", tc.name, err, tc.want)
+		}
+		after, _ := b.Snapshot()
+		if d := sameBits(before, after); d != "" || after.Epoch != 0 || after.Partial != nil {
+			t.Errorf("%s: a refused snapshot changed the trainer (%s)", tc.name, d)
+		}
+	}
+	// More epochs than the snapshot's run: allowed (the run is extended).
+	c2 := c
+	c2.Epochs = 5
+	b, _ := New(c2, data)
+	if err := b.Restore(good); err != nil {
+		t.Errorf("extending a run: %v", err)
+	}
+}
+
+// TestCheckpointCorrupt: a damaged checkpoint file is an error naming the
+// file, never a silently different state.
+func TestCheckpointCorrupt(t *testing.T) {
+	c := resumeConfig()
+	a, _ := New(c, tinyData(t, c))
+	stopAt(t, a, "pretrain", 1, 3)
+	s, _ := a.Snapshot()
+	var buf bytes.Buffer
+	if err := s.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	dir := t.TempDir()
+	cases := map[string][]byte{
+		"empty":     nil,
+		"truncated": good[:len(good)*2/3],
+		"garbage":   bytes.Repeat([]byte("strongdfc"), 100),
+		"flipped":   flip(good, len(good)/3),
+	}
+	for name, b := range cases {
+		p := filepath.Join(dir, name+".npz")
+		os.WriteFile(p, b, 0o644)
+		_, err := ReadCheckpoint(p)
+		if err == nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: error %v, want ErrCorrupt naming the file", name, err)
+		}
+	}
+	// A weights file is not a checkpoint, but both hold a network.
+	p := filepath.Join(dir, "weights.npz")
+	buf.Reset()
+	WriteWeights(&buf, c, a.Net)
+	os.WriteFile(p, buf.Bytes(), 0o644)
+	if _, err := ReadCheckpoint(p); err == nil || !strings.Contains(err.Error(), "weights file") {
+		t.Errorf("weights file read as a checkpoint: %v", err)
+	}
+	cfg, net, err := ReadNetwork(p)
+	if err != nil || cfg.Batch != c.Batch || net.Forward[1].W.At(2, 3) != a.Net.Forward[1].W.At(2, 3) {
+		t.Errorf("ReadNetwork: %v", err)
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	b = bytes.Clone(b)
+	b[i] ^= 1
+	return b
+}
+
+// TestDiverged: a run that blows up, or whose weights hold a NaN, stops
+// with an error that wraps circuit.ErrDiverged and names the epoch and the
+// layer.
+func TestDiverged(t *testing.T) {
+	cases := []struct {
+		name string
+		mod  func(*Config)
+		nan  bool
+		want []string
+	}{
+		{"huge learning rate", func(c *Config) { c.Forward.LR = 1e307; c.ClipNorm = 0 }, false, []string{"train epoch 1", "layer"}},
+		{"NaN weight", func(c *Config) {}, true, []string{"train epoch 1, minibatch 1/", "layer 2's W"}},
+	}
+	for _, tc := range cases {
+		c := resumeConfig()
+		c.Pretrain.Epochs = 0
+		tc.mod(&c)
+		tr, err := New(c, tinyData(t, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.nan {
+			tr.Net.Forward[1].W.Set(1, 2, math.NaN())
+		}
+		for !tr.Done() {
+			if _, err = tr.Next(context.Background(), nil); err != nil {
+				break
+			}
+		}
+		if err == nil || !errors.Is(err, circuit.ErrDiverged) {
+			t.Errorf("%s: error %v, want ErrDiverged", tc.name, err)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", tc.name, err, w)
+			}
+		}
+	}
+}
