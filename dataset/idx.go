@@ -56,9 +56,21 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 		}
 		total *= dims[i]
 	}
-	data := make([]byte, total)
-	if n, err := io.ReadFull(r, data); err != nil {
-		return nil, fmt.Errorf("%w: truncated: the header announces %d data bytes (shape %v) but only %d are present", ErrFormat, total, dims, n)
+	// Read in steps, doubling the buffer up to what the header announces,
+	// so that a truncated or corrupt file costs memory in proportion to
+	// its size.
+	data := make([]byte, 0, min(total, 1<<24))
+	for len(data) < total {
+		if len(data) == cap(data) {
+			grown := make([]byte, len(data), min(total, 2*cap(data)))
+			copy(grown, data)
+			data = grown
+		}
+		n, err := io.ReadFull(r, data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err != nil {
+			return nil, fmt.Errorf("%w: truncated: the header announces %d data bytes (shape %v) but only %d are present", ErrFormat, total, dims, len(data))
+		}
 	}
 	// Anything after the data means the header and the file disagree.
 	// A compressed stream must also end cleanly (its checksum is read here).

@@ -1,0 +1,348 @@
+// Package config resolves a run's configuration (train.Config) from its
+// sources: a named preset, a YAML file and command-line overrides, in that
+// order, each decoded strictly on top of the one before. It owns the file
+// format and its error messages: unknown keys, wrong types and duplicate
+// keys are errors that name the file (or flag), the line and the key.
+// Whether values are possible is train.Config.Validate's business.
+//
+// A configuration file holds the keys of train.Config (their yaml tags)
+// and, optionally, "preset: NAME" naming the configuration the file's
+// keys change; without it the file changes the preset given on the
+// command line, or DefaultPreset. A resolved configuration written by
+// Marshal is complete, so reading it back gives the same configuration
+// whatever the preset.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/strongdfc/strongdfc/train"
+)
+
+// DefaultPreset is the preset a configuration starts from when neither the
+// command line nor the file names one.
+const DefaultPreset = "mnist-strong-dfc"
+
+// file is the content of a configuration file.
+type file struct {
+	Preset       string `yaml:"preset,omitempty"`
+	train.Config `yaml:",inline"`
+}
+
+// Sources are where a configuration comes from.
+type Sources struct {
+	// Preset names the base configuration ("" for the file's preset key
+	// or DefaultPreset).
+	Preset string
+	// File is a YAML configuration file ("" for none).
+	File string
+	// Set are overrides "key=value" with dotted keys (forward.lr=1e-3,
+	// hidden=[64,64]); values are YAML.
+	Set []string
+}
+
+// Resolve reads the sources and returns the configuration and the name of
+// the preset it started from. It does not validate the values.
+func Resolve(src Sources) (train.Config, string, error) {
+	var data []byte
+	preset := src.Preset
+	if src.File != "" {
+		var err error
+		if data, err = os.ReadFile(src.File); err != nil {
+			return train.Config{}, "", fmt.Errorf("config: %w", err)
+		}
+		fp, err := filePreset(src.File, data)
+		if err != nil {
+			return train.Config{}, "", err
+		}
+		switch {
+		case fp != "" && preset != "" && fp != preset:
+			return train.Config{}, "", fmt.Errorf("%s: preset %q conflicts with --preset %s; give one of them", src.File, fp, preset)
+		case fp != "":
+			preset = fp
+		}
+	}
+	if preset == "" {
+		preset = DefaultPreset
+	}
+	cfg, err := train.LookupPreset(preset)
+	if err != nil {
+		if src.File != "" && src.Preset == "" {
+			err = fmt.Errorf("%s: key preset: %w", src.File, err)
+		}
+		return train.Config{}, "", fmt.Errorf("config: %w", err)
+	}
+	if src.File != "" {
+		if cfg, err = Decode(src.File, data, cfg); err != nil {
+			return train.Config{}, "", err
+		}
+	}
+	for _, kv := range src.Set {
+		if cfg, err = Override(cfg, kv); err != nil {
+			return train.Config{}, "", err
+		}
+	}
+	return cfg, preset, nil
+}
+
+// filePreset returns the value of the file's top-level preset key, if any.
+func filePreset(name string, data []byte) (string, error) {
+	var top struct {
+		Preset string `yaml:"preset"`
+	}
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return "", explain(name, data, err)
+	}
+	return top.Preset, nil
+}
+
+// Decode decodes the YAML document data (from the file called name) on
+// top of base: keys present replace base's values, lists are replaced
+// whole. Unknown keys, duplicate keys, wrong types and more than one
+// document are errors naming the file, the line and the key. A top-level
+// preset key is accepted and ignored (Resolve uses it).
+func Decode(name string, data []byte, base train.Config) (train.Config, error) {
+	f := file{Config: base}
+	f.Config.Hidden = append([]int(nil), base.Hidden...)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	switch err := dec.Decode(&f); {
+	case errors.Is(err, io.EOF):
+		return base, fmt.Errorf("%s: the file is empty; it should hold configuration keys (see `strongdfc presets`)", name)
+	case err != nil:
+		return base, explain(name, data, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return base, fmt.Errorf("%s: holds more than one YAML document; a configuration is one", name)
+	}
+	return f.Config, nil
+}
+
+// Override applies one "key=value" override, e.g. "dynamics.dt=5e-4" or
+// "hidden=[128,128]", the value being YAML.
+func Override(cfg train.Config, kv string) (train.Config, error) {
+	key, val, ok := strings.Cut(kv, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return cfg, fmt.Errorf("--set %q: want key=value, e.g. forward.lr=1e-3", kv)
+	}
+	var v yaml.Node
+	if err := yaml.Unmarshal([]byte(val), &v); err != nil {
+		return cfg, fmt.Errorf("--set %s: the value %q is not YAML: %v", key, val, err)
+	}
+	node := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: ""}
+	if len(v.Content) > 0 {
+		node = v.Content[0]
+	}
+	parts := strings.Split(key, ".")
+	for i := len(parts) - 1; i >= 0; i-- {
+		k := &yaml.Node{Kind: yaml.ScalarNode, Value: parts[i]}
+		node = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{k, node}}
+	}
+	doc, err := yaml.Marshal(node)
+	if err != nil {
+		return cfg, fmt.Errorf("--set %s: %v", key, err)
+	}
+	out, err := Decode("--set "+kv, doc, cfg)
+	if err != nil {
+		// The document is ours; the line numbers in it mean nothing.
+		return cfg, errors.New(lineRE.ReplaceAllString(err.Error(), "$1"))
+	}
+	return out, nil
+}
+
+var lineRE = regexp.MustCompile(`line \d+ \(([^)]*)\)`)
+
+// Marshal returns the configuration as a complete YAML file that Resolve
+// reads back to the same configuration. preset, when not empty, is
+// recorded as the file's preset key; header lines are written first as
+// comments.
+func Marshal(cfg train.Config, preset string, header ...string) ([]byte, error) {
+	var b bytes.Buffer
+	for _, h := range header {
+		fmt.Fprintf(&b, "# %s\n", h)
+	}
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(file{Preset: preset, Config: cfg}); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+var (
+	errLineRE    = regexp.MustCompile(`^line (\d+): (.*)$`)
+	yamlLineRE   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	notFoundRE   = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
+	unmarshalsRE = regexp.MustCompile("^cannot unmarshal (!!\\w+) `(.*)` into (\\S+)$")
+)
+
+// explain rewrites a yaml error so that it names the file, the line and
+// the key (as a dotted path) and says what to do.
+func explain(name string, data []byte, err error) error {
+	paths := linePaths(data)
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var msgs []string
+		for _, e := range te.Errors {
+			msgs = append(msgs, explainOne(name, paths, e))
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("%s:%s: %s (the file is not valid YAML)", name, m[1], m[2])
+	}
+	return fmt.Errorf("%s: %s", name, strings.TrimPrefix(msg, "yaml: "))
+}
+
+func explainOne(name string, paths map[int]string, e string) string {
+	m := errLineRE.FindStringSubmatch(e)
+	if m == nil {
+		return fmt.Sprintf("%s: %s", name, e)
+	}
+	line, _ := strconv.Atoi(m[1])
+	msg, path := m[2], paths[line]
+	if f := notFoundRE.FindStringSubmatch(msg); f != nil {
+		parent := ""
+		if i := strings.LastIndex(path, "."); i >= 0 {
+			parent = path[:i]
+		}
+		known := knownKeys(parent)
+		where := "at the top level"
+		if parent != "" {
+			where = "in " + parent
+		}
+		return fmt.Sprintf("%s: line %d (%s): unknown key %q %s (known keys: %s)", name, line, path, f[1], where, strings.Join(known, ", "))
+	}
+	if f := unmarshalsRE.FindStringSubmatch(msg); f != nil {
+		if strings.HasPrefix(f[3], "train.") {
+			return fmt.Sprintf("%s: line %d (%s): %q is not a mapping; %s holds the keys %s", name, line, path, f[2], path, strings.Join(knownKeys(path), ", "))
+		}
+		return fmt.Sprintf("%s: line %d (%s): %q is not a valid %s", name, line, path, f[2], typeWord(f[3]))
+	}
+	return fmt.Sprintf("%s: line %d (%s): %s", name, line, path, msg)
+}
+
+func typeWord(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "float"):
+		return "number"
+	case strings.HasPrefix(goType, "uint"):
+		return "non-negative integer"
+	case strings.HasPrefix(goType, "int"):
+		return "integer"
+	case goType == "bool":
+		return "boolean (true or false)"
+	case strings.HasPrefix(goType, "[]"):
+		return "list"
+	case goType == "string":
+		return "string"
+	}
+	return "value of type " + goType
+}
+
+// linePaths maps the line of every key and value of a YAML document to the
+// dotted path of its key (list elements as path[i]).
+func linePaths(data []byte) map[int]string {
+	var doc yaml.Node
+	paths := map[int]string{}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return paths
+	}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				paths[n.Content[i].Line] = p
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		default:
+			if _, ok := paths[n.Line]; !ok || path != "" {
+				paths[n.Line] = path
+			}
+		}
+	}
+	walk(&doc, "")
+	return paths
+}
+
+// knownKeys lists the keys a configuration file may hold under the dotted
+// path parent ("" for the top level).
+func knownKeys(parent string) []string {
+	t := reflect.TypeOf(file{})
+	if parent != "" {
+		for _, p := range strings.Split(parent, ".") {
+			t = fieldType(t, p)
+			if t == nil {
+				return nil
+			}
+		}
+	}
+	var keys []string
+	collectKeys(t, &keys)
+	sort.Strings(keys)
+	return keys
+}
+
+func collectKeys(t reflect.Type, keys *[]string) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if strings.Contains(opts, "inline") {
+			collectKeys(f.Type, keys)
+			continue
+		}
+		if name != "" && name != "-" {
+			*keys = append(*keys, name)
+		}
+	}
+}
+
+func fieldType(t reflect.Type, key string) reflect.Type {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if strings.Contains(opts, "inline") {
+			if ft := fieldType(f.Type, key); ft != nil {
+				return ft
+			}
+			continue
+		}
+		if name == key {
+			return f.Type
+		}
+	}
+	return nil
+}
