@@ -170,7 +170,7 @@ func (c Config) Validate() error {
 		if err := c.Pretrain.Dynamics.validate("pretrain.dynamics"); err != nil {
 			return err
 		}
-		if err := c.pretrainParams().Validate(); err != nil {
+		if err := c.PretrainParams().Validate(); err != nil {
 			return fmt.Errorf("config: pretrain: %w", err)
 		}
 		if err := c.pretrainAdam().AdamConfig().Validate(); err != nil {
@@ -223,11 +223,11 @@ func (c Config) TrainParams() circuit.Params {
 	}
 }
 
-// pretrainParams are the constants of feedback pre-training windows: the
+// PretrainParams are the constants of feedback pre-training windows: the
 // pre-training dynamics with a plain-difference error, Q learning only,
 // and (as published) the high-pass filter and layer scaling computed with
 // the training dt and τ_v.
-func (c Config) pretrainParams() circuit.Params {
+func (c Config) PretrainParams() circuit.Params {
 	d := c.Pretrain.Dynamics
 	return circuit.Params{
 		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,

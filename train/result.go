@@ -142,3 +142,17 @@ func cloneHistory(h []EpochResult) []EpochResult {
 	}
 	return out
 }
+
+// DiagnosticNames returns, sorted, the names of every diagnostic a run of
+// a network of the given number of layers (hidden and output) records
+// (see EpochResult.Diagnostics), for the columns of metrics files.
+func DiagnosticNames(layers int) []string {
+	names := []string{"control", "gn_alignment", "angle_total"}
+	for i := 1; i <= layers; i++ {
+		for _, p := range []string{"grad_norm_forward_layer", "grad_norm_feedback_layer", "feedback_ratio_layer", "angle_layer"} {
+			names = append(names, p+strconv.Itoa(i))
+		}
+	}
+	slices.Sort(names)
+	return names
+}

@@ -171,7 +171,7 @@ func New(cfg Config, data *Data) (*Trainer, error) {
 		if t.preOpt, err = synapse.NewAdam(cfg.pretrainAdam().AdamConfig(), net.FeedbackParams()); err != nil {
 			return nil, err
 		}
-		if t.pre, err = circuit.New(net, cfg.pretrainParams(), cfg.Batch, t.preNoise, nil, t.preOpt); err != nil {
+		if t.pre, err = circuit.New(net, cfg.PretrainParams(), cfg.Batch, t.preNoise, nil, t.preOpt); err != nil {
 			return nil, err
 		}
 		if t.preSched, err = scheduler.New(scheduler.Config{Steps: cfg.Pretrain.Dynamics.Steps}, cfg.Pretrain.Dynamics.DT); err != nil {

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -71,6 +72,25 @@ func TestTrainerLearns(t *testing.T) {
 	}
 	if last.TestAccuracy < 0.9 || last.TestAccuracy <= before {
 		t.Errorf("test accuracy %.3f after training (%.3f before)", last.TestAccuracy, before)
+	}
+	// Every diagnostic is a known column, finite, and training records
+	// all of them.
+	known := map[string]bool{}
+	for _, n := range DiagnosticNames(len(c.Hidden) + 1) {
+		known[n] = true
+	}
+	for _, r := range tr.History() {
+		for k, v := range r.Diagnostics {
+			if !known[k] || math.IsNaN(v) {
+				t.Errorf("%s epoch %d: diagnostic %s = %g", r.Phase, r.Epoch, k, v)
+			}
+		}
+		if r.Phase == "train" && len(r.Diagnostics) != len(known) {
+			t.Errorf("train epoch %d records %d diagnostics, want %d", r.Epoch, len(r.Diagnostics), len(known))
+		}
+	}
+	if h := tr.History(); h[len(h)-1].Diagnostics["control"] >= h[1].Diagnostics["control"] {
+		t.Errorf("the amount of control did not decrease: %g, then %g", h[1].Diagnostics["control"], h[len(h)-1].Diagnostics["control"])
 	}
 }
 

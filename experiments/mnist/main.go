@@ -2,7 +2,9 @@
 // Strong-DFC on MNIST with the published configuration: one epoch of
 // feedback pre-training, then training, reporting progress on stderr,
 // logging every epoch, and printing a JSON summary as the last line of
-// stdout.
+// stdout. With -out DIR it keeps a run folder in DIR (see cmd/strongdfc:
+// configuration, metrics, checkpoints, plots), which `strongdfc train
+// --resume DIR` continues.
 //
 //	go run ./experiments/mnist -epochs 1
 package main
@@ -14,9 +16,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runner"
@@ -25,15 +29,16 @@ import (
 
 func main() {
 	cfg := train.MNIST()
-	var opt runner.Options
+	opt := runner.Options{Preset: "mnist-strong-dfc", Command: os.Args}
+	var out string
+	var every = flag.Duration("progress", 0, "`interval` between progress lines on stderr when it is not a terminal (default 5s)")
 	flag.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training `epochs` (the published run has 40)")
 	flag.IntVar(&cfg.Batch, "batch", cfg.Batch, "minibatch `size` in samples")
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "`seed` of every random draw (weights, shuffling, noise)")
 	flag.IntVar(&cfg.TrainLimit, "train-limit", 0, "use only the first `N` training samples (0: all 55 000)")
 	flag.IntVar(&cfg.Pretrain.Epochs, "pretrain-epochs", cfg.Pretrain.Epochs, "`epochs` of feedback pre-training before training")
 	flag.StringVar(&opt.DataDir, "data", "", "`folder` with the MNIST IDX files (default: the GoMNIST module in the Go module cache)")
-	flag.StringVar(&opt.OutDir, "out", "", "`folder` for per-epoch metrics (metrics.csv); created if missing, never overwritten")
-	flag.DurationVar(&opt.ProgressEvery, "progress", 0, "`interval` between progress lines on stderr (default 5s)")
+	flag.StringVar(&out, "out", "", "run `folder` to create for the configuration, metrics, checkpoints, weights and plots (never overwritten; default: none)")
 	var pf prof.Flags
 	pf.Register(flag.CommandLine)
 	flag.Parse()
@@ -41,14 +46,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "mnist: unexpected arguments %q\n", flag.Args())
 		os.Exit(2)
 	}
-
-	log, err := zap.NewDevelopment()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	if out != "" {
+		opt.Out, opt.Name = filepath.Dir(out), filepath.Base(out)
 	}
-	defer log.Sync()
-	opt.Log, opt.Progress = log, os.Stderr
+	opt.Display = runner.NewDisplay(os.Stderr, runner.IsTerminal(os.Stderr), *every)
+	log := runner.ConsoleLogger(opt.Display, zapcore.InfoLevel)
+	defer log.Sync() //nolint:errcheck
+	opt.Log = log
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -59,16 +63,14 @@ func main() {
 	if addr != "" {
 		log.Info("pprof", zap.String("url", "http://"+addr+"/debug/pprof/"))
 	}
-	log.Info("start", zap.Any("config", cfg))
 	sum, err := runner.Run(ctx, cfg, opt)
 	if perr := stopProf(); perr != nil {
 		log.Error("profiling", zap.Error(perr))
 	}
+	b, _ := json.Marshal(sum)
+	fmt.Println(string(b))
 	if err != nil {
 		log.Error("run failed", zap.Error(err))
 		os.Exit(1)
 	}
-	log.Info("done", zap.Float64("test_accuracy", sum.TestAccuracy), zap.Float64("wall_seconds", sum.WallSeconds))
-	out, _ := json.Marshal(sum)
-	fmt.Println(string(out))
 }

@@ -1,0 +1,308 @@
+// Package trace records the dynamics of one window for chosen samples:
+// the control u, the output and its target, and the compartments (basal,
+// apical, soma) and rates of a few neurons of every layer, every few
+// steps, with learning switched off. It writes the recording as an .npz
+// archive and CSV files, and draws it (the controller driving the output
+// to the label).
+package trace
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/strongdfc/strongdfc/circuit"
+	"github.com/strongdfc/strongdfc/internal/npz"
+	"github.com/strongdfc/strongdfc/internal/plots"
+	"github.com/strongdfc/strongdfc/internal/runfolder"
+	"github.com/strongdfc/strongdfc/neuron"
+	"github.com/strongdfc/strongdfc/scheduler"
+)
+
+// Options say what to record.
+type Options struct {
+	// Steps is the window's number of time indices T; Every records every
+	// Every-th step (and the last one).
+	Steps, Every int
+	// Neurons is how many neurons of each layer to record, evenly spaced
+	// (all when a layer has fewer).
+	Neurons int
+}
+
+// Trace is a recorded window of S samples. Per-record arrays are
+// flattened records × samples × units, row-major.
+type Trace struct {
+	DT      float64
+	Softmax bool // the controller compares softmax(r_L) with the target
+	// Steps are the recorded step indices k (time k·DT).
+	Steps []int
+	// Samples are the recorded samples' indices in their split, Labels
+	// their classes.
+	Samples, Labels []int
+	Classes         int
+	// U and Output are records × S × n_L; Target is S × n_L.
+	U, Output, Target []float64
+	Layers            []Layer
+}
+
+// Layer is the recording of a few neurons of one layer.
+type Layer struct {
+	Index   int   // 1..L
+	Neurons []int // indices in the layer
+	// Basal, Apical, Soma and Rate are records × S × len(Neurons).
+	Basal, Apical, Soma, Rate []float64
+}
+
+// Record runs one window of net under p (learning switched off) on the
+// inputs x (S × n_0) with targets (S × n_L), drawing noise from noise,
+// and records it. samples and labels describe the rows of x.
+func Record(net *circuit.Network, p circuit.Params, noise neuron.NoiseSource, x, target *mat.Dense, samples, labels []int, opt Options) (*Trace, error) {
+	S, _ := x.Dims()
+	if len(samples) != S || len(labels) != S {
+		panic(fmt.Sprintf("trace: %d samples and %d labels for %d rows", len(samples), len(labels), S))
+	}
+	if opt.Every <= 0 || opt.Neurons <= 0 {
+		return nil, fmt.Errorf("trace: every = %d and neurons = %d must be positive", opt.Every, opt.Neurons)
+	}
+	p.LearnForward, p.LearnFeedback = false, false
+	c, err := circuit.New(net, p, S, noise, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	s, err := scheduler.New(scheduler.Config{Steps: opt.Steps}, p.DT)
+	if err != nil {
+		return nil, err
+	}
+	nOut := net.NOut()
+	t := &Trace{DT: p.DT, Softmax: p.Error == circuit.SoftmaxError, Samples: samples, Labels: labels, Classes: nOut,
+		Target: append([]float64(nil), target.RawMatrix().Data[:S*nOut]...)}
+	for i := 1; i <= net.L(); i++ {
+		t.Layers = append(t.Layers, Layer{Index: i, Neurons: spread(net.Sizes[i], opt.Neurons)})
+	}
+	rows := func(dst *[]float64, m *mat.Dense, cols []int) {
+		for b := range S {
+			r := m.RawRowView(b)
+			if cols == nil {
+				*dst = append(*dst, r...)
+				continue
+			}
+			for _, j := range cols {
+				*dst = append(*dst, r[j])
+			}
+		}
+	}
+	s.Observe(opt.Every, func(k int, _ *scheduler.Clock) {
+		t.Steps = append(t.Steps, k)
+		rows(&t.U, c.Controller().U, nil)
+		rows(&t.Output, c.Output(), nil)
+		for i := range t.Layers {
+			l := &t.Layers[i]
+			st := c.State(l.Index)
+			rows(&l.Basal, st.Basal, l.Neurons)
+			rows(&l.Apical, st.Apical, l.Neurons)
+			rows(&l.Soma, st.Soma, l.Neurons)
+			rows(&l.Rate, st.Rate, l.Neurons)
+		}
+	})
+	if err := s.Window(c, x, target); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// spread returns k indices evenly spaced over 0..n-1 (all n when k ≥ n).
+func spread(n, k int) []int {
+	k = min(k, n)
+	out := make([]int, k)
+	for j := range out {
+		out[j] = j * n / k
+	}
+	return out
+}
+
+// Arrays returns the recording as named arrays for an .npz archive:
+// t and k (records), samples and labels (S), u and output (records × S ×
+// n_L), target (S × n_L), and for each layer I layerI.neurons and
+// layerI.{basal,apical,soma,rate} (records × S × neurons).
+func (t *Trace) Arrays() []npz.Array {
+	K, S := len(t.Steps), len(t.Samples)
+	ints := func(x []int) []int64 {
+		out := make([]int64, len(x))
+		for i, v := range x {
+			out[i] = int64(v)
+		}
+		return out
+	}
+	time := make([]float64, K)
+	for i, k := range t.Steps {
+		time[i] = float64(k) * t.DT
+	}
+	a := []npz.Array{
+		npz.Float64("t", time), npz.Int64("k", ints(t.Steps)),
+		npz.Int64("samples", ints(t.Samples)), npz.Int64("labels", ints(t.Labels)),
+		npz.Float64("u", t.U, K, S, t.Classes), npz.Float64("output", t.Output, K, S, t.Classes),
+		npz.Float64("target", t.Target, S, t.Classes),
+	}
+	for _, l := range t.Layers {
+		p := "layer" + strconv.Itoa(l.Index) + "."
+		n := len(l.Neurons)
+		a = append(a, npz.Int64(p+"neurons", ints(l.Neurons)),
+			npz.Float64(p+"basal", l.Basal, K, S, n), npz.Float64(p+"apical", l.Apical, K, S, n),
+			npz.Float64(p+"soma", l.Soma, K, S, n), npz.Float64(p+"rate", l.Rate, K, S, n))
+	}
+	return a
+}
+
+// softmaxAt returns softmax of the output of record r, sample b.
+func (t *Trace) softmaxAt(r, b int) []float64 {
+	n := t.Classes
+	y := t.Output[(r*len(t.Samples)+b)*n:][:n]
+	out := make([]float64, n)
+	m := math.Inf(-1)
+	for _, v := range y {
+		m = math.Max(m, v)
+	}
+	var sum float64
+	for j, v := range y {
+		out[j] = math.Exp(v - m)
+		sum += out[j]
+	}
+	for j := range out {
+		out[j] /= sum
+	}
+	return out
+}
+
+// WriteControlCSV writes one row per record, sample and class: k, t,
+// sample, class, u, output, softmax (of the output), target.
+func (t *Trace) WriteControlCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"k", "t", "sample", "class", "u", "output", "softmax", "target"}) //nolint:errcheck
+	S, n := len(t.Samples), t.Classes
+	for r, k := range t.Steps {
+		for b := range S {
+			sm := t.softmaxAt(r, b)
+			for j := range n {
+				i := (r*S+b)*n + j
+				cw.Write([]string{strconv.Itoa(k), g(float64(k) * t.DT), strconv.Itoa(t.Samples[b]), strconv.Itoa(j), //nolint:errcheck
+					g(t.U[i]), g(t.Output[i]), g(sm[j]), g(t.Target[b*n+j])})
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteNeuronsCSV writes one row per record, sample and recorded neuron:
+// k, t, sample, layer, neuron, basal, apical, soma, rate.
+func (t *Trace) WriteNeuronsCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"k", "t", "sample", "layer", "neuron", "basal", "apical", "soma", "rate"}) //nolint:errcheck
+	S := len(t.Samples)
+	for r, k := range t.Steps {
+		for b := range S {
+			for _, l := range t.Layers {
+				n := len(l.Neurons)
+				for j, idx := range l.Neurons {
+					i := (r*S+b)*n + j
+					cw.Write([]string{strconv.Itoa(k), g(float64(k) * t.DT), strconv.Itoa(t.Samples[b]), strconv.Itoa(l.Index), //nolint:errcheck
+						strconv.Itoa(idx), g(l.Basal[i]), g(l.Apical[i]), g(l.Soma[i]), g(l.Rate[i])})
+				}
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func g(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// Figure draws the window, one row of panels per sample: the control u;
+// the output (its softmax when the controller compares that) with the
+// target dashed; the somatic (solid) and basal (dashed) voltages of the
+// first recorded neuron of each layer; and their apical voltages.
+func (t *Trace) Figure() plots.Figure {
+	S, n := len(t.Samples), t.Classes
+	time := make([]float64, len(t.Steps))
+	for i, k := range t.Steps {
+		time[i] = float64(k) * t.DT
+	}
+	fig := plots.Figure{Cols: 4}
+	outName := "output r_L"
+	if t.Softmax {
+		outName = "softmax(r_L)"
+	}
+	for b := range S {
+		title := fmt.Sprintf("sample %d (label %d)", t.Samples[b], t.Labels[b])
+		u := plots.Panel{Title: title + ": control u", XLabel: "time", YLabel: "u"}
+		out := plots.Panel{Title: title + ": " + outName + " and target", XLabel: "time", YLabel: outName}
+		for j := range n {
+			uy, oy, ty := make([]float64, len(t.Steps)), make([]float64, len(t.Steps)), make([]float64, len(t.Steps))
+			for r := range t.Steps {
+				i := (r*S+b)*n + j
+				uy[r] = t.U[i]
+				oy[r] = t.Output[i]
+				if t.Softmax {
+					oy[r] = t.softmaxAt(r, b)[j]
+				}
+				ty[r] = t.Target[b*n+j]
+			}
+			name := "class " + strconv.Itoa(j)
+			u.Series = append(u.Series, plots.Series{Name: name, X: time, Y: uy, Color: j})
+			out.Series = append(out.Series, plots.Series{Name: name, X: time, Y: oy, Color: j})
+			if j == t.Labels[b] || n <= 4 {
+				out.Series = append(out.Series, plots.Series{Name: name + " target", X: time, Y: ty, Color: j, Dashed: true})
+			}
+		}
+		soma := plots.Panel{Title: title + ": soma (solid), basal (dashed)", XLabel: "time", YLabel: "voltage"}
+		apical := plots.Panel{Title: title + ": apical", XLabel: "time", YLabel: "v_fb"}
+		for li, l := range t.Layers {
+			if len(l.Neurons) == 0 {
+				continue
+			}
+			m := len(l.Neurons)
+			vs, vb, va := make([]float64, len(t.Steps)), make([]float64, len(t.Steps)), make([]float64, len(t.Steps))
+			for r := range t.Steps {
+				i := (r*S + b) * m
+				vs[r], vb[r], va[r] = l.Soma[i], l.Basal[i], l.Apical[i]
+			}
+			name := fmt.Sprintf("layer %d neuron %d", l.Index, l.Neurons[0])
+			soma.Series = append(soma.Series,
+				plots.Series{Name: name, X: time, Y: vs, Color: li},
+				plots.Series{X: time, Y: vb, Color: li, Dashed: true})
+			apical.Series = append(apical.Series, plots.Series{Name: name, X: time, Y: va, Color: li})
+		}
+		fig.Panels = append(fig.Panels, u, out, soma, apical)
+	}
+	return fig
+}
+
+// Save writes the recording to dir: trace.npz (with the configuration as
+// config.json when cfgJSON is not nil), control.csv, neurons.csv, and
+// trace.png with its data as trace.csv.
+func (t *Trace) Save(dir string, cfgJSON json.RawMessage) error {
+	arrays := t.Arrays()
+	if cfgJSON != nil {
+		arrays = append(arrays, npz.Bytes("config.json", cfgJSON))
+	}
+	files := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"trace.npz", func(w io.Writer) error { return npz.Write(w, arrays) }},
+		{"control.csv", t.WriteControlCSV},
+		{"neurons.csv", t.WriteNeuronsCSV},
+	}
+	for _, f := range files {
+		if err := runfolder.WriteAtomic(filepath.Join(dir, f.name), f.write); err != nil {
+			return err
+		}
+	}
+	return t.Figure().Save(dir, "trace")
+}
