@@ -21,6 +21,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -338,38 +339,35 @@ func (s *Set) get(name string, shape []int) (Array, error) {
 	if !ok {
 		return a, fmt.Errorf("%s: array %q is missing", s.Source, name)
 	}
-	if shape != nil && !equalInts(a.Shape, shape) {
+	if len(shape) > 0 && !slices.Equal(a.Shape, shape) {
 		return a, fmt.Errorf("%s: array %q has shape %v, want %v", s.Source, name, a.Shape, shape)
 	}
 	return a, nil
 }
 
-// Float64 returns the data of a float64 array; when shape is not nil the
-// array must have exactly that shape.
-func (s *Set) Float64(name string, shape ...int) ([]float64, error) {
-	a, err := s.get(name, nilIfEmpty(shape))
+// typed returns the data of the array name as a []T.
+func typed[T any](s *Set, name, want string, shape []int) ([]T, error) {
+	a, err := s.get(name, shape)
 	if err != nil {
 		return nil, err
 	}
-	d, ok := a.Data.([]float64)
+	d, ok := a.Data.([]T)
 	if !ok {
-		return nil, fmt.Errorf("%s: array %q holds %T, want float64", s.Source, name, a.Data)
+		return nil, fmt.Errorf("%s: array %q holds %T, want %s", s.Source, name, a.Data, want)
 	}
 	return d, nil
+}
+
+// Float64 returns the data of a float64 array; when a shape is given the
+// array must have exactly that shape.
+func (s *Set) Float64(name string, shape ...int) ([]float64, error) {
+	return typed[float64](s, name, "float64", shape)
 }
 
 // Int64 returns the data of an int64 array, checking the shape as Float64
 // does.
 func (s *Set) Int64(name string, shape ...int) ([]int64, error) {
-	a, err := s.get(name, nilIfEmpty(shape))
-	if err != nil {
-		return nil, err
-	}
-	d, ok := a.Data.([]int64)
-	if !ok {
-		return nil, fmt.Errorf("%s: array %q holds %T, want int64", s.Source, name, a.Data)
-	}
-	return d, nil
+	return typed[int64](s, name, "int64", shape)
 }
 
 // Bytes returns the data of a one-dimensional uint8 array.
@@ -383,23 +381,4 @@ func (s *Set) Bytes(name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: array %q is not a one-dimensional uint8 array", s.Source, name)
 	}
 	return d, nil
-}
-
-func nilIfEmpty(s []int) []int {
-	if len(s) == 0 {
-		return nil
-	}
-	return s
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

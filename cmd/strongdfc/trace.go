@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/strongdfc/strongdfc/circuit"
+	"github.com/strongdfc/strongdfc/internal/runfolder"
+	"github.com/strongdfc/strongdfc/internal/trace"
+	"github.com/strongdfc/strongdfc/neuron"
+	"github.com/strongdfc/strongdfc/train"
+)
+
+func newTrace() *cobra.Command {
+	var (
+		cf                    configFlags
+		from, dataDir, out    string
+		split, phase          string
+		samples               []int
+		every, neurons, steps int
+		noiseSeed             uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "trace",
+		Short: "Record the dynamics of one window for chosen samples",
+		Long: `Present chosen samples to a network and record one window of its dynamics
+with learning switched off: the control u, the output and its target, and
+for a few neurons of every layer the basal, apical and somatic voltages
+and the rate, every --every steps. The network comes from a run folder or
+a weights or checkpoint file (--from), or is freshly initialised from a
+configuration (--preset, --config, --set) as a run would start.
+
+Writes to the --out folder: trace.npz (arrays t, k, samples, labels, u and
+output [records × samples × classes], target, and layerI.neurons,
+layerI.basal/apical/soma/rate [records × samples × neurons]), control.csv,
+neurons.csv, and trace.png (per sample: u; the output, or its softmax when
+the controller compares that, against the target; the somatic and basal
+voltages and the apical voltage of the first recorded neuron of each
+layer) with its data as trace.csv.`,
+		Example: `  strongdfc trace --from runs/first --samples 0,1,2
+  strongdfc trace --preset mnist-strong-dfc --samples 7 --every 5 --neurons 4`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			var cfg train.Config
+			var net *circuit.Network
+			var data *train.Data
+			var err error
+			if from != "" {
+				for _, n := range []string{"preset", "config", "set"} {
+					if f.Changed(n) {
+						return usageError{fmt.Errorf("--from takes the network and its configuration from %s; --%s cannot be given with it", from, n)}
+					}
+				}
+				if _, cfg, net, data, err = loadNetwork(from, dataDir); err != nil {
+					return err
+				}
+			} else {
+				if cfg, _, err = cf.resolve(); err != nil {
+					return err
+				}
+				if err := cfg.Validate(); err != nil {
+					return err
+				}
+				if data, err = train.LoadData(cfg, dataDir); err != nil {
+					return err
+				}
+				tr, err := train.New(cfg, data) // the run's initial weights
+				if err != nil {
+					return err
+				}
+				net = tr.Net
+			}
+			sp, err := splitOf(data, split)
+			if err != nil {
+				return err
+			}
+			for _, s := range samples {
+				if s < 0 || s >= sp.Len() {
+					return usageError{fmt.Errorf("--samples: sample %d is not in the %s split (0..%d)", s, split, sp.Len()-1)}
+				}
+			}
+			p, T := cfg.TrainParams(), cfg.Dynamics.Steps
+			switch phase {
+			case "train":
+			case "pretrain":
+				p, T = cfg.PretrainParams(), cfg.Pretrain.Dynamics.Steps
+			default:
+				return usageError{fmt.Errorf("--phase %q: want train or pretrain", phase)}
+			}
+			if f.Changed("steps") {
+				T = steps
+			}
+			if !f.Changed("noise-seed") {
+				noiseSeed = train.NoiseSeed(cfg.Seed)
+			}
+			S := len(samples)
+			x := mat.NewDense(S, data.Train.Set.Dim, nil)
+			labels := make([]int, S)
+			sp.Batch(x, labels, data.Norm.Table(), samples, 0)
+			tg := mat.NewDense(S, data.Classes, nil)
+			circuit.SetSoftTargets(tg, labels, cfg.TargetClassValue)
+			rec, err := trace.Record(net, p, neuron.NewGaussian(noiseSeed), x, tg, samples, labels,
+				trace.Options{Steps: T, Every: every, Neurons: neurons})
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				parent := "runs"
+				if from != "" {
+					if st, err := os.Stat(from); err == nil && st.IsDir() {
+						parent = filepath.Join(from, "traces")
+					}
+				}
+				r, err := runfolder.Create(parent, "", time.Now())
+				if err != nil {
+					return err
+				}
+				out = r.Dir
+			} else if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			cj, _ := json.Marshal(cfg)
+			if err := rec.Save(out, cj); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "traced %d samples over %d steps (%d records) into %s\n", S, T, len(rec.Steps), out)
+			return nil
+		},
+	}
+	cf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&from, "from", "", "run folder, weights or checkpoint `file` whose network to trace (default: a fresh network from the configuration flags)")
+	fl.StringVar(&dataDir, "data", "", "`folder` with the data set's IDX files (default: where train finds them)")
+	fl.StringVar(&split, "split", "test", "`split` the samples come from: test, validation or train")
+	fl.IntSliceVar(&samples, "samples", []int{0}, "`indices` of the samples in the split, comma-separated (they run as one minibatch)")
+	fl.IntVar(&every, "every", 1, "record every `k`-th time step (and the last)")
+	fl.IntVar(&neurons, "neurons", 3, "`number` of neurons recorded per layer, evenly spaced")
+	fl.IntVar(&steps, "steps", 0, "time `steps` T of the window (default: the configuration's, 500 in the published runs)")
+	fl.StringVar(&phase, "phase", "train", "`dynamics` to simulate: train (training constants) or pretrain (feedback pre-training constants)")
+	fl.Uint64Var(&noiseSeed, "noise-seed", 0, "`seed` of the apical noise (default: the run's noise seed)")
+	fl.StringVar(&out, "out", "", "`folder` for the files (default: a new folder under RUN/traces with --from RUN, else under runs/)")
+	return cmd
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/strongdfc/strongdfc/internal/config"
+	"github.com/strongdfc/strongdfc/internal/prof"
+	"github.com/strongdfc/strongdfc/internal/runfolder"
+	"github.com/strongdfc/strongdfc/internal/runner"
+	"github.com/strongdfc/strongdfc/train"
+)
+
+// configFlags are the flags that choose a configuration (train and
+// trace).
+type configFlags struct {
+	preset, file string
+	set          []string
+}
+
+func (c *configFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&c.preset, "preset", "", "named configuration to start from (see `strongdfc presets`; default: the config file's preset key, else "+config.DefaultPreset+")")
+	f.StringVar(&c.file, "config", "", "YAML configuration `file` whose keys change the preset's values (e.g. a run's config.yaml, which repeats that run); unknown keys are errors")
+	f.StringArrayVar(&c.set, "set", nil, "change one configuration value, `key=value` with a dotted key and a YAML value (forward.lr=1e-3, dynamics.steps=200, hidden=[64,64]); repeatable, applied after --config")
+}
+
+func (c *configFlags) resolve() (train.Config, string, error) {
+	return config.Resolve(config.Sources{Preset: c.preset, File: c.file, Set: c.set})
+}
+
+// describe names the sources of a configuration, for error messages.
+func (c *configFlags) describe(preset string, flags []string) string {
+	parts := []string{"preset " + preset}
+	if c.file != "" {
+		parts = append(parts, c.file)
+	}
+	for _, s := range c.set {
+		parts = append(parts, "--set "+s)
+	}
+	for _, f := range flags {
+		parts = append(parts, "--"+f)
+	}
+	return strings.Join(parts, " + ")
+}
+
+func newTrain() *cobra.Command {
+	var (
+		cf                                        configFlags
+		dataDir, out, name, resume, logLevel      string
+		epochs, batch, trainLimit, pretrainEpochs int
+		seed                                      uint64
+		every                                     time.Duration
+		dryRun                                    bool
+		pf                                        prof.Flags
+	)
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train a network; keep everything in a run folder",
+		Long: `Train a network from a configuration: a preset (--preset), changed by a
+YAML file (--config) and by single values (--set key=value and the flags
+below), in that order. The run gets a new folder OUT/NAME holding the
+resolved configuration (config.yaml: "train --config OUT/NAME/config.yaml"
+repeats the run), command.txt, meta.json (program, Go version, BLAS
+backend, seeds), metrics.csv and metrics.jsonl (one row per epoch: losses,
+accuracies, time, diagnostics), summary.json, log.jsonl, checkpoint.npz
+(after every epoch and on Ctrl-C/SIGTERM), weights.npz and plots/ (PNG with
+their data as CSV). An existing folder is never overwritten.
+
+"train --resume OUT/NAME" continues a run from its checkpoint; it ends with
+the same bits as a run that was never interrupted. --epochs may extend it.
+
+Progress is a bar with the epoch's and the run's remaining time on a
+terminal, a line every --progress otherwise. The last line of stdout is a
+JSON summary. A run that diverges (NaN or infinite values) stops with a
+message naming the epoch, the minibatch and the layer, and keeps the
+last good checkpoint.`,
+		Example: `  strongdfc train --preset mnist-strong-dfc --epochs 1 --name first
+  strongdfc train --config my.yaml --set forward.lr=5e-4 --seed 2
+  strongdfc train --resume runs/first --epochs 40`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			var cfg train.Config
+			var preset string
+			var err error
+			if resume != "" {
+				for _, n := range []string{"preset", "config", "set", "seed", "batch", "train-limit", "pretrain-epochs", "out", "name"} {
+					if f.Changed(n) {
+						return usageError{fmt.Errorf("--resume continues a run with its own configuration; --%s cannot change it (only --epochs can, to extend the run)", n)}
+					}
+				}
+				if _, err := runfolder.Open(resume); err != nil {
+					return err
+				}
+				cf.file = filepath.Join(resume, runfolder.Config)
+			}
+			if cfg, preset, err = cf.resolve(); err != nil {
+				return err
+			}
+			var changed []string
+			for _, o := range []struct {
+				name string
+				set  func()
+			}{
+				{"epochs", func() { cfg.Epochs = epochs }},
+				{"seed", func() { cfg.Seed = seed }},
+				{"batch", func() { cfg.Batch = batch }},
+				{"train-limit", func() { cfg.TrainLimit = trainLimit }},
+				{"pretrain-epochs", func() { cfg.Pretrain.Epochs = pretrainEpochs }},
+			} {
+				if f.Changed(o.name) {
+					o.set()
+					changed = append(changed, o.name)
+				}
+			}
+			if err := cfg.Validate(); err != nil {
+				return fmt.Errorf("configuration (%s): %w", cf.describe(preset, changed), err)
+			}
+			if dryRun {
+				y, err := config.Marshal(cfg, preset, "Resolved configuration ("+cf.describe(preset, changed)+").")
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(y)
+				return err
+			}
+			var level zapcore.Level
+			if err := level.Set(logLevel); err != nil {
+				return usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel)}
+			}
+			display := runner.NewDisplay(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()), every)
+			log := runner.ConsoleLogger(display, level)
+			defer log.Sync() //nolint:errcheck
+			stopProf, addr, err := pf.Start()
+			if err != nil {
+				return err
+			}
+			if addr != "" {
+				log.Info("pprof", zap.String("url", "http://"+addr+"/debug/pprof/"))
+			}
+			opt := runner.Options{DataDir: dataDir, Out: out, Name: name, Resume: resume, Preset: preset,
+				Command: append([]string{"strongdfc"}, os.Args[1:]...), Display: display, Log: log}
+			if testCommand != nil {
+				opt.Command = testCommand
+			}
+			if testHooks != nil {
+				testHooks(&opt)
+			}
+			sum, err := runner.Run(cmd.Context(), cfg, opt)
+			if perr := stopProf(); perr != nil {
+				log.Error("profiling", zap.Error(perr))
+			}
+			b, _ := json.Marshal(sum)
+			fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			return err
+		},
+	}
+	cf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&dataDir, "data", "", "`folder` with the data set's IDX files (default: MNIST from the Go module cache, Fashion-MNIST from "+"/usr/share/datasets/fashion-mnist)")
+	fl.IntVar(&epochs, "epochs", 0, "training `epochs` (default: the configuration's; the published runs have 40); with --resume, extends the run")
+	fl.Uint64Var(&seed, "seed", 0, "`seed` of every random draw: initial weights, sample order, noise (default: the configuration's)")
+	fl.IntVar(&batch, "batch", 0, "minibatch `size` in samples (default: the configuration's, 128 in the published runs)")
+	fl.IntVar(&trainLimit, "train-limit", 0, "train on the first `N` training samples only, 0 for all (default: the configuration's)")
+	fl.IntVar(&pretrainEpochs, "pretrain-epochs", 0, "`epochs` of feedback pre-training before training (default: the configuration's)")
+	fl.StringVar(&out, "out", "runs", "`folder` in which the run folder is created")
+	fl.StringVar(&name, "name", "", "run folder `name` (default: the start time, 20060102-150405); an existing one is an error")
+	fl.StringVar(&resume, "resume", "", "continue the run in `folder` from its checkpoint (no configuration flags but --epochs)")
+	fl.DurationVar(&every, "progress", 5*time.Second, "`interval` between progress lines when stderr is not a terminal")
+	fl.StringVar(&logLevel, "log-level", "info", "console log `level`: debug, info, warn or error (log.jsonl records debug and up)")
+	fl.BoolVar(&dryRun, "dry-run", false, "print the resolved configuration as YAML and stop (nothing is written)")
+	gf := flag.NewFlagSet("profiling", flag.ContinueOnError)
+	pf.Register(gf)
+	fl.AddGoFlagSet(gf)
+	return cmd
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && runner.IsTerminal(f)
+}
+
+// Hooks for the tests: the recorded command line and access to the
+// runner's options (progress and epoch callbacks).
+var (
+	testCommand []string
+	testHooks   func(*runner.Options)
+)
