@@ -19,9 +19,9 @@ type Set struct {
 	// stored plane after plane. Dim = Channels·Rows·Cols.
 	Channels int
 	Dim      int
-	Classes    int
-	Pixels     []uint8 // Len()·Dim
-	Labels     []uint8
+	Classes  int
+	Pixels   []uint8 // Len()·Dim
+	Labels   []uint8
 }
 
 // Len returns the number of samples.
