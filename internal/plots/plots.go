@@ -10,6 +10,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"image/color"
+	"image/png"
 	"io"
 	"math"
 	"path/filepath"
@@ -109,8 +110,8 @@ func (f Figure) WritePNG(w io.Writer) (err error) {
 			}
 		}
 	}
-	_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(w)
-	return err
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	return enc.Encode(w, img.Image())
 }
 
 // fill replaces missing panels by empty plots, which Align needs.

@@ -155,13 +155,14 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		TestAccuracy: math.NaN(), TestLoss: math.NaN(), ValidationAccuracy: math.NaN(), BestValidationAccuracy: math.NaN(),
 		Status: "failed",
 	}
-	defer func() {
+	finish := func() {
 		sum.WallSeconds = time.Since(start).Seconds()
 		sum.PeakRSSMB = sysinfo.PeakRSSMB()
 		if err != nil && sum.Error == "" {
 			sum.Error = err.Error()
 		}
-	}()
+	}
+	defer finish()
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
@@ -213,6 +214,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		}
 		defer metrics.close()
 		defer func() {
+			finish()
 			if werr := run.WriteJSON(runfolder.Summary, sum); werr != nil && err == nil {
 				err = werr
 			}
@@ -233,6 +235,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		sum.add(r)
 	}
 
+	var plotted time.Time
 	for !tr.Done() {
 		pos := tr.Position()
 		progress := func(p train.Progress) {
@@ -271,6 +274,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 			fields := []zap.Field{zap.Error(err)}
 			if run != nil {
 				fields = append(fields, zap.String("kept", run.Path(runfolder.Checkpoint)+" (the last good checkpoint, "+pos.String()+")"))
+				writePlots(run, tr.History(), log)
 			}
 			log.Error("the run diverged", fields...)
 			return sum, err
@@ -292,7 +296,10 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 			if err := metrics.append(r); err != nil {
 				return sum, err
 			}
-			writePlots(run, tr.History(), log)
+			if time.Since(plotted) >= plotEvery {
+				writePlots(run, tr.History(), log)
+				plotted = time.Now()
+			}
 		}
 		logEpoch(log, r)
 		sum.add(r)
@@ -311,6 +318,10 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		zap.Duration("wall", time.Since(start).Round(time.Second)))
 	return sum, nil
 }
+
+// plotEvery is the least time between redrawing the plots after an epoch;
+// they are always drawn when a run ends or stops.
+const plotEvery = 30 * time.Second
 
 // add counts a finished epoch into the summary.
 func (s *Summary) add(r train.EpochResult) {
