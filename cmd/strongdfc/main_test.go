@@ -240,7 +240,7 @@ func TestResume(t *testing.T) {
 	if !bytes.Equal(e.read("full", runfolder.Weights), e.read("four", runfolder.Weights)) {
 		t.Error("a run extended to 4 epochs differs from a 4-epoch run")
 	}
-	if !bytes.Contains(e.read("full", runfolder.Config), []byte("epochs: 4\n")) {
+	if !bytes.Contains(e.read("full", runfolder.Config), []byte("\nepochs: 4 ")) {
 		t.Error("config.yaml does not record the extension")
 	}
 }

@@ -29,7 +29,7 @@ type configFlags struct {
 
 func (c *configFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&c.preset, "preset", "", "named configuration to start from (see `strongdfc presets`; default: the config file's preset key, else "+config.DefaultPreset+")")
+	f.StringVar(&c.preset, "preset", "", "named configuration to start from, see: strongdfc presets (default: the config file's preset key, else "+config.DefaultPreset+")")
 	f.StringVar(&c.file, "config", "", "YAML configuration `file` whose keys change the preset's values (e.g. a run's config.yaml, which repeats that run); unknown keys are errors")
 	f.StringArrayVar(&c.set, "set", nil, "change one configuration value, `key=value` with a dotted key and a YAML value (forward.lr=1e-3, dynamics.steps=200, hidden=[64,64]); repeatable, applied after --config")
 }

@@ -174,15 +174,86 @@ func Marshal(cfg train.Config, preset string, header ...string) ([]byte, error) 
 	for _, h := range header {
 		fmt.Fprintf(&b, "# %s\n", h)
 	}
+	var doc yaml.Node
+	if err := doc.Encode(file{Preset: preset, Config: cfg}); err != nil {
+		return nil, err
+	}
+	comment(&doc, "")
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(file{Preset: preset, Config: cfg}); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// keyDoc explains the keys of a configuration file, as line comments of
+// the files Marshal writes. Times (dt, τ) share one arbitrary unit.
+var keyDoc = map[string]string{
+	"preset":             "the named configuration these values started from",
+	"method":             "learning method: strong-dfc (single-phase Strong-DFC)",
+	"dataset":            "mnist or fashion-mnist",
+	"hidden":             "hidden layer sizes, in neurons",
+	"activation":         "rate function of the hidden layers (the output layer is linear)",
+	"epochs":             "training epochs",
+	"batch":              "minibatch size, in samples",
+	"seed":               "seed of the initial weights, the sample order and the noise",
+	"validation":         "training samples held out for validation",
+	"split_seed":         "seed of the validation split",
+	"train_limit":        "train on the first N remaining samples only (0: all)",
+	"target_class_value": "soft label of the correct class; the others share the rest",
+	"dynamics":           "the simulation of training windows",
+	"dt":                 "Euler time step (the unit of every time constant)",
+	"steps":              "time indices per window, T (counting k = 0)",
+	"tau_v":              "somatic time constant τ_v",
+	"alpha":              "leak α of the controller",
+	"k_p":                "proportional gain of the controller",
+	"sigma":              "apical noise σ of the hidden layers",
+	"sigma_out":          "apical noise σ of the output layer",
+	"tau_noise":          "time constant of the noise's low-pass filter",
+	"tau_f":              "time constant of the filter whose complement high-passes u for the feedback rule",
+	"layer_scaling":      "scale layer i's feedback rule by (1 + τ_v/τ_noise)^(L−i)",
+	"clip_norm":          "per-layer limit of the gradient norm (0: no clipping)",
+	"forward":            "Adam of the forward weights W and biases b",
+	"feedback":           "Adam of the feedback weights Q",
+	"lr":                 "learning rate",
+	"beta1":              "decay of the first moment",
+	"beta2":              "decay of the second moment",
+	"eps":                "added to the root of the second moment",
+	"weight_decay":       "coupled L2 weight decay (added to the gradient)",
+	"pretrain":           "feedback pre-training: Q only, before training",
+	"stack_depth":        "time steps per plasticity product (0: 10); speed only, same results",
+}
+
+// comment attaches keyDoc's explanations to the keys of n.
+func comment(n *yaml.Node, path string) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			comment(c, path)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			doc := keyDoc[k.Value]
+			if path == "pretrain" && k.Value == "lr" {
+				doc = "learning rate of pre-training (its Adam has the feedback's β, ε and decay)"
+			}
+			if path == "pretrain" && k.Value == "epochs" {
+				doc = "epochs of feedback pre-training"
+			}
+			if path == "pretrain" && k.Value == "dynamics" {
+				doc = "the simulation of pre-training windows"
+			}
+			if doc != "" {
+				k.LineComment = doc
+			}
+			comment(n.Content[i+1], strings.TrimPrefix(path+"."+k.Value, "."))
+		}
+	}
 }
 
 var (

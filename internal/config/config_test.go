@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -38,7 +39,10 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("%s: read back %+v (preset %s), want %+v", p.Name, got, preset, want)
 		}
 		// The file is complete: a different base changes nothing.
-		noPreset := strings.Replace(string(b), "preset: "+p.Name+"\n", "", 1)
+		noPreset := regexp.MustCompile(`(?m)^preset: .*\n`).ReplaceAllString(string(b), "")
+		if noPreset == string(b) {
+			t.Fatalf("%s: no preset line in\n%s", p.Name, b)
+		}
 		for _, base := range train.Presets() {
 			got, _, err := Resolve(Sources{File: write(t, noPreset), Preset: base.Name})
 			if err != nil || !reflect.DeepEqual(got, want) {

@@ -56,7 +56,7 @@ func Create(parent, name string, now time.Time) (*Run, error) {
 		dir := filepath.Join(parent, name)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			if errors.Is(err, os.ErrExist) {
-				return nil, fmt.Errorf("%w: %s; choose another --name, or continue it with --resume %s", ErrExists, dir, dir)
+				return nil, fmt.Errorf("%w: %s; choose another name, or continue the run with: strongdfc train --resume %s", ErrExists, dir, dir)
 			}
 			return nil, err
 		}
