@@ -225,6 +225,7 @@ type Circuit struct {
 	// the update to backprop). It must not change anything.
 	GradientHook func()
 	ssTerm       []*mat.Dense // scratch of the steady-state forward update
+	anaU         *mat.Dense   // the analytic update's control, batch × n_L
 }
 
 // New returns a circuit that simulates net with constants p for batches of
@@ -576,6 +577,10 @@ func (c *Circuit) steadyStateTerms() {
 	}
 }
 
+// AnalyticControl returns the control u_ss of every sample of the last
+// analytic update (nil before one), batch × n_L.
+func (c *Circuit) AnalyticControl() *mat.Dense { return c.anaU }
+
 // scratch returns a batch × n_i matrix for layer i (0-based).
 func (c *Circuit) scratch(i int) *mat.Dense {
 	if c.ssTerm == nil {
@@ -608,14 +613,16 @@ func (c *Circuit) analyticTerms() error {
 			}
 		}
 	}
-	// Δv for every sample, layers stacked.
+	// u and Δv for every sample, layers stacked.
 	dv := mat.NewDense(c.batch, c.net.Hidden(), nil)
+	c.anaU = mat.NewDense(c.batch, c.net.NOut(), nil)
 	for b := range c.batch {
-		_, d, err := c.net.SteadyState(pass, b, e.RawRowView(b), c.p.Alpha)
+		u, d, err := c.net.SteadyState(pass, b, e.RawRowView(b), c.p.Alpha)
 		if err != nil {
 			return err
 		}
 		dv.SetRow(b, d)
+		c.anaU.SetRow(b, u)
 	}
 	offs := c.net.offsets()
 	pre := c.x

@@ -23,12 +23,14 @@ import (
 // where weights are expected) and the rest of a Snapshot:
 //
 //	counters                 int64 [epoch, pretrain_epoch, clock, pretrain_clock]
+//	counters.sleep           int64 [stage, sleep_clock] (two-phase methods)
 //	adam.NAME.t              int64 [steps], NAME = forward, feedback, pretrain
 //	adam.NAME.m.PARAM        float64, the first moment of PARAM (e.g. layer1.W)
 //	adam.NAME.v.PARAM        float64, the second moment
 //	rng.shuffle              uint8, math/rand/v2 PCG state
 //	rng.noise                uint8, neuron.Gaussian state
 //	rng.pretrain_noise       uint8 (while pre-training is under way)
+//	rng.sleep_noise          uint8 (two-phase methods)
 //	partial.order            int64, the interrupted epoch's sample order
 //	partial.sums             float64 [loss, accuracy, seconds, diagnostics...]
 //	partial.json             uint8, phase, epoch, next minibatch, samples, diagnostic names
@@ -114,6 +116,9 @@ func (s *Snapshot) Encode(w io.Writer) error {
 		add(npz.Bytes("rng.pretrain_noise", s.PretrainNoise))
 	}
 	add(npz.Bytes("rng.shuffle", s.Shuffle), npz.Bytes("rng.noise", s.Noise))
+	if s.SleepNoise != nil || s.Stage != 0 {
+		add(npz.Int64("counters.sleep", []int64{int64(s.Stage), s.SleepClock}), npz.Bytes("rng.sleep_noise", s.SleepNoise))
+	}
 	if p := s.Partial; p != nil {
 		order := make([]int64, len(p.Order))
 		for i, o := range p.Order {
@@ -333,6 +338,22 @@ func decodeSnapshot(set *npz.Set) (*Snapshot, error) {
 	}
 	if s.Noise, err = set.Bytes("rng.noise"); err != nil {
 		return nil, err
+	}
+	if set.Has("counters.sleep") {
+		cs, err := set.Int64("counters.sleep", 2)
+		if err != nil {
+			return nil, err
+		}
+		if cs[0] < 0 || cs[0] > 1<<20 {
+			return nil, fmt.Errorf("%s: impossible stage %d", src, cs[0])
+		}
+		s.Stage, s.SleepClock = int(cs[0]), cs[1]
+		if s.SleepNoise, err = set.Bytes("rng.sleep_noise"); err != nil {
+			return nil, err
+		}
+		if len(s.SleepNoise) == 0 {
+			s.SleepNoise = nil
+		}
 	}
 	if set.Has("partial.json") {
 		pj, err := set.Bytes("partial.json")

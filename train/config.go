@@ -39,9 +39,23 @@ func (a Adam) AdamConfig() synapse.AdamConfig {
 	return synapse.AdamConfig{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, WeightDecay: a.WeightDecay}
 }
 
+// Sleep configures the sleep phase of the two-phase methods (dfc, dfc-ss,
+// dfc-ssa, strong-dfc-2phase): windows in which only noise (and, for
+// strong-dfc-2phase, the label) drives the controller and only the
+// feedback weights learn, with the apical compartment's own dynamics and
+// white noise. Before sleep epochs run before every training epoch and
+// After after it.
+type Sleep struct {
+	Before    int      `json:"before" yaml:"before"`
+	After     int      `json:"after" yaml:"after"`
+	ApicalTau float64  `json:"apical_tau" yaml:"apical_tau"`
+	Dynamics  Dynamics `json:"dynamics" yaml:"dynamics"`
+}
+
 // Pretrain configures feedback pre-training: Q-only learning before
 // training, with its own dynamics and its own Adam (the feedback
-// optimizer's β, ε and weight decay with learning rate LR).
+// optimizer's β, ε and weight decay with learning rate LR). For the
+// two-phase methods its windows are sleep windows (with Sleep.ApicalTau).
 type Pretrain struct {
 	Epochs   int      `json:"epochs" yaml:"epochs"`
 	LR       float64  `json:"lr" yaml:"lr"`
@@ -87,6 +101,85 @@ type Config struct {
 	// StackDepth is the number of time steps per plasticity product (0:
 	// the default).
 	StackDepth int `json:"stack_depth" yaml:"stack_depth"`
+	// TargetStep is λ of weak DFC's target r* = r_L⁻ − λ·∂L/∂r_L (methods
+	// dfc, dfc-ss and dfc-ssa).
+	TargetStep float64 `json:"target_step" yaml:"target_step"`
+	// SomaSigma is noise added to every somatic voltage at every step of
+	// training windows, v += SomaSigma·ξ (the noise study; 0 as published).
+	SomaSigma float64 `json:"soma_sigma" yaml:"soma_sigma"`
+	// Sleep is the sleep phase of the two-phase methods.
+	Sleep Sleep `json:"sleep" yaml:"sleep"`
+}
+
+// The learning methods.
+const (
+	// MethodStrongDFC is single-phase Strong-DFC: forward and feedback
+	// weights learn in the same noisy window.
+	MethodStrongDFC = "strong-dfc"
+	// MethodStrongDFC2 is two-phase Strong-DFC: forward updates from the
+	// last step of noiseless windows, feedback learned in sleep phases.
+	MethodStrongDFC2 = "strong-dfc-2phase"
+	// MethodDFC is DFC with weak feedback: continuous forward updates toward
+	// a nudged target, feedback learned in sleep phases.
+	MethodDFC = "dfc"
+	// MethodDFCSS is DFC whose forward update is taken from the last step.
+	MethodDFCSS = "dfc-ss"
+	// MethodDFCSSA is DFC whose forward update comes from the analytic
+	// steady state, without simulating the forward phase.
+	MethodDFCSSA = "dfc-ssa"
+	// MethodBP is backpropagation in the same network (the baseline).
+	MethodBP = "bp"
+)
+
+// Methods lists the methods with a one-line description each.
+var Methods = []struct{ Name, Description string }{
+	{MethodStrongDFC, "single-phase Strong-DFC (forward and feedback learning in one noisy window)"},
+	{MethodStrongDFC2, "two-phase Strong-DFC (steady-state forward updates, feedback learned in sleep phases)"},
+	{MethodDFC, "DFC with weak feedback, continuous forward updates, feedback learned in sleep phases"},
+	{MethodDFCSS, "DFC, forward update from the last step of the window"},
+	{MethodDFCSSA, "DFC, forward update from the analytic steady state (no forward simulation)"},
+	{MethodBP, "backpropagation in the same network"},
+}
+
+func knownMethod(m string) bool {
+	for _, x := range Methods {
+		if x.Name == m {
+			return true
+		}
+	}
+	return false
+}
+
+// twoPhase reports whether the method learns its feedback in sleep phases.
+func (c Config) twoPhase() bool {
+	switch c.Method {
+	case MethodStrongDFC2, MethodDFC, MethodDFCSS, MethodDFCSSA:
+		return true
+	}
+	return false
+}
+
+// weak reports whether the method uses weak DFC's nudged target.
+func (c Config) weak() bool {
+	return c.Method == MethodDFC || c.Method == MethodDFCSS || c.Method == MethodDFCSSA
+}
+
+// Schedule returns the phases of one training epoch, in order: "sleep"
+// epochs of the two-phase methods around the "train" epoch.
+func (c Config) Schedule() []string {
+	var s []string
+	if c.twoPhase() {
+		for range c.Sleep.Before {
+			s = append(s, "sleep")
+		}
+	}
+	s = append(s, "train")
+	if c.twoPhase() {
+		for range c.Sleep.After {
+			s = append(s, "sleep")
+		}
+	}
+	return s
 }
 
 // MNIST returns the published configuration of single-phase Strong-DFC on
@@ -121,8 +214,12 @@ func MNIST() Config {
 
 // Validate reports the first impossible value, naming it.
 func (c Config) Validate() error {
-	if c.Method != "strong-dfc" {
-		return fmt.Errorf("config: unknown method %q (known: strong-dfc)", c.Method)
+	if !knownMethod(c.Method) {
+		var names []string
+		for _, m := range Methods {
+			names = append(names, m.Name)
+		}
+		return fmt.Errorf("config: unknown method %q (known: %v)", c.Method, names)
 	}
 	if c.Dataset != "mnist" && c.Dataset != "fashion-mnist" {
 		return fmt.Errorf("config: unknown dataset %q (known: mnist, fashion-mnist)", c.Dataset)
@@ -153,12 +250,33 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: pretrain.epochs = %d must be non-negative", c.Pretrain.Epochs)
 	case c.StackDepth < 0:
 		return fmt.Errorf("config: stack_depth = %d must be non-negative", c.StackDepth)
+	case c.Sleep.Before < 0 || c.Sleep.After < 0:
+		return fmt.Errorf("config: sleep.before = %d and sleep.after = %d must be non-negative", c.Sleep.Before, c.Sleep.After)
+	case math.IsNaN(c.SomaSigma) || c.SomaSigma < 0:
+		return fmt.Errorf("config: soma_sigma = %g must be non-negative", c.SomaSigma)
+	case c.weak() && !(c.TargetStep > 0):
+		return fmt.Errorf("config: target_step = %g must be positive for method %s", c.TargetStep, c.Method)
 	}
-	if err := c.Dynamics.validate("dynamics"); err != nil {
-		return err
+	if c.Method != MethodBP {
+		if err := c.Dynamics.validate("dynamics"); err != nil {
+			return err
+		}
+		if err := c.TrainParams().Validate(); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
 	}
-	if err := c.TrainParams().Validate(); err != nil {
-		return fmt.Errorf("config: %w", err)
+	if c.twoPhase() && (c.Sleep.Before+c.Sleep.After > 0 || c.Pretrain.Epochs > 0) {
+		if !(c.Sleep.ApicalTau > 0) {
+			return fmt.Errorf("config: sleep.apical_tau = %g must be positive", c.Sleep.ApicalTau)
+		}
+		if c.Sleep.Before+c.Sleep.After > 0 {
+			if err := c.Sleep.Dynamics.validate("sleep.dynamics"); err != nil {
+				return err
+			}
+			if err := c.SleepParams().Validate(); err != nil {
+				return fmt.Errorf("config: sleep: %w", err)
+			}
+		}
 	}
 	if err := c.Forward.AdamConfig().Validate(); err != nil {
 		return fmt.Errorf("config: forward: %w", err)
@@ -166,7 +284,7 @@ func (c Config) Validate() error {
 	if err := c.Feedback.AdamConfig().Validate(); err != nil {
 		return fmt.Errorf("config: feedback: %w", err)
 	}
-	if c.Pretrain.Epochs > 0 {
+	if c.Pretrain.Epochs > 0 && c.Method != MethodBP {
 		if err := c.Pretrain.Dynamics.validate("pretrain.dynamics"); err != nil {
 			return err
 		}
@@ -210,25 +328,74 @@ func (c Config) Sizes(in, out int) []int {
 	return append(s, out)
 }
 
-// TrainParams are the circuit constants of training windows.
+// TrainParams are the circuit constants of training windows (not used by
+// backprop).
 func (c Config) TrainParams() circuit.Params {
 	d := c.Dynamics
-	return circuit.Params{
+	p := circuit.Params{
 		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,
-		Sigma: d.Sigma, SigmaOut: d.SigmaOut, TauNoise: c.TauNoise,
+		Sigma: d.Sigma, SigmaOut: d.SigmaOut, TauNoise: c.TauNoise, SomaSigma: c.SomaSigma,
 		Error: circuit.SoftmaxError, Target: circuit.LabelTarget,
 		LearnForward: true, LearnFeedback: true,
 		TauF: c.TauF, LayerScaling: c.LayerScaling,
 		ClipNorm: c.ClipNorm, StackDepth: c.StackDepth,
 	}
+	if !c.twoPhase() {
+		return p
+	}
+	// Two-phase methods learn only the forward weights in training
+	// windows; the feedback weights learn in sleep windows.
+	p.LearnFeedback, p.TauF, p.LayerScaling = false, 0, false
+	p.ForwardUpdate = circuit.SteadyState
+	if c.weak() {
+		p.Error, p.Target, p.TargetStep = circuit.DifferenceError, circuit.WeakTarget, c.TargetStep
+		switch c.Method {
+		case MethodDFC:
+			p.ForwardUpdate = circuit.Continuous
+		case MethodDFCSSA:
+			p.ForwardUpdate = circuit.Analytic
+		}
+	}
+	return p
+}
+
+// SleepParams are the constants of sleep windows: the sleep dynamics, the
+// apical compartment with its own time constant and white noise, Q
+// learning only, the feedback rule on the unfiltered control. The
+// controller's set-point is the feedforward output (weak DFC: noise alone
+// drives it) or the label with the softmax error (two-phase Strong-DFC).
+func (c Config) SleepParams() circuit.Params {
+	return c.sleepParams(c.Sleep.Dynamics)
+}
+
+func (c Config) sleepParams(d Dynamics) circuit.Params {
+	p := circuit.Params{
+		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,
+		Sigma: d.Sigma, SigmaOut: d.SigmaOut, ApicalTau: c.Sleep.ApicalTau,
+		Error: circuit.DifferenceError, Target: circuit.FeedforwardTarget,
+		LearnFeedback: true,
+		ClipNorm:      c.ClipNorm, StackDepth: c.StackDepth,
+	}
+	if c.Method == MethodStrongDFC2 {
+		p.Error, p.Target = circuit.SoftmaxError, circuit.LabelTarget
+	}
+	return p
 }
 
 // PretrainParams are the constants of feedback pre-training windows: the
 // pre-training dynamics with a plain-difference error, Q learning only,
 // and (as published) the high-pass filter and layer scaling computed with
 // the training dt and τ_v.
+//
+// For the two-phase methods they are sleep windows with the pre-training
+// dynamics and, as published, the plain-difference error.
 func (c Config) PretrainParams() circuit.Params {
 	d := c.Pretrain.Dynamics
+	if c.twoPhase() {
+		p := c.sleepParams(d)
+		p.Error = circuit.DifferenceError
+		return p
+	}
 	return circuit.Params{
 		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,
 		Sigma: d.Sigma, SigmaOut: d.SigmaOut, TauNoise: c.TauNoise,

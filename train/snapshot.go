@@ -21,8 +21,9 @@ type Snapshot struct {
 	Config Config
 	// Sizes are the layer sizes, input first.
 	Sizes []int
-	// Epoch and PretrainEpoch count the finished epochs.
-	Epoch, PretrainEpoch int
+	// Epoch and PretrainEpoch count the finished epochs; Stage the finished
+	// phases of the epoch under way (two-phase methods).
+	Epoch, PretrainEpoch, Stage int
 	// W, B and Q hold each layer's weights, row-major (W_i is
 	// Sizes[i] × Sizes[i−1], Q_i is Sizes[i] × Sizes[L]).
 	W, B, Q [][]float64
@@ -34,8 +35,10 @@ type Snapshot struct {
 	// samples; Noise and PretrainNoise are the apical noise sources'
 	// states (PretrainNoise nil once pre-training is over).
 	Shuffle, Noise, PretrainNoise []byte
-	// Clock and PretrainClock are the schedulers' step counts.
-	Clock, PretrainClock int64
+	// SleepNoise is the sleep phase's noise source (two-phase methods).
+	SleepNoise []byte
+	// Clock, PretrainClock and SleepClock are the schedulers' step counts.
+	Clock, PretrainClock, SleepClock int64
 	// Partial is the epoch under way, nil at an epoch's end.
 	Partial *PartialEpoch
 	// History are the finished epochs' results.
@@ -73,10 +76,12 @@ var ErrSnapshot = errors.New("snapshot does not fit this run")
 func (t *Trainer) Snapshot() (*Snapshot, error) {
 	s := &Snapshot{
 		Config: t.cfg, Sizes: slices.Clone(t.Net.Sizes),
-		Epoch: t.Epoch, PretrainEpoch: t.PretrainEpoch,
+		Epoch: t.Epoch, PretrainEpoch: t.PretrainEpoch, Stage: t.Stage,
 		Forward: adamState(t.fwdOpt), Feedback: adamState(t.fbOpt),
-		Clock:   t.sched.Clock().Step(),
 		History: t.History(),
+	}
+	if t.sched != nil {
+		s.Clock = t.sched.Clock().Step()
 	}
 	s.Config.Hidden = slices.Clone(t.cfg.Hidden)
 	for i := range t.Net.Forward {
@@ -90,6 +95,12 @@ func (t *Trainer) Snapshot() (*Snapshot, error) {
 	}
 	if s.Noise, err = t.noise.MarshalBinary(); err != nil {
 		return nil, err
+	}
+	if t.slp != nil {
+		if s.SleepNoise, err = t.slpNoise.MarshalBinary(); err != nil {
+			return nil, err
+		}
+		s.SleepClock = t.slpSched.Clock().Step()
 	}
 	if t.preOpt != nil {
 		st := adamState(t.preOpt)
@@ -139,7 +150,13 @@ func (t *Trainer) Restore(s *Snapshot) error {
 	}
 	setAdam(t.fwdOpt, s.Forward)
 	setAdam(t.fbOpt, s.Feedback)
-	t.sched.Clock().SetStep(s.Clock)
+	if t.sched != nil {
+		t.sched.Clock().SetStep(s.Clock)
+	}
+	if t.slp != nil {
+		mustUnmarshal(t.slpNoise, s.SleepNoise)
+		t.slpSched.Clock().SetStep(s.SleepClock)
+	}
 	*t.shufflePCG = *pcg
 	// The circuits hold the noise sources; restore their streams in place
 	// (check has decoded them already).
@@ -149,7 +166,7 @@ func (t *Trainer) Restore(s *Snapshot) error {
 		mustUnmarshal(t.preNoise, s.PretrainNoise)
 		t.preSched.Clock().SetStep(s.PretrainClock)
 	}
-	t.Epoch, t.PretrainEpoch = s.Epoch, s.PretrainEpoch
+	t.Epoch, t.PretrainEpoch, t.Stage = s.Epoch, s.PretrainEpoch, s.Stage
 	if t.PretrainDone() {
 		t.releasePretrain()
 	}
@@ -231,31 +248,45 @@ func (t *Trainer) check(s *Snapshot) error {
 	if err := checkNoise("noise", s.Noise, t.noise); err != nil {
 		return err
 	}
-	nPre, nTrain := 0, 0
-	for _, r := range s.History {
-		switch r.Phase {
-		case "pretrain":
-			nPre++
-		case "train":
-			nTrain++
-		default:
-			return fmt.Errorf("history has an epoch of unknown phase %q", r.Phase)
+	if (t.slp != nil) != (s.SleepNoise != nil) {
+		return fmt.Errorf("sleep-phase noise state present: %v, but this run has a sleep phase: %v", s.SleepNoise != nil, t.slp != nil)
+	}
+	if t.slp != nil {
+		if err := checkNoise("sleep noise", s.SleepNoise, t.slpNoise); err != nil {
+			return err
 		}
 	}
-	if nPre != s.PretrainEpoch || nTrain != s.Epoch {
-		return fmt.Errorf("history holds %d pre-training and %d training epochs, the counters say %d and %d", nPre, nTrain, s.PretrainEpoch, s.Epoch)
+	if s.Stage < 0 || s.Stage >= len(t.schedule) {
+		return fmt.Errorf("stage %d of an epoch of %d phases", s.Stage, len(t.schedule))
+	}
+	// The history holds every finished phase, in order.
+	var want []string
+	for range s.PretrainEpoch {
+		want = append(want, "pretrain")
+	}
+	for range s.Epoch {
+		want = append(want, t.schedule...)
+	}
+	want = append(want, t.schedule[:s.Stage]...)
+	if len(s.History) != len(want) {
+		return fmt.Errorf("history holds %d phases, the counters say %d", len(s.History), len(want))
+	}
+	for i, r := range s.History {
+		if r.Phase != want[i] {
+			return fmt.Errorf("history's phase %d is %q, want %q", i+1, r.Phase, want[i])
+		}
 	}
 	if p := s.Partial; p != nil {
 		n := t.data.Train.Len()
 		batches := (n + t.cfg.Batch - 1) / t.cfg.Batch
-		wantPhase, wantEpoch := "train", s.Epoch+1
+		wantPhase, wantEpoch := t.schedule[s.Stage], s.Epoch+1
 		if pretraining {
 			wantPhase, wantEpoch = "pretrain", s.PretrainEpoch+1
 		}
 		if p.Phase != wantPhase || p.Epoch != wantEpoch {
 			return fmt.Errorf("partial epoch is %s %d, want %s %d", p.Phase, p.Epoch, wantPhase, wantEpoch)
 		}
-		if p.Phase == "train" && s.Epoch >= t.cfg.Epochs {
+		if p.Phase != "pretrain" && s.Epoch >= t.cfg.Epochs {
 			return fmt.Errorf("partial training epoch %d beyond the run's %d epochs", p.Epoch, t.cfg.Epochs)
 		}
 		if len(p.Order) != n || !isPerm(p.Order) {

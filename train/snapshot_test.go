@@ -100,7 +100,7 @@ func sameBits(a, b *Snapshot) string {
 			}
 		}
 	}
-	if !bytes.Equal(a.Shuffle, b.Shuffle) || !bytes.Equal(a.Noise, b.Noise) {
+	if !bytes.Equal(a.Shuffle, b.Shuffle) || !bytes.Equal(a.Noise, b.Noise) || !bytes.Equal(a.SleepNoise, b.SleepNoise) {
 		return "generators"
 	}
 	if len(a.History) != len(b.History) {

@@ -73,6 +73,7 @@ const (
 	seedShuffle
 	seedNoise
 	seedPretrainNoise
+	seedSleepNoise
 )
 
 func subSeed(seed uint64, use int) uint64 {
@@ -105,14 +106,18 @@ type Trainer struct {
 	Net   *circuit.Network
 
 	fwdOpt, fbOpt, preOpt *synapse.Adam
-	circ, pre             *circuit.Circuit
+	circ, pre, slp        *circuit.Circuit
 	sched, preSched       *scheduler.Scheduler
+	slpSched              *scheduler.Scheduler
 	noise, preNoise       *neuron.Gaussian
+	slpNoise              *neuron.Gaussian
 	shufflePCG            *rand.PCG
 	shuffle               *rand.Rand
 
-	// Epoch and PretrainEpoch count the epochs done.
-	Epoch, PretrainEpoch int
+	// Epoch and PretrainEpoch count the epochs done; Stage counts the
+	// phases of the epoch under way that are done (see Config.Schedule).
+	Epoch, PretrainEpoch, Stage int
+	schedule                    []string
 
 	// partial is the epoch under way when Next was interrupted; the next
 	// call to Next continues it.
@@ -129,7 +134,17 @@ type Trainer struct {
 	lastLoss, lastAcc, lastControl float64
 	uBar                           *mat.Dense
 	uCount                         int
+	// curTargets are the label targets of the window under way (the
+	// circuit's set-point may differ from them).
+	curTargets *mat.Dense
+	// backprop's gradients (views of the projections' buffers) and norms.
+	bpGrads Grads
+	bpNorms []float64
 }
+
+// Grads is circuit.Grads; the trainer's backprop writes into the
+// projections' own gradient buffers through it.
+type Grads = circuit.Grads
 
 // New builds the network (initialised from the seed), the circuits, the
 // optimizers and the schedulers of a run.
@@ -159,14 +174,40 @@ func New(cfg Config, data *Data) (*Trainer, error) {
 	if t.fbOpt, err = synapse.NewAdam(cfg.Feedback.AdamConfig(), net.FeedbackParams()); err != nil {
 		return nil, err
 	}
-	if t.circ, err = circuit.New(net, cfg.TrainParams(), cfg.Batch, t.noise, t.fwdOpt, t.fbOpt); err != nil {
-		return nil, err
+	t.schedule = cfg.Schedule()
+	switch cfg.Method {
+	case MethodBP:
+		for _, f := range net.Forward {
+			t.bpGrads.W = append(t.bpGrads.W, f.GradW)
+			t.bpGrads.B = append(t.bpGrads.B, f.GradB)
+		}
+		t.bpNorms = make([]float64, net.L())
+	default:
+		var fb *synapse.Adam
+		if !cfg.twoPhase() {
+			fb = t.fbOpt
+		}
+		if t.circ, err = circuit.New(net, cfg.TrainParams(), cfg.Batch, t.noise, t.fwdOpt, fb); err != nil {
+			return nil, err
+		}
+		if cfg.Method != MethodDFCSSA {
+			if t.sched, err = scheduler.New(scheduler.Config{Steps: cfg.Dynamics.Steps}, cfg.Dynamics.DT); err != nil {
+				return nil, err
+			}
+			t.sched.Observe(1, t.observer(t.circ, cfg.Dynamics.Steps))
+		}
 	}
-	if t.sched, err = scheduler.New(scheduler.Config{Steps: cfg.Dynamics.Steps}, cfg.Dynamics.DT); err != nil {
-		return nil, err
+	if cfg.twoPhase() && cfg.Sleep.Before+cfg.Sleep.After > 0 {
+		t.slpNoise = neuron.NewGaussian(subSeed(cfg.Seed, seedSleepNoise))
+		if t.slp, err = circuit.New(net, cfg.SleepParams(), cfg.Batch, t.slpNoise, nil, t.fbOpt); err != nil {
+			return nil, err
+		}
+		if t.slpSched, err = scheduler.New(scheduler.Config{Steps: cfg.Sleep.Dynamics.Steps}, cfg.Sleep.Dynamics.DT); err != nil {
+			return nil, err
+		}
+		t.slpSched.Observe(1, t.observer(t.slp, cfg.Sleep.Dynamics.Steps))
 	}
-	t.sched.Observe(1, t.observer(t.circ, cfg.Dynamics.Steps))
-	if cfg.Pretrain.Epochs > 0 {
+	if cfg.Pretrain.Epochs > 0 && cfg.Method != MethodBP {
 		t.preNoise = neuron.NewGaussian(subSeed(cfg.Seed, seedPretrainNoise))
 		if t.preOpt, err = synapse.NewAdam(cfg.pretrainAdam().AdamConfig(), net.FeedbackParams()); err != nil {
 			return nil, err
@@ -194,8 +235,8 @@ func (t *Trainer) observer(c *circuit.Circuit, T int) scheduler.Observer {
 	from := T - max(T/4, 1)
 	return func(k int, _ *scheduler.Clock) {
 		if k == 0 {
-			t.lastLoss = circuit.CrossEntropy{}.Value(c.Output(), c.Target())
-			t.lastAcc = circuit.Accuracy(c.Output(), c.Target())
+			t.lastLoss = circuit.CrossEntropy{}.Value(c.Output(), t.curTargets)
+			t.lastAcc = circuit.Accuracy(c.Output(), t.curTargets)
 			t.uCount = 0
 		}
 		if k < from {
@@ -231,7 +272,9 @@ func (t *Trainer) Circuit() *circuit.Circuit { return t.circ }
 func (t *Trainer) History() []EpochResult { return cloneHistory(t.history) }
 
 // PretrainDone reports whether every feedback pre-training epoch has run.
-func (t *Trainer) PretrainDone() bool { return t.PretrainEpoch >= t.cfg.Pretrain.Epochs }
+func (t *Trainer) PretrainDone() bool {
+	return t.pre == nil || t.PretrainEpoch >= t.cfg.Pretrain.Epochs
+}
 
 // Done reports whether every epoch has run.
 func (t *Trainer) Done() bool { return t.PretrainDone() && t.Epoch >= t.cfg.Epochs }
@@ -258,7 +301,7 @@ func (t *Trainer) Position() Position {
 	} else if !t.PretrainDone() {
 		p.Phase, p.Epoch = "pretrain", t.PretrainEpoch+1
 	} else {
-		p.Phase, p.Epoch = "train", t.Epoch+1
+		p.Phase, p.Epoch = t.schedule[t.Stage], t.Epoch+1
 	}
 	p.Epochs = t.cfg.Epochs
 	if p.Phase == "pretrain" {
@@ -295,12 +338,13 @@ func (t *Trainer) Next(ctx context.Context, progress func(Progress)) (EpochResul
 		case !t.PretrainDone():
 			t.partial = t.newEpoch("pretrain", t.PretrainEpoch+1)
 		case t.Epoch < t.cfg.Epochs:
-			t.partial = t.newEpoch("train", t.Epoch+1)
+			t.partial = t.newEpoch(t.schedule[t.Stage], t.Epoch+1)
 		default:
 			return EpochResult{}, fmt.Errorf("all %d epochs are done", t.cfg.Epochs)
 		}
 	}
-	if t.partial.phase == "pretrain" {
+	switch t.partial.phase {
+	case "pretrain":
 		r, err := t.runEpoch(ctx, t.pre, t.preSched, t.cfg.Pretrain.Epochs, progress)
 		if err != nil {
 			return r, err
@@ -311,14 +355,30 @@ func (t *Trainer) Next(ctx context.Context, progress func(Progress)) (EpochResul
 			t.releasePretrain()
 		}
 		return r, nil
+	case "sleep":
+		r, err := t.runEpoch(ctx, t.slp, t.slpSched, t.cfg.Epochs, progress)
+		if err != nil {
+			return r, err
+		}
+		t.endStage(r)
+		return r, nil
 	}
 	r, err := t.runEpoch(ctx, t.circ, t.sched, t.cfg.Epochs, progress)
 	if err != nil {
 		return r, err
 	}
-	t.Epoch++
-	t.history = append(t.history, r)
+	t.endStage(r)
 	return r, nil
+}
+
+// endStage records a finished phase of a training epoch and moves on.
+func (t *Trainer) endStage(r EpochResult) {
+	t.history = append(t.history, r)
+	t.Stage++
+	if t.Stage == len(t.schedule) {
+		t.Stage = 0
+		t.Epoch++
+	}
 }
 
 // releasePretrain lets the pre-training circuit's memory go.
@@ -349,14 +409,32 @@ func (t *Trainer) newEpoch(phase string, epoch int) *epochState {
 // diagnosticNames are the names of the diagnostics averaged over an
 // epoch's minibatches (see EpochResult.Diagnostics).
 func (t *Trainer) diagnosticNames(phase string) []string {
-	names := []string{"control"}
+	fwd, fb, control := t.learns(phase)
+	var names []string
+	if control {
+		names = append(names, "control")
+	}
 	for i := 1; i <= t.Net.L(); i++ {
-		if phase == "train" {
+		if fwd {
 			names = append(names, fmt.Sprintf("grad_norm_forward_layer%d", i))
 		}
-		names = append(names, fmt.Sprintf("grad_norm_feedback_layer%d", i))
+		if fb {
+			names = append(names, fmt.Sprintf("grad_norm_feedback_layer%d", i))
+		}
 	}
 	return names
+}
+
+// learns says what a phase learns and whether it has a controller.
+func (t *Trainer) learns(phase string) (fwd, fb, control bool) {
+	switch phase {
+	case "pretrain", "sleep":
+		return false, true, true
+	}
+	if t.cfg.Method == MethodBP {
+		return true, false, false
+	}
+	return true, !t.cfg.twoPhase(), true
 }
 
 // lastBatchDiagnostics computes the diagnostics of an epoch's last
@@ -367,9 +445,17 @@ func (t *Trainer) diagnosticNames(phase string) []string {
 // the run.
 func (t *Trainer) lastBatchDiagnostics(c *circuit.Circuit, x *mat.Dense, angles map[string]float64) map[string]float64 {
 	d := map[string]float64{}
+	if c == nil {
+		for k, v := range angles {
+			d[k] = v
+		}
+		return d
+	}
 	d["gn_alignment"] = t.Net.MeanGNAlignment(t.Net.Feedforward(nil, x), 0)
-	for i, r := range c.FeedbackRatio() {
-		d[fmt.Sprintf("feedback_ratio_layer%d", i+1)] = r
+	if c.StepsSincePresent() > 0 {
+		for i, r := range c.FeedbackRatio() {
+			d[fmt.Sprintf("feedback_ratio_layer%d", i+1)] = r
+		}
 	}
 	for k, v := range angles {
 		d[k] = v
@@ -418,12 +504,15 @@ func (t *Trainer) runEpoch(ctx context.Context, c *circuit.Circuit, s *scheduler
 		where := func() string { return fmt.Sprintf("%s epoch %d, minibatch %d/%d", e.phase, e.epoch, k+1, batches) }
 		last := k == batches-1
 		var angles map[string]float64
-		if last && c.Params().LearnForward {
+		if last && c != nil && c.Params().LearnForward {
 			angles = map[string]float64{}
 			c.GradientHook = t.angleHook(angles, x, tg)
 		}
-		err := s.Window(c, x, tg)
-		c.GradientHook = nil
+		t.curTargets = tg
+		err := t.window(c, s, x, tg)
+		if c != nil {
+			c.GradientHook = nil
+		}
 		if err != nil {
 			if w, ok := t.nonFiniteWeight(); ok && errors.Is(err, circuit.ErrDiverged) {
 				return res, fmt.Errorf("%s: %w (%s)", where(), err, w)
@@ -446,15 +535,25 @@ func (t *Trainer) runEpoch(ctx context.Context, c *circuit.Circuit, s *scheduler
 		e.next = k + 1
 		// Diagnostics, in the order of diagnosticNames.
 		d := e.diagSums
-		d[0] += t.lastControl
-		j := 1
+		fwd, fb, control := t.learns(e.phase)
+		j := 0
+		if control {
+			d[j] += t.lastControl
+			j++
+		}
+		fwdNorms := t.bpNorms
+		if c != nil {
+			fwdNorms = c.FwdNorms
+		}
 		for i := range L {
-			if e.phase == "train" {
-				d[j] += c.FwdNorms[i]
+			if fwd {
+				d[j] += fwdNorms[i]
 				j++
 			}
-			d[j] += c.FbNorms[i]
-			j++
+			if fb {
+				d[j] += c.FbNorms[i]
+				j++
+			}
 		}
 		if progress != nil {
 			el := time.Since(start)
@@ -482,6 +581,49 @@ func (t *Trainer) runEpoch(ctx context.Context, c *circuit.Circuit, s *scheduler
 	res.TestLoss, res.TestAccuracy = t.Evaluate(t.data.Test)
 	res.EvalSeconds = time.Since(evalStart).Seconds()
 	return res, nil
+}
+
+// window runs one minibatch: a window of circuit c on scheduler s, or,
+// without a scheduler, the analytic update (Present and Apply), or,
+// without a circuit, a backprop step. It leaves the feedforward loss and
+// accuracy and the amount of control in t.last*.
+func (t *Trainer) window(c *circuit.Circuit, s *scheduler.Scheduler, x, tg *mat.Dense) error {
+	switch {
+	case c == nil:
+		return t.backpropStep(x, tg)
+	case s == nil:
+		c.Present(x, tg, true)
+		t.lastLoss = circuit.CrossEntropy{}.Value(c.Output(), tg)
+		t.lastAcc = circuit.Accuracy(c.Output(), tg)
+		if err := c.Apply(); err != nil {
+			return err
+		}
+		t.lastControl = 0
+		if u := c.AnalyticControl(); u != nil {
+			t.lastControl = t.Net.ControlH(u)
+		}
+		return nil
+	}
+	return s.Window(c, x, tg)
+}
+
+// backpropStep trains the network by backpropagation on one minibatch:
+// gradients of the batch-mean cross-entropy, per-layer clipping, an Adam
+// step of the forward weights.
+func (t *Trainer) backpropStep(x, tg *mat.Dense) error {
+	out := t.Net.Predict(x)
+	t.lastLoss = circuit.CrossEntropy{}.Value(out, tg)
+	t.lastAcc = circuit.Accuracy(out, tg)
+	t.lastControl = 0
+	t.Net.Backprop(t.bpGrads, x, tg, circuit.CrossEntropy{})
+	for i, f := range t.Net.Forward {
+		t.bpNorms[i] = synapse.ClipNorm(t.cfg.ClipNorm, f.GradW.RawMatrix().Data, f.GradB.RawVector().Data)
+		if !finite(t.bpNorms[i]) {
+			return fmt.Errorf("%w: backprop gradient of layer %d is %g", circuit.ErrDiverged, i+1, t.bpNorms[i])
+		}
+	}
+	t.fwdOpt.Step()
+	return nil
 }
 
 // nonFiniteWeight names the first layer whose weights are not finite.

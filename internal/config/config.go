@@ -194,7 +194,7 @@ func Marshal(cfg train.Config, preset string, header ...string) ([]byte, error) 
 // the files Marshal writes. Times (dt, τ) share one arbitrary unit.
 var keyDoc = map[string]string{
 	"preset":             "the named configuration these values started from",
-	"method":             "learning method: strong-dfc (single-phase Strong-DFC)",
+	"method":             "learning method: strong-dfc, strong-dfc-2phase, dfc, dfc-ss, dfc-ssa or bp",
 	"dataset":            "mnist or fashion-mnist",
 	"hidden":             "hidden layer sizes, in neurons",
 	"activation":         "rate function of the hidden layers (the output layer is linear)",
@@ -226,6 +226,12 @@ var keyDoc = map[string]string{
 	"weight_decay":       "coupled L2 weight decay (added to the gradient)",
 	"pretrain":           "feedback pre-training: Q only, before training",
 	"stack_depth":        "time steps per plasticity product (0: 10); speed only, same results",
+	"target_step":        "λ of weak DFC's nudged target r* = r_L − λ·∂L/∂r_L",
+	"soma_sigma":         "noise added to every somatic voltage at every step (0: none, as published)",
+	"sleep":              "sleep phase of the two-phase methods: Q learns from noise alone",
+	"before":             "sleep epochs before every training epoch",
+	"after":              "sleep epochs after every training epoch",
+	"apical_tau":         "time constant of the apical compartment in sleep windows",
 }
 
 // comment attaches keyDoc's explanations to the keys of n.

@@ -32,6 +32,19 @@ func epochX(h []train.EpochResult) []float64 {
 	return x
 }
 
+// withoutSleep drops the sleep phases of the two-phase methods: they change
+// only the feedback weights, and each epoch's training row already shows
+// their effect.
+func withoutSleep(h []train.EpochResult) []train.EpochResult {
+	var out []train.EpochResult
+	for _, r := range h {
+		if r.Phase != "sleep" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func column(h []train.EpochResult, f func(train.EpochResult) float64) []float64 {
 	y := make([]float64, len(h))
 	for i, r := range h {
@@ -44,6 +57,7 @@ func column(h []train.EpochResult, f func(train.EpochResult) float64) []float64 
 // (in %) on the training (the mean over each epoch's minibatches before
 // their updates), validation and test splits.
 func LearningCurves(h []train.EpochResult) Figure {
+	h = withoutSleep(h)
 	x := epochX(h)
 	pct := func(f func(train.EpochResult) float64) []float64 {
 		y := column(h, f)
@@ -71,6 +85,7 @@ func LearningCurves(h []train.EpochResult) Figure {
 // norms, feedback ratio), one series per layer. Kinds no epoch recorded
 // are left out.
 func Diagnostics(h []train.EpochResult) Figure {
+	h = withoutSleep(h)
 	x := epochX(h)
 	names := map[string]bool{}
 	for _, r := range h {

@@ -81,6 +81,10 @@ type Summary struct {
 	// time of their windows (without evaluation and pre-training).
 	SamplesPerSecond float64 `json:"samples_per_second"`
 	PretrainSeconds  float64 `json:"pretrain_seconds"`
+	// SleepEpochs and SleepSeconds count the sleep phases of the
+	// two-phase methods (feedback learning between training epochs).
+	SleepEpochs  int     `json:"sleep_epochs,omitempty"`
+	SleepSeconds float64 `json:"sleep_seconds,omitempty"`
 	WallSeconds      float64 `json:"wall_seconds"`
 	Seed             uint64  `json:"seed"`
 	Backend          string  `json:"backend"`
@@ -325,10 +329,14 @@ const plotEvery = 30 * time.Second
 
 // add counts a finished epoch into the summary.
 func (s *Summary) add(r train.EpochResult) {
-	if r.Phase == "pretrain" {
+	switch r.Phase {
+	case "pretrain":
 		s.PretrainEpochs++
 		s.PretrainSeconds += r.Seconds
-	} else {
+	case "sleep":
+		s.SleepEpochs++
+		s.SleepSeconds += r.Seconds
+	default:
 		s.Epochs++
 		s.TrainSamples += r.Samples
 		s.trainSeconds += r.Seconds

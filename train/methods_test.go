@@ -1,0 +1,155 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// tinyMethod shrinks a method's published MNIST configuration to the
+// synthetic task of tinyConfig: a small network, short windows, a few
+// epochs.
+func tinyMethod(c Config) Config {
+	tiny := tinyConfig()
+	c.Hidden, c.Epochs, c.Batch, c.Validation = tiny.Hidden, tiny.Epochs, tiny.Batch, tiny.Validation
+	c.Forward.LR = 1e-2
+	if c.Dynamics.Steps > 0 {
+		c.Dynamics.Steps = 60
+	}
+	if c.Sleep.Dynamics.Steps > 0 {
+		c.Sleep.Dynamics.Steps = min(c.Sleep.Dynamics.Steps, 30)
+	}
+	if c.Pretrain.Epochs > 0 {
+		c.Pretrain.Epochs = 1
+		c.Pretrain.Dynamics.Steps = min(c.Pretrain.Dynamics.Steps, 30)
+	}
+	return c
+}
+
+// TestMethodsLearn: every method learns the synthetic task, and runs the
+// phases its schedule gives, in order.
+func TestMethodsLearn(t *testing.T) {
+	cases := []struct {
+		name   string
+		cfg    Config
+		phases []string
+	}{
+		{"strong-dfc", MNIST(), []string{"pretrain", "train", "train", "train"}},
+		{"strong-dfc-2phase", StrongDFC2MNIST(), []string{"pretrain", "sleep", "train", "sleep", "train", "sleep", "train"}},
+		{"dfc", DFCMNIST(), []string{"pretrain", "sleep", "train", "sleep", "train", "sleep", "train"}},
+		{"dfc-ss", withMethod(DFCMNIST(), MethodDFCSS), nil},
+		{"dfc-ssa", withMethod(DFCMNIST(), MethodDFCSSA), nil},
+		{"bp", BPMNIST(), []string{"train", "train", "train"}},
+		{"strong-dfc-2phase, sleep after", func() Config { c := StrongDFC2FashionMNIST(); c.Dataset = "mnist"; return c }(),
+			[]string{"pretrain", "sleep", "train", "sleep", "sleep", "sleep", "train", "sleep", "sleep", "sleep", "train", "sleep", "sleep"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && tc.name != "strong-dfc-2phase" && tc.name != "dfc-ssa" {
+				t.Skip("the other methods' phases are covered by the two kept in -short mode")
+			}
+			c := tinyMethod(tc.cfg)
+			tr, err := New(c, tinyData(t, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, before := tr.Evaluate(tr.Data().Test)
+			var phases []string
+			var last EpochResult
+			for !tr.Done() {
+				r, err := tr.Next(context.Background(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				phases = append(phases, r.Phase)
+				last = r
+			}
+			if tc.phases != nil && !equalStrings(phases, tc.phases) {
+				t.Errorf("phases %v, want %v", phases, tc.phases)
+			}
+			_, acc := tr.Evaluate(tr.Data().Test)
+			if acc < 0.8 || acc <= before {
+				t.Errorf("test accuracy %.3f after training (%.3f before)", acc, before)
+			}
+			if c.Method != MethodBP {
+				if _, ok := last.Diagnostics["gn_alignment"]; !ok {
+					t.Errorf("no GN alignment in the last epoch's diagnostics %v", last.Diagnostics)
+				}
+			}
+		})
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestResumeExactTwoPhase: a two-phase run stopped in a sleep phase, or
+// between a sleep phase and its training phase, resumes from a checkpoint
+// file to the same bits as an uninterrupted run.
+func TestResumeExactTwoPhase(t *testing.T) {
+	for _, base := range []Config{StrongDFC2MNIST(), DFCMNIST()} {
+		c := tinyMethod(base)
+		c.TrainLimit = 90
+		c.Epochs = 2
+		data := tinyData(t, c)
+		ref, err := New(c, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		finish(t, ref)
+		want, _ := ref.Snapshot()
+		for _, stop := range []struct {
+			phase        string
+			epoch, batch int
+		}{
+			{"sleep", 2, 3}, // in the second epoch's sleep phase
+			{"train", 1, 1}, // after the first sleep phase, before training
+			{"train", 2, 4}, // in the second training phase
+		} {
+			a, err := New(c, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopAt(t, a, stop.phase, stop.epoch, stop.batch)
+			snap, err := a.Snapshot()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := snap.Encode(&buf); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "checkpoint.npz")
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			back, err := ReadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := New(c, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Restore(back); err != nil {
+				t.Fatal(err)
+			}
+			finish(t, b)
+			got, _ := b.Snapshot()
+			if d := sameBits(want, got); d != "" {
+				t.Errorf("%s: stopped at %s epoch %d minibatch %d: %s differ", c.Method, stop.phase, stop.epoch, stop.batch, d)
+			}
+		}
+	}
+}
