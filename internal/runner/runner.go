@@ -85,12 +85,12 @@ type Summary struct {
 	// two-phase methods (feedback learning between training epochs).
 	SleepEpochs  int     `json:"sleep_epochs,omitempty"`
 	SleepSeconds float64 `json:"sleep_seconds,omitempty"`
-	WallSeconds      float64 `json:"wall_seconds"`
-	Seed             uint64  `json:"seed"`
-	Backend          string  `json:"backend"`
-	GOMAXPROCS       int     `json:"gomaxprocs"`
-	PeakRSSMB        float64 `json:"peak_rss_mb"`
-	GoVersion        string  `json:"go_version"`
+	WallSeconds  float64 `json:"wall_seconds"`
+	Seed         uint64  `json:"seed"`
+	Backend      string  `json:"backend"`
+	GOMAXPROCS   int     `json:"gomaxprocs"`
+	PeakRSSMB    float64 `json:"peak_rss_mb"`
+	GoVersion    string  `json:"go_version"`
 	// Status is "done", "interrupted", "diverged" or "failed"; Error and
 	// StoppedAt say why and where a run that is not done stopped.
 	Status    string `json:"status"`
