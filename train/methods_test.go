@@ -153,3 +153,57 @@ func TestResumeExactTwoPhase(t *testing.T) {
 		}
 	}
 }
+
+// TestRestorePretrained: DFC-SS continued from DFC's pre-training is the
+// DFC-SS run made from the start, bit for bit.
+func TestRestorePretrained(t *testing.T) {
+	base := tinyMethod(DFCMNIST())
+	base.TrainLimit = 90
+	data := tinyData(t, base)
+	ss := withMethod(base, MethodDFCSS)
+	ref, err := New(ss, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, ref)
+	want, _ := ref.Snapshot()
+
+	dfc, err := New(base, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !dfc.PretrainDone() {
+		if _, err := dfc.Next(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap, err := dfc.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(ss, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RestorePretrained(snap); err != nil {
+		t.Fatal(err)
+	}
+	finish(t, b)
+	got, _ := b.Snapshot()
+	if d := sameBits(want, got); d != "" {
+		t.Errorf("DFC-SS from DFC's pre-training: %s differ from a DFC-SS run from the start", d)
+	}
+	// Not at the end of pre-training, or a method that pre-trains otherwise.
+	finish(t, dfc)
+	late, _ := dfc.Snapshot()
+	if err := b.RestorePretrained(late); err == nil {
+		t.Error("a snapshot after training epochs was accepted")
+	}
+	sd, err := New(tinyMethod(StrongDFC2MNIST()), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sd.RestorePretrained(snap); err == nil {
+		t.Error("two-phase Strong-DFC accepted DFC's pre-training")
+	}
+}

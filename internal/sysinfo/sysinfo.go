@@ -36,3 +36,22 @@ func PeakRSSMB() float64 {
 
 // GoVersion returns the Go version the program was built with.
 func GoVersion() string { return runtime.Version() }
+
+// NumCPU returns the number of logical CPUs.
+func NumCPU() int { return runtime.NumCPU() }
+
+// CPUModel returns the CPU's model name from /proc/cpuinfo, or "".
+func CPUModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "model name"); ok {
+			if _, v, ok := strings.Cut(rest, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return ""
+}
