@@ -182,23 +182,23 @@ func (t *Trainer) Restore(s *Snapshot) error {
 	return nil
 }
 
-// RestorePretrained continues, with this trainer's method, a run of
-// another method that has just finished feedback pre-training: the
-// snapshot must be taken at the end of pre-training (no training epoch
-// done) and its configuration may differ from this trainer's only in the
-// method and the number of epochs, and the two methods must share the
-// pre-training (the DFC variants: dfc, dfc-ss and dfc-ssa). The result is
-// the run this trainer would have made from the start, bit for bit, without
+// RestorePretrained continues a run that has just finished feedback
+// pre-training with settings that pre-training does not use: another
+// method that shares it (the DFC variants dfc, dfc-ss and dfc-ssa), other
+// numbers of epochs, other somatic noise. The snapshot must be taken at the
+// end of pre-training (no training epoch done) and its configuration may
+// differ from this trainer's only in those settings. The result is the run
+// this trainer would have made from the start, bit for bit, without
 // repeating the pre-training.
 func (t *Trainer) RestorePretrained(s *Snapshot) error {
 	if s.Epoch != 0 || s.Stage != 0 || s.Partial != nil || s.PretrainEpoch != s.Config.Pretrain.Epochs {
 		return fmt.Errorf("%w: not taken at the end of feedback pre-training", ErrSnapshot)
 	}
-	if !(s.Config.weak() && t.cfg.weak()) {
+	if s.Config.Method != t.cfg.Method && !(s.Config.weak() && t.cfg.weak()) {
 		return fmt.Errorf("%w: methods %s and %s do not share their pre-training", ErrSnapshot, s.Config.Method, t.cfg.Method)
 	}
 	c := *s
-	c.Config.Method, c.Config.Epochs = t.cfg.Method, t.cfg.Epochs
+	c.Config.Method, c.Config.Epochs, c.Config.SomaSigma = t.cfg.Method, t.cfg.Epochs, t.cfg.SomaSigma
 	return t.Restore(&c)
 }
 

@@ -1,0 +1,291 @@
+// Command noise is the noise study: it trains single-phase Strong-DFC and
+// DFC with weak feedback while noise of increasing size is added to every
+// somatic voltage at every step of the training windows
+// (v += σ·ξ, train.Config.SomaSigma), several seeds each, and reports the
+// final test accuracy and the angle between the forward updates and the
+// backprop gradient (on the last minibatch) for every level, as a table
+// and a plot.
+//
+//	go run -tags openblas ./experiments/noise
+//
+// Pre-training does not see the somatic noise, so each seed pre-trains
+// once and every level continues from it (bit for bit the run it would make
+// from the start; train.Trainer.RestorePretrained).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/strongdfc/strongdfc/internal/linalg"
+	"github.com/strongdfc/strongdfc/internal/plots"
+	"github.com/strongdfc/strongdfc/internal/prof"
+	"github.com/strongdfc/strongdfc/train"
+)
+
+// Run is one training run of the study.
+type Run struct {
+	Method         string  `json:"method"`
+	Sigma          float64 `json:"sigma"`
+	Seed           uint64  `json:"seed"`
+	TrainSamples   int     `json:"train_samples"`
+	Epochs         int     `json:"epochs"`
+	PretrainEpochs int     `json:"pretrain_epochs"`
+	TestAccuracy   float64 `json:"test_accuracy"`
+	Angle          float64 `json:"angle_total"`
+	GNAlignment    float64 `json:"gn_alignment"`
+	Control        float64 `json:"control"`
+	Seconds        float64 `json:"seconds"`
+	Backend        string  `json:"backend"`
+}
+
+func main() {
+	levelsFlag := flag.String("levels", "0,0.001,0.01,0.03,0.1", "comma-separated somatic noise `levels` σ")
+	methods := flag.String("methods", "strong-dfc,dfc", "comma-separated `methods`")
+	dataset := flag.String("dataset", "mnist", "data `set`")
+	seeds := flag.Int("seeds", 2, "number of `seeds` per level (1, 2, ...)")
+	limit := flag.Int("train-limit", 5000, "training `samples` per run (0: all)")
+	epochs := flag.Int("epochs", 1, "training `epochs` per run")
+	pretrain := flag.Int("pretrain-epochs", -1, "feedback pre-training `epochs` (−1: the preset's)")
+	out := flag.String("out", "noise-study", "output `folder` (runs.jsonl, table.md, noise.png, noise.csv)")
+	dataDir := flag.String("data", "", "`folder` with the IDX files")
+	var pf prof.Flags
+	pf.Register(flag.CommandLine)
+	flag.Parse()
+
+	log, _ := zap.NewDevelopment()
+	defer log.Sync()
+	stop, _, err := pf.Start()
+	if err != nil {
+		log.Fatal("profiling", zap.Error(err))
+	}
+	defer stop()
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	var levels []float64
+	for _, s := range strings.Split(*levelsFlag, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || v < 0 || math.IsNaN(v) {
+			log.Fatal("bad -levels: each level must be a non-negative number", zap.String("level", s))
+		}
+		levels = append(levels, v)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		log.Fatal("output folder", zap.Error(err))
+	}
+	jf, err := os.OpenFile(filepath.Join(*out, "runs.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		log.Fatal("runs file", zap.Error(err))
+	}
+	defer jf.Close()
+
+	var runs []Run
+	for _, m := range strings.Split(*methods, ",") {
+		base, err := train.LookupPreset(*dataset + "-" + m)
+		if err != nil {
+			log.Fatal("preset", zap.Error(err))
+		}
+		base.Epochs, base.TrainLimit = *epochs, *limit
+		if *pretrain >= 0 {
+			base.Pretrain.Epochs = *pretrain
+		}
+		data, err := train.LoadData(base, *dataDir)
+		if err != nil {
+			log.Fatal("data", zap.Error(err))
+		}
+		for s := 1; s <= *seeds; s++ {
+			cfg := base
+			cfg.Seed = uint64(s)
+			pre, err := train.New(cfg, data)
+			if err != nil {
+				log.Fatal("config", zap.Error(err))
+			}
+			for !pre.PretrainDone() {
+				if _, err := pre.Next(ctx, nil); err != nil {
+					log.Fatal("pre-training", zap.Error(err))
+				}
+			}
+			snap, err := pre.Snapshot()
+			if err != nil {
+				log.Fatal("snapshot", zap.Error(err))
+			}
+			for _, sigma := range levels {
+				r, err := runLevel(ctx, cfg, data, snap, sigma)
+				if err != nil {
+					log.Error("run failed", zap.String("method", m), zap.Float64("sigma", sigma), zap.Uint64("seed", cfg.Seed), zap.Error(err))
+					if ctx.Err() != nil {
+						return
+					}
+					continue
+				}
+				b, _ := json.Marshal(r)
+				fmt.Fprintln(jf, string(b))
+				jf.Sync()
+				runs = append(runs, r)
+				log.Info("run", zap.String("method", m), zap.Float64("sigma", sigma), zap.Uint64("seed", cfg.Seed),
+					zap.Float64("test_accuracy", r.TestAccuracy), zap.Float64("angle", r.Angle), zap.Float64("seconds", r.Seconds))
+			}
+		}
+	}
+	table := summarize(runs, levels)
+	if err := os.WriteFile(filepath.Join(*out, "table.md"), []byte(table), 0o644); err != nil {
+		log.Error("table", zap.Error(err))
+	}
+	if err := figure(runs, levels).Save(*out, "noise"); err != nil {
+		log.Error("plot", zap.Error(err))
+	}
+	fmt.Print(table)
+}
+
+// runLevel trains cfg with somatic noise sigma, continuing from the
+// pre-trained state snap.
+func runLevel(ctx context.Context, cfg train.Config, data *train.Data, snap *train.Snapshot, sigma float64) (Run, error) {
+	start := time.Now()
+	cfg.SomaSigma = sigma
+	tr, err := train.New(cfg, data)
+	if err != nil {
+		return Run{}, err
+	}
+	if err := tr.RestorePretrained(snap); err != nil {
+		return Run{}, err
+	}
+	r := Run{Method: cfg.Method, Sigma: sigma, Seed: cfg.Seed, Epochs: cfg.Epochs, PretrainEpochs: cfg.Pretrain.Epochs,
+		TrainSamples: data.Train.Len(), Backend: linalg.Backend(), Angle: math.NaN(), GNAlignment: math.NaN(), Control: math.NaN()}
+	for !tr.Done() {
+		e, err := tr.Next(ctx, nil)
+		if err != nil {
+			return Run{}, err
+		}
+		if e.Phase == "train" {
+			r.TestAccuracy = e.TestAccuracy
+			for k, dst := range map[string]*float64{"angle_total": &r.Angle, "gn_alignment": &r.GNAlignment, "control": &r.Control} {
+				if v, ok := e.Diagnostics[k]; ok {
+					*dst = v
+				}
+			}
+		}
+	}
+	r.Seconds = time.Since(start).Seconds()
+	return r, nil
+}
+
+type stat struct{ mean, sd float64 }
+
+func meanSD(x []float64) stat {
+	var s, s2 float64
+	n := 0
+	for _, v := range x {
+		if !math.IsNaN(v) {
+			s += v
+			s2 += v * v
+			n++
+		}
+	}
+	if n == 0 {
+		return stat{math.NaN(), math.NaN()}
+	}
+	m := s / float64(n)
+	if n == 1 {
+		return stat{m, 0}
+	}
+	return stat{m, math.Sqrt(math.Max(s2/float64(n)-m*m, 0) * float64(n) / float64(n-1))}
+}
+
+// group returns, per method and level, the runs' test accuracies and
+// angles.
+func group(runs []Run) map[string]map[float64][]Run {
+	g := map[string]map[float64][]Run{}
+	for _, r := range runs {
+		if g[r.Method] == nil {
+			g[r.Method] = map[float64][]Run{}
+		}
+		g[r.Method][r.Sigma] = append(g[r.Method][r.Sigma], r)
+	}
+	return g
+}
+
+func summarize(runs []Run, levels []float64) string {
+	var b strings.Builder
+	b.WriteString("| method | σ (somatic) | test accuracy (mean ± sd) | angle to backprop (°) | GN alignment | seeds | training samples × epochs |\n|---|---|---|---|---|---|---|\n")
+	g := group(runs)
+	for _, m := range order(g) {
+		for _, s := range levels {
+			rs := g[m][s]
+			if len(rs) == 0 {
+				continue
+			}
+			var acc, ang, gn []float64
+			for _, r := range rs {
+				acc, ang, gn = append(acc, r.TestAccuracy), append(ang, r.Angle), append(gn, r.GNAlignment)
+			}
+			a, t, n := meanSD(acc), meanSD(ang), meanSD(gn)
+			fmt.Fprintf(&b, "| %s | %g | %.2f ± %.2f %% | %.1f ± %.1f | %.3f | %d | %d × %d |\n", m, s, 100*a.mean, 100*a.sd, t.mean, t.sd, n.mean, len(rs), rs[0].TrainSamples, rs[0].Epochs)
+		}
+	}
+	return b.String()
+}
+
+func order(g map[string]map[float64][]Run) []string {
+	var ms []string
+	for _, m := range []string{train.MethodStrongDFC, train.MethodDFC} {
+		if g[m] != nil {
+			ms = append(ms, m)
+		}
+	}
+	for m := range g {
+		if m != train.MethodStrongDFC && m != train.MethodDFC {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// figure plots accuracy and angle against log10 σ (σ > 0), one line per
+// method, with the noiseless runs as dashed lines.
+func figure(runs []Run, levels []float64) plots.Figure {
+	acc := plots.Panel{Title: "test accuracy under somatic noise", XLabel: "log10 σ", YLabel: "test accuracy (%)"}
+	ang := plots.Panel{Title: "angle between the update and backprop", XLabel: "log10 σ", YLabel: "degrees"}
+	g := group(runs)
+	var xs []float64
+	for _, s := range levels {
+		if s > 0 {
+			xs = append(xs, math.Log10(s))
+		}
+	}
+	for i, m := range order(g) {
+		var ya, yt, base, baseT []float64
+		for _, s := range levels {
+			var a, t []float64
+			for _, r := range g[m][s] {
+				a, t = append(a, 100*r.TestAccuracy), append(t, r.Angle)
+			}
+			if s == 0 {
+				for range xs {
+					base, baseT = append(base, meanSD(a).mean), append(baseT, meanSD(t).mean)
+				}
+				continue
+			}
+			ya, yt = append(ya, meanSD(a).mean), append(yt, meanSD(t).mean)
+		}
+		acc.Series = append(acc.Series, plots.Series{Name: m, X: xs, Y: ya, Color: i})
+		ang.Series = append(ang.Series, plots.Series{Name: m, X: xs, Y: yt, Color: i})
+		if base != nil {
+			acc.Series = append(acc.Series, plots.Series{Name: m + ", σ = 0", X: xs, Y: base, Color: i, Dashed: true})
+			ang.Series = append(ang.Series, plots.Series{Name: m + ", σ = 0", X: xs, Y: baseT, Color: i, Dashed: true})
+		}
+	}
+	return plots.Figure{Panels: []plots.Panel{acc, ang}, Cols: 2}
+}
