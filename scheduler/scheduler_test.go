@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -57,7 +58,7 @@ func TestWindowSchedules(t *testing.T) {
 			if got, want := f.steps, tc.windows*(tc.cfg.Steps-1); got != want {
 				t.Errorf("steps = %d, want %d", got, want)
 			}
-			if !equal(f.applies, tc.wantApplies) {
+			if !slices.Equal(f.applies, tc.wantApplies) {
 				t.Errorf("applies at %v, want %v", f.applies, tc.wantApplies)
 			}
 			if len(f.presents) != len(tc.wantPresents) {
@@ -103,16 +104,4 @@ func TestWindowErrors(t *testing.T) {
 			t.Errorf("dt %g accepted", dt)
 		}
 	}
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,10 +1,8 @@
 package train
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -66,7 +64,7 @@ func TestMethodsLearn(t *testing.T) {
 				phases = append(phases, r.Phase)
 				last = r
 			}
-			if tc.phases != nil && !equalStrings(phases, tc.phases) {
+			if tc.phases != nil && !slices.Equal(phases, tc.phases) {
 				t.Errorf("phases %v, want %v", phases, tc.phases)
 			}
 			_, acc := tr.Evaluate(tr.Data().Test)
@@ -80,18 +78,6 @@ func TestMethodsLearn(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestResumeExactTwoPhase: a two-phase run stopped in a sleep phase, or
@@ -122,29 +108,7 @@ func TestResumeExactTwoPhase(t *testing.T) {
 				t.Fatal(err)
 			}
 			stopAt(t, a, stop.phase, stop.epoch, stop.batch)
-			snap, err := a.Snapshot()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			if err := snap.Encode(&buf); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), "checkpoint.npz")
-			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			back, err := ReadCheckpoint(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := New(c, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Restore(back); err != nil {
-				t.Fatal(err)
-			}
+			b := throughFile(t, a, c, data)
 			finish(t, b)
 			got, _ := b.Snapshot()
 			if d := sameBits(want, got); d != "" {

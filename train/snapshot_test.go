@@ -120,6 +120,36 @@ func sameBits(a, b *Snapshot) string {
 	return ""
 }
 
+// throughFile writes a's snapshot to a checkpoint file, reads it back and
+// restores it into a fresh trainer of configuration c.
+func throughFile(t *testing.T, a *Trainer, c Config, data *Data) *Trainer {
+	t.Helper()
+	snap, err := a.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := snap.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "checkpoint.npz")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Restore(back); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestResumeExact: a run stopped at an epoch's end or in the middle of an
 // epoch (pre-training or training), written to a checkpoint file, read
 // back and restored into a fresh trainer, ends with the same bits as an
@@ -153,29 +183,7 @@ func TestResumeExact(t *testing.T) {
 			t.Fatal(err)
 		}
 		stopAt(t, a, tc.phase, tc.epoch, tc.batch)
-		snap, err := a.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "checkpoint.npz")
-		var buf bytes.Buffer
-		if err := snap.Encode(&buf); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		back, err := ReadCheckpoint(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := New(c, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Restore(back); err != nil {
-			t.Fatal(err)
-		}
+		b := throughFile(t, a, c, data)
 		finish(t, b)
 		got, _ := b.Snapshot()
 		if d := sameBits(want, got); d != "" {

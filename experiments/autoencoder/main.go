@@ -16,7 +16,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -26,9 +25,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -36,6 +33,7 @@ import (
 
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/dataset"
+	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/sysinfo"
@@ -73,15 +71,9 @@ func main() {
 	var pf prof.Flags
 	pf.Register(flag.CommandLine)
 	flag.Parse()
-	log, _ := zap.NewDevelopment()
-	defer log.Sync()
-	stop, _, err := pf.Start()
-	if err != nil {
-		log.Fatal("profiling", zap.Error(err))
-	}
-	defer stop()
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
+	cs := command.Start(pf)
+	defer cs.Close()
+	log, ctx := cs.Log, cs.Ctx
 	start := time.Now()
 
 	base := train.MNIST()

@@ -20,15 +20,14 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/plots"
 	"github.com/strongdfc/strongdfc/internal/prof"
@@ -65,15 +64,9 @@ func main() {
 	pf.Register(flag.CommandLine)
 	flag.Parse()
 
-	log, _ := zap.NewDevelopment()
-	defer log.Sync()
-	stop, _, err := pf.Start()
-	if err != nil {
-		log.Fatal("profiling", zap.Error(err))
-	}
-	defer stop()
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
+	cs := command.Start(pf)
+	defer cs.Close()
+	log, ctx := cs.Log, cs.Ctx
 
 	var levels []float64
 	for _, s := range strings.Split(*levelsFlag, ",") {
@@ -83,13 +76,7 @@ func main() {
 		}
 		levels = append(levels, v)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		log.Fatal("output folder", zap.Error(err))
-	}
-	jf, err := os.OpenFile(filepath.Join(*out, "runs.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		log.Fatal("runs file", zap.Error(err))
-	}
+	jf := cs.Append(*out, "runs.jsonl")
 	defer jf.Close()
 
 	var runs []Run

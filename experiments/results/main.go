@@ -19,14 +19,13 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/sysinfo"
@@ -68,22 +67,10 @@ func main() {
 	pf.Register(flag.CommandLine)
 	flag.Parse()
 
-	log, _ := zap.NewDevelopment()
-	defer log.Sync()
-	stop, _, err := pf.Start()
-	if err != nil {
-		log.Fatal("profiling", zap.Error(err))
-	}
-	defer stop()
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		log.Fatal("output folder", zap.Error(err))
-	}
-	jf, err := os.OpenFile(filepath.Join(*out, "results.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		log.Fatal("results file", zap.Error(err))
-	}
+	cs := command.Start(pf)
+	defer cs.Close()
+	log, ctx := cs.Log, cs.Ctx
+	jf := cs.Append(*out, "results.jsonl")
 	defer jf.Close()
 
 	var rows []Row
