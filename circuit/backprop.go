@@ -86,6 +86,12 @@ func Angle(a, b []float64) float64 {
 		na += a[i] * a[i]
 		nb += b[i] * b[i]
 	}
+	return angleOf(dot, na, nb)
+}
+
+// angleOf is the angle of two vectors with inner product dot and squared
+// norms na and nb.
+func angleOf(dot, na, nb float64) float64 {
 	c := dot / (math.Sqrt(na) * math.Sqrt(nb))
 	if c > 1 && c < 1+1e-5 {
 		c = 1

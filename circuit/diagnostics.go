@@ -17,8 +17,10 @@ import (
 // respect to all voltages. It is 1 when every column of Q̄ lies in that row
 // space (Q̄ = Jᵀ, the ideal feedback) and 0 when Q̄ is orthogonal to it.
 func (n *Network) GNAlignment(p *Pass, b int) (float64, error) {
-	J := n.Jacobian(p, b)
-	Q := n.QBar()
+	return gnAlignment(n.Jacobian(p, b), n.QBar())
+}
+
+func gnAlignment(J, Q *mat.Dense) (float64, error) {
 	var G, M mat.Dense
 	G.Mul(J, J.T()) // n_L × n_L
 	M.Mul(J, Q)     // n_L × n_L
@@ -51,8 +53,9 @@ func (n *Network) MeanGNAlignment(p *Pass, k int) float64 {
 	}
 	var sum float64
 	var cnt int
+	Q := n.QBar()
 	for b := range k {
-		a, err := n.GNAlignment(p, b)
+		a, err := gnAlignment(n.Jacobian(p, b), Q)
 		if err == nil && !math.IsNaN(a) {
 			sum += a
 			cnt++
@@ -73,11 +76,26 @@ func (n *Network) ControlH(U *mat.Dense) float64 {
 	if c != n.NOut() {
 		panic(fmt.Sprintf("circuit: ControlH: u has %d columns, network %d outputs", c, n.NOut()))
 	}
-	var dv mat.Dense
-	dv.Mul(U, n.QBar().T()) // B × N
+	// ‖Q̄u‖² = uᵀ(Σ_i Q_iᵀQ_i)u: a n_L × n_L Gram matrix instead of the
+	// B × N voltages.
+	G := mat.NewDense(c, c, nil)
+	var g mat.Dense
+	for _, f := range n.Feedback {
+		g.Reset()
+		g.Mul(f.Q.T(), f.Q)
+		G.Add(G, &g)
+	}
 	var s float64
-	for _, x := range dv.RawMatrix().Data {
-		s += x * x
+	for b := range B {
+		u := U.RawRowView(b)
+		for i := range c {
+			gi := G.RawRowView(i)
+			var t float64
+			for j := range c {
+				t += gi[j] * u[j]
+			}
+			s += u[i] * t
+		}
 	}
 	return s / float64(B*n.Hidden())
 }
@@ -119,12 +137,15 @@ func (c *Circuit) FeedbackRatio() []float64 {
 // clipping) and the backprop gradients g, per layer and for the whole
 // network (all layers' weights as one vector).
 func UpdateAngles(net *Network, g Grads) (perLayer []float64, total float64) {
-	var all1, all2 []float64
+	var dot, na, nb float64
 	for i, f := range net.Forward {
 		a, b := f.GradW.RawMatrix().Data, g.W[i].RawMatrix().Data
 		perLayer = append(perLayer, Angle(b, a))
-		all1 = append(all1, b...)
-		all2 = append(all2, a...)
+		for j := range a {
+			dot += a[j] * b[j]
+			na += a[j] * a[j]
+			nb += b[j] * b[j]
+		}
 	}
-	return perLayer, Angle(all1, all2)
+	return perLayer, angleOf(dot, na, nb)
 }

@@ -24,6 +24,10 @@ var ErrFormat = errors.New("malformed IDX data")
 // corrupt header cannot make the reader allocate without limit.
 const maxIDXBytes = 1 << 30
 
+// trustedIDXBytes is the largest announced size allocated before the data
+// is read.
+const trustedIDXBytes = 1 << 27
+
 // ReadIDX reads an IDX stream of unsigned bytes (type code 0x08). The
 // magic number is two zero bytes, the type code and the number of
 // dimensions; then one big-endian uint32 per dimension; then the data.
@@ -56,10 +60,11 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 		}
 		total *= dims[i]
 	}
-	// Read in steps, doubling the buffer up to what the header announces,
-	// so that a truncated or corrupt file costs memory in proportion to
-	// its size.
-	data := make([]byte, 0, min(total, 1<<24))
+	// A size up to trustedIDXBytes is allocated at once (the MNIST training
+	// images, 47 MB, in one piece and one copy); beyond, the buffer grows by
+	// doubling up to what the header announces, so that a corrupt header
+	// costs memory in proportion to the data actually present.
+	data := make([]byte, 0, min(total, max(trustedIDXBytes, 1<<24)))
 	for len(data) < total {
 		if len(data) == cap(data) {
 			grown := make([]byte, len(data), min(total, 2*cap(data)))

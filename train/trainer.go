@@ -437,6 +437,10 @@ func (t *Trainer) learns(phase string) (fwd, fb, control bool) {
 	return true, !t.cfg.twoPhase(), true
 }
 
+// gnSamples is the number of samples of an epoch's last minibatch whose GN
+// alignment is averaged (each needs its own Jacobian).
+const gnSamples = 32
+
 // lastBatchDiagnostics computes the diagnostics of an epoch's last
 // minibatch x (with targets tg), after its window on circuit c: the GN
 // alignment of the feedback weights at the feedforward state, each layer's
@@ -451,7 +455,7 @@ func (t *Trainer) lastBatchDiagnostics(c *circuit.Circuit, x *mat.Dense, angles 
 		}
 		return d
 	}
-	d["gn_alignment"] = t.Net.MeanGNAlignment(t.Net.Feedforward(nil, x), 0)
+	d["gn_alignment"] = t.Net.MeanGNAlignment(t.Net.Feedforward(nil, x), gnSamples)
 	if c.StepsSincePresent() > 0 {
 		for i, r := range c.FeedbackRatio() {
 			d[fmt.Sprintf("feedback_ratio_layer%d", i+1)] = r

