@@ -33,6 +33,10 @@ type Func func(lo, hi int)
 // Range calls f(lo, hi).
 func (f Func) Range(lo, hi int) { f(lo, hi) }
 
+// testHookAfterDone, set by tests only, runs in a worker between counting
+// its chunk done and waking the caller, where the scheduler may stop it.
+var testHookAfterDone func()
+
 // spinFor is how long an idle worker spins before it parks.
 const spinFor = 100 * time.Microsecond
 
@@ -51,9 +55,12 @@ type Pool struct {
 	wake  []chan struct{}
 	state []atomic.Int32 // per worker: running or parked
 
-	// The caller of Run parks on finished when the loop takes long; the
-	// worker that finishes last and finds waiting set wakes it.
-	waiting  atomic.Int32
+	// The caller of Run parks on finished when the loop takes long: it sets
+	// waiting to the loop's generation, and the worker that finishes that
+	// loop last and finds waiting at it wakes the caller. (Keyed by the
+	// generation, a worker slow to look can never wake the caller of a
+	// later loop.)
+	waiting  atomic.Uint64
 	finished chan struct{}
 }
 
@@ -94,7 +101,11 @@ func (p *Pool) worker(id int) {
 		if lo, hi := id*p.n/p.workers, (id+1)*p.n/p.workers; lo < hi {
 			p.body.Range(lo, hi)
 		}
-		if p.done.Add(1) == int64(p.workers-1) && p.waiting.CompareAndSwap(1, 0) {
+		last := p.done.Add(1) == int64(p.workers-1)
+		if testHookAfterDone != nil {
+			testHookAfterDone()
+		}
+		if last && p.waiting.CompareAndSwap(g, 0) {
 			p.finished <- struct{}{}
 		}
 	}
@@ -145,7 +156,7 @@ func (p *Pool) Run(n, grain int, b Body) {
 	defer p.mu.Unlock()
 	p.body, p.n = b, n
 	p.done.Store(0)
-	p.gen.Add(1)
+	gen := p.gen.Add(1)
 	for i := 1; i < p.workers; i++ {
 		if p.state[i].Load() == parked {
 			select {
@@ -157,7 +168,7 @@ func (p *Pool) Run(n, grain int, b Body) {
 	if hi := n / p.workers; hi > 0 {
 		b.Range(0, hi)
 	}
-	p.wait()
+	p.wait(gen)
 	p.body = nil
 }
 
@@ -165,7 +176,7 @@ func (p *Pool) Run(n, grain int, b Body) {
 // for a while (the other chunks usually end within microseconds of the
 // caller's), then parks until the last worker wakes it, so that a machine
 // busy with other work does not lose a core to the spinning.
-func (p *Pool) wait() {
+func (p *Pool) wait(gen uint64) {
 	all := int64(p.workers - 1)
 	start := time.Now()
 	for i := 0; ; i++ {
@@ -176,9 +187,9 @@ func (p *Pool) wait() {
 			break
 		}
 	}
-	p.waiting.Store(1)
+	p.waiting.Store(gen)
 	if p.done.Load() == all {
-		if p.waiting.CompareAndSwap(1, 0) {
+		if p.waiting.CompareAndSwap(gen, 0) {
 			return
 		}
 		// The last worker claimed the flag: its wake-up is on the way.

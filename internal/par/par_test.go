@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type mark struct{ seen []int32 }
@@ -73,4 +74,69 @@ func TestRunAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { p.Run(100, 1, m) }); n != 0 {
 		t.Errorf("Run allocates %v times", n)
 	}
+}
+
+// TestLateWorker: a worker stopped between counting its chunk done and
+// waking the caller (as the scheduler may stop it) must not wake the caller
+// of the next loop, who would return before that loop is done. (A run of
+// the DFC sleep phase crashed on this before the wake-up was keyed by the
+// loop's generation.)
+func TestLateWorker(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	defer func() { testHookAfterDone = nil }()
+	for attempt := 0; attempt < 50; attempt++ {
+		for range 10 {
+			p.Run(4, 1, &mark{seen: make([]int32, 4)}) // the worker is awake and spinning
+		}
+		release := make(chan struct{})
+		var once sync.Once
+		testHookAfterDone = func() { once.Do(func() { <-release }) }
+		firstDone := make(chan struct{})
+		go func() {
+			p.Run(4, 1, &mark{seen: make([]int32, 4)}) // its worker stops in the hook
+			close(firstDone)
+		}()
+		select {
+		case <-firstDone:
+		case <-time.After(50 * time.Millisecond):
+			// The caller parked before the worker counted its chunk: this
+			// attempt cannot show the race.
+			close(release)
+			<-firstDone
+			testHookAfterDone = nil
+			continue
+		}
+		// The second loop's worker chunk is slow, so that a caller woken too
+		// early returns before it is done.
+		second := &slowMark{mark: mark{seen: make([]int32, 4)}}
+		done := make(chan struct{})
+		go func() {
+			p.Run(4, 1, second)
+			close(done)
+		}()
+		for p.waiting.Load() == 0 { // the second loop's caller parks
+			time.Sleep(10 * time.Microsecond)
+		}
+		close(release)
+		<-done
+		testHookAfterDone = nil
+		for i, c := range second.seen {
+			if c != 1 {
+				t.Fatalf("the second Run returned with index %d visited %d times", i, c)
+			}
+		}
+		return
+	}
+	t.Skip("could not stop a worker at the right moment")
+}
+
+// slowMark is a mark whose chunks other than the caller's take 5 ms.
+type slowMark struct{ mark }
+
+func (m *slowMark) Range(lo, hi int) {
+	if lo > 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	m.mark.Range(lo, hi)
 }
