@@ -35,7 +35,7 @@ func (f Func) Range(lo, hi int) { f(lo, hi) }
 
 // testHookAfterDone, set by tests only, runs in a worker between counting
 // its chunk done and waking the caller, where the scheduler may stop it.
-var testHookAfterDone func()
+var testHookAfterDone atomic.Pointer[func()]
 
 // spinFor is how long an idle worker spins before it parks.
 const spinFor = 100 * time.Microsecond
@@ -102,8 +102,8 @@ func (p *Pool) worker(id int) {
 			p.body.Range(lo, hi)
 		}
 		last := p.done.Add(1) == int64(p.workers-1)
-		if testHookAfterDone != nil {
-			testHookAfterDone()
+		if h := testHookAfterDone.Load(); h != nil {
+			(*h)()
 		}
 		if last && p.waiting.CompareAndSwap(g, 0) {
 			p.finished <- struct{}{}

@@ -84,14 +84,15 @@ func TestRunAllocs(t *testing.T) {
 func TestLateWorker(t *testing.T) {
 	p := NewPool(2)
 	defer p.Close()
-	defer func() { testHookAfterDone = nil }()
+	defer testHookAfterDone.Store(nil)
 	for attempt := 0; attempt < 50; attempt++ {
 		for range 10 {
 			p.Run(4, 1, &mark{seen: make([]int32, 4)}) // the worker is awake and spinning
 		}
 		release := make(chan struct{})
 		var once sync.Once
-		testHookAfterDone = func() { once.Do(func() { <-release }) }
+		hook := func() { once.Do(func() { <-release }) }
+		testHookAfterDone.Store(&hook)
 		firstDone := make(chan struct{})
 		go func() {
 			p.Run(4, 1, &mark{seen: make([]int32, 4)}) // its worker stops in the hook
@@ -104,7 +105,7 @@ func TestLateWorker(t *testing.T) {
 			// attempt cannot show the race.
 			close(release)
 			<-firstDone
-			testHookAfterDone = nil
+			testHookAfterDone.Store(nil)
 			continue
 		}
 		// The second loop's worker chunk is slow, so that a caller woken too
@@ -120,7 +121,7 @@ func TestLateWorker(t *testing.T) {
 		}
 		close(release)
 		<-done
-		testHookAfterDone = nil
+		testHookAfterDone.Store(nil)
 		for i, c := range second.seen {
 			if c != 1 {
 				t.Fatalf("the second Run returned with index %d visited %d times", i, c)
