@@ -63,6 +63,7 @@ func main() {
 	limit := flag.Int("train-limit", 0, "use only the first `N` training samples (0: all)")
 	out := flag.String("out", "results", "`folder` for results.jsonl, table.md and each run's epochs")
 	dataDir := flag.String("data", "", "`folder` with the IDX files (default: each data set's usual place)")
+	pretrain := flag.Int("pretrain-epochs", -1, "feedback pre-training `epochs` of every run (-1: each preset's published number; the row records what ran)")
 	var pf prof.Flags
 	pf.Register(flag.CommandLine)
 	flag.Parse()
@@ -84,6 +85,9 @@ func main() {
 				log.Fatal("preset", zap.Error(err))
 			}
 			cfg.Epochs, cfg.Seed, cfg.TrainLimit = *epochs, *seed, *limit
+			if *pretrain >= 0 && cfg.Pretrain.Epochs > 0 {
+				cfg.Pretrain.Epochs = *pretrain
+			}
 			row, snap, secs, err := run(ctx, log, name, cfg, *dataDir, shared, sharedSeconds, filepath.Join(*out, name+".jsonl"))
 			if err != nil {
 				log.Error("run failed", zap.String("preset", name), zap.Error(err))
