@@ -68,6 +68,7 @@ func main() {
 	dataDir := flag.String("data", "", "`folder` with the MNIST IDX files")
 	out := flag.String("out", "autoencoder", "output `folder` (metrics.csv, reconstructions.png)")
 	show := flag.Int("show", 10, "test images shown in the PNG")
+	method := flag.String("method", "strong-dfc", "`method`: strong-dfc, or bp (backpropagation in the same network with the MNIST baseline's Adam, for comparison)")
 	var pf prof.Flags
 	pf.Register(flag.CommandLine)
 	flag.Parse()
@@ -76,7 +77,13 @@ func main() {
 	log, ctx := cs.Log, cs.Ctx
 	start := time.Now()
 
+	if *method != "strong-dfc" && *method != "bp" {
+		log.Fatal("unknown -method; use strong-dfc or bp", zap.String("method", *method))
+	}
 	base := train.MNIST()
+	if *method == "bp" {
+		base.Forward = train.BPMNIST().Forward
+	}
 	base.Dynamics.Steps = *steps
 	base.Batch, base.Seed, base.TrainLimit = *batch, *seed, *limit
 	data, err := train.LoadData(base, *dataDir)
@@ -123,7 +130,7 @@ func main() {
 	defer mf.Close()
 	fmt.Fprintln(mf, "epoch,train_mse,validation_mse,test_mse,seconds")
 
-	sum := Summary{Method: "strong-dfc", Epochs: *epochs, Steps: *steps, Seed: *seed, Backend: linalg.Backend()}
+	sum := Summary{Method: *method, Epochs: *epochs, Steps: *steps, Seed: *seed, Backend: linalg.Backend()}
 	sum.InitialTestMSE = evalMSE(net, data.Test, table)
 	log.Info("start", zap.Float64("initial_test_mse", sum.InitialTestMSE), zap.Int("train", data.Train.Len()))
 	shuffle := rand.New(rand.NewPCG(*seed, 2))
@@ -144,8 +151,13 @@ func main() {
 			b := min(*batch, n-k**batch)
 			xb := x.Slice(0, b, 0, 784).(*mat.Dense)
 			data.Train.Batch(xb, labels[:b], table, order, k**batch)
-			if err := sched.Window(c, xb, xb); err != nil {
+			if *method == "bp" {
+				lastMSE = backpropStep(net, fwd, xb, base.ClipNorm)
+			} else if err := sched.Window(c, xb, xb); err != nil {
 				log.Fatal("training stopped", zap.Int("epoch", e), zap.Int("minibatch", k+1), zap.Error(err))
+			}
+			if !finite(lastMSE) {
+				log.Fatal("training diverged", zap.Int("epoch", e), zap.Int("minibatch", k+1), zap.Float64("train_mse", lastMSE))
 			}
 			mseSum += lastMSE
 			if time.Since(last) > 30*time.Second {
@@ -172,6 +184,26 @@ func main() {
 	j, _ := json.Marshal(sum)
 	fmt.Println(string(j))
 }
+
+// backpropStep trains net on the minibatch x by backpropagation of the
+// MSE of its reconstruction: gradients into the forward projections'
+// buffers, per-layer clipping as in every method, one Adam step. It returns
+// the minibatch's MSE before the step.
+func backpropStep(net *circuit.Network, opt *synapse.Adam, x *mat.Dense, clip float64) float64 {
+	g := circuit.Grads{}
+	for _, f := range net.Forward {
+		g.W = append(g.W, f.GradW)
+		g.B = append(g.B, f.GradB)
+	}
+	mse := net.Backprop(g, x, x, circuit.MSE{})
+	for _, f := range net.Forward {
+		synapse.ClipNorm(clip, f.GradW.RawMatrix().Data, f.GradB.RawVector().Data)
+	}
+	opt.Step()
+	return mse
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // evalMSE returns the feedforward MSE of the network's reconstructions of a
 // split.
