@@ -159,8 +159,9 @@ func (c Config) twoPhase() bool {
 	return false
 }
 
-// weak reports whether the method uses weak DFC's nudged target.
-func (c Config) weak() bool {
+// Weak reports whether the method uses weak DFC's nudged target (dfc,
+// dfc-ss, dfc-ssa); these methods share their feedback pre-training.
+func (c Config) Weak() bool {
 	return c.Method == MethodDFC || c.Method == MethodDFCSS || c.Method == MethodDFCSSA
 }
 
@@ -254,7 +255,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: sleep.before = %d and sleep.after = %d must be non-negative", c.Sleep.Before, c.Sleep.After)
 	case math.IsNaN(c.SomaSigma) || c.SomaSigma < 0:
 		return fmt.Errorf("config: soma_sigma = %g must be non-negative", c.SomaSigma)
-	case c.weak() && !(c.TargetStep > 0):
+	case c.Weak() && !(c.TargetStep > 0):
 		return fmt.Errorf("config: target_step = %g must be positive for method %s", c.TargetStep, c.Method)
 	}
 	if c.Method != MethodBP {
@@ -347,7 +348,7 @@ func (c Config) TrainParams() circuit.Params {
 	// windows; the feedback weights learn in sleep windows.
 	p.LearnFeedback, p.TauF, p.LayerScaling = false, 0, false
 	p.ForwardUpdate = circuit.SteadyState
-	if c.weak() {
+	if c.Weak() {
 		p.Error, p.Target, p.TargetStep = circuit.DifferenceError, circuit.WeakTarget, c.TargetStep
 		switch c.Method {
 		case MethodDFC:

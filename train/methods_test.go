@@ -103,14 +103,7 @@ func TestResumeExactTwoPhase(t *testing.T) {
 			{"train", 1, 1}, // after the first sleep phase, before training
 			{"train", 2, 4}, // in the second training phase
 		} {
-			a, err := New(c, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stopAt(t, a, stop.phase, stop.epoch, stop.batch)
-			b := throughFile(t, a, c, data)
-			finish(t, b)
-			got, _ := b.Snapshot()
+			_, got := resumed(t, c, data, stop.phase, stop.epoch, stop.batch)
 			if d := sameBits(want, got); d != "" {
 				t.Errorf("%s: stopped at %s epoch %d minibatch %d: %s differ", c.Method, stop.phase, stop.epoch, stop.batch, d)
 			}

@@ -194,7 +194,7 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 	if s.Epoch != 0 || s.Stage != 0 || s.Partial != nil || s.PretrainEpoch != s.Config.Pretrain.Epochs {
 		return fmt.Errorf("%w: not taken at the end of feedback pre-training", ErrSnapshot)
 	}
-	if s.Config.Method != t.cfg.Method && !(s.Config.weak() && t.cfg.weak()) {
+	if s.Config.Method != t.cfg.Method && !(s.Config.Weak() && t.cfg.Weak()) {
 		return fmt.Errorf("%w: methods %s and %s do not share their pre-training", ErrSnapshot, s.Config.Method, t.cfg.Method)
 	}
 	c := *s

@@ -120,6 +120,23 @@ func sameBits(a, b *Snapshot) string {
 	return ""
 }
 
+// resumed runs configuration c until it stops at the given phase, epoch
+// and minibatch, resumes a fresh trainer from a checkpoint file of that
+// moment and runs it to the end. It returns the interrupted trainer and the
+// resumed run's final snapshot.
+func resumed(t *testing.T, c Config, data *Data, phase string, epoch, batch int) (*Trainer, *Snapshot) {
+	t.Helper()
+	a, err := New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAt(t, a, phase, epoch, batch)
+	b := throughFile(t, a, c, data)
+	finish(t, b)
+	got, _ := b.Snapshot()
+	return a, got
+}
+
 // throughFile writes a's snapshot to a checkpoint file, reads it back and
 // restores it into a fresh trainer of configuration c.
 func throughFile(t *testing.T, a *Trainer, c Config, data *Data) *Trainer {
@@ -178,14 +195,7 @@ func TestResumeExact(t *testing.T) {
 		{"pretrain", 1, 5}, // in the first epoch
 	}
 	for _, tc := range cases {
-		a, err := New(c, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stopAt(t, a, tc.phase, tc.epoch, tc.batch)
-		b := throughFile(t, a, c, data)
-		finish(t, b)
-		got, _ := b.Snapshot()
+		a, got := resumed(t, c, data, tc.phase, tc.epoch, tc.batch)
 		if d := sameBits(want, got); d != "" {
 			t.Errorf("stopped at %s epoch %d minibatch %d: %s differ from the uninterrupted run", tc.phase, tc.epoch, tc.batch, d)
 		}

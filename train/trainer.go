@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -138,13 +139,9 @@ type Trainer struct {
 	// circuit's set-point may differ from them).
 	curTargets *mat.Dense
 	// backprop's gradients (views of the projections' buffers) and norms.
-	bpGrads Grads
+	bpGrads circuit.Grads
 	bpNorms []float64
 }
-
-// Grads is circuit.Grads; the trainer's backprop writes into the
-// projections' own gradient buffers through it.
-type Grads = circuit.Grads
 
 // New builds the network (initialised from the seed), the circuits, the
 // optimizers and the schedulers of a run.
@@ -448,11 +445,11 @@ const gnSamples = 32
 // angles is not nil, the update angles it holds. Nothing it does changes
 // the run.
 func (t *Trainer) lastBatchDiagnostics(c *circuit.Circuit, x *mat.Dense, angles map[string]float64) map[string]float64 {
-	d := map[string]float64{}
-	if c == nil {
-		for k, v := range angles {
-			d[k] = v
-		}
+	d := maps.Clone(angles)
+	if d == nil {
+		d = map[string]float64{}
+	}
+	if c == nil { // backprop: no feedback weights, no controller
 		return d
 	}
 	d["gn_alignment"] = t.Net.MeanGNAlignment(t.Net.Feedforward(nil, x), gnSamples)
@@ -460,9 +457,6 @@ func (t *Trainer) lastBatchDiagnostics(c *circuit.Circuit, x *mat.Dense, angles 
 		for i, r := range c.FeedbackRatio() {
 			d[fmt.Sprintf("feedback_ratio_layer%d", i+1)] = r
 		}
-	}
-	for k, v := range angles {
-		d[k] = v
 	}
 	return d
 }

@@ -8,6 +8,9 @@
 //
 //	go run -tags openblas ./experiments/autoencoder -epochs 1
 //
+// -method bp trains the same network by backpropagation instead (the MNIST
+// baseline's Adam, the same clipping), for comparison.
+//
 // The paper gives this architecture and loss but, in the material this
 // project reproduces, no Strong-DFC constants for it; the dynamics and
 // optimizers here are MNIST single-phase Strong-DFC's, with shorter windows
@@ -35,7 +38,6 @@ import (
 	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/internal/linalg"
-	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/sysinfo"
 	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/scheduler"
@@ -69,10 +71,7 @@ func main() {
 	out := flag.String("out", "autoencoder", "output `folder` (metrics.csv, reconstructions.png)")
 	show := flag.Int("show", 10, "test images shown in the PNG")
 	method := flag.String("method", "strong-dfc", "`method`: strong-dfc, or bp (backpropagation in the same network with the MNIST baseline's Adam, for comparison)")
-	var pf prof.Flags
-	pf.Register(flag.CommandLine)
-	flag.Parse()
-	cs := command.Start(pf)
+	cs := command.Parse()
 	defer cs.Close()
 	log, ctx := cs.Log, cs.Ctx
 	start := time.Now()
@@ -190,7 +189,7 @@ func main() {
 // buffers, per-layer clipping as in every method, one Adam step. It returns
 // the minibatch's MSE before the step.
 func backpropStep(net *circuit.Network, opt *synapse.Adam, x *mat.Dense, clip float64) float64 {
-	g := circuit.Grads{}
+	var g circuit.Grads // views of the projections' own gradient buffers
 	for _, f := range net.Forward {
 		g.W = append(g.W, f.GradW)
 		g.B = append(g.B, f.GradB)

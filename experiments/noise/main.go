@@ -30,7 +30,6 @@ import (
 	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/plots"
-	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -60,11 +59,7 @@ func main() {
 	pretrain := flag.Int("pretrain-epochs", -1, "feedback pre-training `epochs` (−1: the preset's)")
 	out := flag.String("out", "noise-study", "output `folder` (runs.jsonl, table.md, noise.png, noise.csv)")
 	dataDir := flag.String("data", "", "`folder` with the IDX files")
-	var pf prof.Flags
-	pf.Register(flag.CommandLine)
-	flag.Parse()
-
-	cs := command.Start(pf)
+	cs := command.Parse()
 	defer cs.Close()
 	log, ctx := cs.Log, cs.Ctx
 

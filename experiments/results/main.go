@@ -4,6 +4,9 @@
 //
 //	go run -tags openblas ./experiments/results -epochs 1
 //
+// -pretrain-epochs N runs N epochs of feedback pre-training instead of each
+// preset's published number; every row records the number that ran.
+//
 // DFC, DFC-SS and DFC-SSA share their feedback pre-training (same
 // configuration and seed), so it runs once and the other two continue
 // from it; the result is bit for bit the run each would make from the
@@ -27,7 +30,6 @@ import (
 
 	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/internal/linalg"
-	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/sysinfo"
 	"github.com/strongdfc/strongdfc/train"
 )
@@ -64,11 +66,7 @@ func main() {
 	out := flag.String("out", "results", "`folder` for results.jsonl, table.md and each run's epochs")
 	dataDir := flag.String("data", "", "`folder` with the IDX files (default: each data set's usual place)")
 	pretrain := flag.Int("pretrain-epochs", -1, "feedback pre-training `epochs` of every run (-1: each preset's published number; the row records what ran)")
-	var pf prof.Flags
-	pf.Register(flag.CommandLine)
-	flag.Parse()
-
-	cs := command.Start(pf)
+	cs := command.Parse()
 	defer cs.Close()
 	log, ctx := cs.Log, cs.Ctx
 	jf := cs.Append(*out, "results.jsonl")
@@ -126,7 +124,7 @@ func run(ctx context.Context, log *zap.Logger, name string, cfg train.Config, da
 	if err != nil {
 		return Row{}, nil, 0, err
 	}
-	weak := cfg.Method == train.MethodDFC || cfg.Method == train.MethodDFCSS || cfg.Method == train.MethodDFCSSA
+	weak := cfg.Weak()
 	row := Row{Method: cfg.Method, Dataset: cfg.Dataset, Preset: name, Epochs: cfg.Epochs, Seed: cfg.Seed,
 		Backend: linalg.Backend(), Core: linalg.Core(), Machine: machine(), Date: time.Now().UTC().Format("2006-01-02")}
 	if weak && shared != nil {

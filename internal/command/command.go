@@ -5,6 +5,7 @@ package command
 
 import (
 	"context"
+	"flag"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,6 +22,15 @@ type Session struct {
 	Ctx    context.Context
 	cancel context.CancelFunc
 	stop   func() error
+}
+
+// Parse registers the profiling flags on the command line's flag set,
+// parses the command line and starts a session with them.
+func Parse() *Session {
+	var pf prof.Flags
+	pf.Register(flag.CommandLine)
+	flag.Parse()
+	return Start(pf)
 }
 
 // Start begins a session with the given profiling flags; it ends the
