@@ -1,0 +1,118 @@
+package train
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"math"
+	"testing"
+
+	"github.com/strongdfc/strongdfc/dataset"
+	"github.com/strongdfc/strongdfc/internal/linalg"
+)
+
+// presetWeights are the final weights of every preset after a short
+// training run (presetWeightsRun), recorded on 2026-11-29 with commit
+// 175a25b, before the architecture redesign (issue 9), so that the
+// redesign provably changes no result. Hash is the SHA-256 of every
+// weight's bits (W, b, Q of each layer, in order) with the pure-Go
+// backend; Probe are four projections of the weights onto fixed
+// pseudo-random vectors, compared with a relative tolerance under other
+// backends (OpenBLAS rounds differently).
+var presetWeights = map[string]struct {
+	Hash  string
+	Probe [4]float64
+}{
+	"fashion-mnist-bp":                {"0d55a5e24e956531e5c5ed37def1ddf9fb891cfd3d655ef92c5d65e8ce5b99c4", [4]float64{-4.276125189794215, -4.0178323652289984, 2.1265942871767587, 5.155555326788064}},
+	"fashion-mnist-dfc":               {"6f7fa286ea20fc60ddf9fe0f7d922735abad4016f622e7362a6cbbf6513ac4f1", [4]float64{-4.173459983416882, -3.9783590711907526, 2.0450472006337956, 5.072454532493838}},
+	"fashion-mnist-dfc-ss":            {"b2f8fa37fd441b25c0b67d64f61476fe1b326e603817e077dcd529cdea901823", [4]float64{-4.166631885420782, -3.9831150299067013, 2.0356746758666913, 5.072196212416873}},
+	"fashion-mnist-dfc-ssa":           {"a5b09d09fad0327e760d5a1c235be4bcb27dee7e26d798324d3a142b83e4ccd3", [4]float64{-4.164622932577556, -3.9826965519833784, 2.0338896077320494, 5.070822727223483}},
+	"fashion-mnist-strong-dfc":        {"a3cab42c9dc612eb32bcfdbeb5d1c19cc8a4a7b72da9cc3152441d9b7e2e8ef4", [4]float64{-4.171819539998267, -3.9487491252575353, 2.059248008920731, 5.050441985725175}},
+	"fashion-mnist-strong-dfc-2phase": {"881051ee700cc9839fa75fabc4bdb81981755daf78494d92be7e2e5cdf358845", [4]float64{-4.154508988003071, -3.950386513473206, 2.0410614580661455, 5.042349611840201}},
+	"mnist-bp":                        {"f651afc589254b7ea801575b2884156c67a7c388e8dc96c8bda8f008ff3d97f1", [4]float64{-4.327868251247143, -4.119278560027513, 2.1240638720756353, 5.255647755435606}},
+	"mnist-dfc":                       {"7fc5c732c27b2361108779868ca06650e6ca1b86b70c1fb06023b5b5e87473a1", [4]float64{-3.9181439716815434, -3.9528136283024686, 1.8033979409970784, 4.917627301823915}},
+	"mnist-dfc-ss":                    {"b9a6e15305bea8214a3729df2befa96c6895c9a786f5ef09c72059183b029894", [4]float64{-3.916342662470449, -3.9351364625602336, 1.811053874044885, 4.904046042326307}},
+	"mnist-dfc-ssa":                   {"ea5d001456ca5c666037205543533c68e0ec8bf66caa34bdb140f088f574635c", [4]float64{-3.911067414178533, -3.9304057306724642, 1.808309556229998, 4.89784710683683}},
+	"mnist-strong-dfc":                {"5adb772f803a3fa8fcb39314662283084afe300db769739876d28923fc629d19", [4]float64{-4.22896949359955, -3.9720613780448053, 2.103925961895621, 5.097656838684698}},
+	"mnist-strong-dfc-2phase":         {"ec3ac5a769ff02bc63d776997a92a45fce4278a19c3ea35ff519bb77dc26d730", [4]float64{-4.194255288715095, -3.9640644841581674, 2.0734900765057893, 5.073376817418197}},
+}
+
+// presetWeightsRun shrinks a preset to a 16-12-12-4 network on 400
+// synthetic samples (at the preset's batch size, so the last minibatch
+// is partial), one training epoch and at most one pre-training epoch,
+// with the preset's dynamics, windows, rules and optimizers.
+func presetWeightsRun(c Config) Config {
+	c.Hidden = []int{12, 12}
+	c.Epochs = 1
+	c.Validation = 32
+	c.TrainLimit = 0
+	c.Pretrain.Epochs = min(c.Pretrain.Epochs, 1)
+	return c
+}
+
+// weightFingerprint returns the hash and the probes of a trainer's weights.
+func weightFingerprint(tr *Trainer) (string, [4]float64) {
+	h := sha256.New()
+	var probe [4]float64
+	n := 0
+	add := func(xs []float64) {
+		var b [8]byte
+		for _, x := range xs {
+			binary.LittleEndian.PutUint64(b[:], math.Float64bits(x))
+			h.Write(b[:])
+			for k := range probe {
+				probe[k] += x * math.Cos(float64(n)*0.37+float64(k)*1.3)
+			}
+			n++
+		}
+	}
+	for i := range tr.Net.Forward {
+		add(tr.Net.Forward[i].W.RawMatrix().Data)
+		add(tr.Net.Forward[i].B.RawVector().Data)
+		add(tr.Net.Feedback[i].Q.RawMatrix().Data)
+	}
+	return hex.EncodeToString(h.Sum(nil)), probe
+}
+
+// TestPresetWeights: every preset, trained briefly, ends with the weights
+// recorded before the redesign of the core (bit for bit with the pure-Go
+// backend).
+func TestPresetWeights(t *testing.T) {
+	for _, p := range Presets() {
+		t.Run(p.Name, func(t *testing.T) {
+			c := presetWeightsRun(p.Config())
+			d, err := SplitData(c, syntheticSet(432, 16, 3), syntheticSet(64, 16, 4), dataset.UnitNorm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Classes = 4
+			tr, err := New(c, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for !tr.Done() {
+				if _, err := tr.Next(context.Background(), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hash, probe := weightFingerprint(tr)
+			want, ok := presetWeights[p.Name]
+			if !ok {
+				t.Logf("RECORD %q: {%q, [4]float64{%v, %v, %v, %v}},", p.Name, hash, probe[0], probe[1], probe[2], probe[3])
+				t.Errorf("no recorded weights for preset %s", p.Name)
+				return
+			}
+			if linalg.Backend() == "gonum" {
+				if hash != want.Hash {
+					t.Errorf("weights hash %s, recorded %s", hash, want.Hash)
+				}
+			}
+			for k := range probe {
+				if d := math.Abs(probe[k] - want.Probe[k]); d > 1e-9*math.Max(1, math.Abs(want.Probe[k])) {
+					t.Errorf("probe %d = %.17g, recorded %.17g", k, probe[k], want.Probe[k])
+				}
+			}
+		})
+	}
+}
