@@ -6,7 +6,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/neuron"
+	"github.com/strongdfc/strongdfc/scheduler"
 	"github.com/strongdfc/strongdfc/synapse"
 )
 
@@ -22,13 +24,22 @@ func mnistCircuit(b *testing.B) (*Circuit, *mat.Dense, *mat.Dense) {
 	net.Init(rng)
 	fwd, _ := synapse.NewAdam(synapse.AdamConfig{LR: 3.0959e-4, Beta1: 0.9, Beta2: 0.99, Eps: 1.629e-5}, net.ForwardParams())
 	fb, _ := synapse.NewAdam(synapse.AdamConfig{LR: 2.009e-8, Beta1: 0.99, Beta2: 0.999, Eps: 1.102e-11, WeightDecay: 0.5}, net.FeedbackParams())
-	p := Params{
-		DT: 0.001, TauV: 0.009268288409004458, Alpha: 7.608673370995652e-06, KP: 2,
-		Sigma: 0.004278964325349612, SigmaOut: 0.029713880264874388, TauNoise: 0.07,
-		Error: SoftmaxError, Target: LabelTarget, LearnForward: true, LearnFeedback: true,
-		TauF: 0.5, LayerScaling: true, ClipNorm: 1,
+	p := spec{
+		Params: Params{
+			TauV: 0.009268288409004458, Alpha: 7.608673370995652e-06, KP: 2,
+			Sigma: 0.004278964325349612, SigmaOut: 0.029713880264874388, TauNoise: 0.07,
+			Error: SoftmaxError, Target: LabelTarget,
+		},
+		DT: 0.001, LearnForward: true, LearnFeedback: true, TauF: 0.5, LayerScaling: true, ClipNorm: 1,
 	}
-	c, err := New(net, p, 128, neuron.NewGaussian(1), fwd, fb)
+	pool := compute.NewPool(0)
+	b.Cleanup(pool.Close)
+	net.Pool = pool
+	clk, _ := scheduler.NewClock(p.DT)
+	c, err := New(net, clk, 128, Config{Params: p.Params, Noise: neuron.NewGaussian(1), Pool: pool, Learning: []Learning{
+		{Rule: ContinuousForward{}, Optimizer: fwd, ClipNorm: 1},
+		{Rule: FeedbackRule{TauF: p.TauF, LayerScaling: true}, Optimizer: fb, ClipNorm: 1},
+	}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,7 +7,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/neuron"
+	"github.com/strongdfc/strongdfc/scheduler"
 	"github.com/strongdfc/strongdfc/synapse"
 )
 
@@ -39,17 +41,21 @@ func (k TargetKind) String() string {
 	return fmt.Sprintf("TargetKind(%d)", uint8(k))
 }
 
-// Params are the constants of a circuit's dynamics and plasticity.
+// Params are the constants of a circuit's dynamics: its neurons and its
+// controller. (The time step is the clock's; plasticity is configured by
+// the rules of Config.Learning.)
 type Params struct {
-	// DT is the Euler step and TauV the somatic time constant.
-	DT, TauV float64
+	// TauV is the somatic time constant.
+	TauV float64
 	// Alpha is the controller's leak and KP its proportional gain.
 	Alpha, KP float64
 	// Sigma is the apical noise of hidden layers, SigmaOut of the output
 	// layer; TauNoise the noise filter's time constant (0: white noise).
 	Sigma, SigmaOut, TauNoise float64
-	// ApicalTau is the apical compartment's time constant (0: instantaneous).
-	ApicalTau float64
+	// Apical is the apical compartment of every layer (nil:
+	// neuron.InstantApical) and Soma the soma (nil: neuron.RateSoma).
+	Apical neuron.ApicalModel
+	Soma   neuron.SomaModel
 	// Error and Target choose the controller's error and set-point;
 	// TargetStep is λ of WeakTarget and Loss the loss it differentiates
 	// (nil: CrossEntropy).
@@ -57,78 +63,19 @@ type Params struct {
 	Target     TargetKind
 	TargetStep float64
 	Loss       Loss
-
 	// SomaSigma is noise added to every somatic voltage at every step
 	// (v += SomaSigma·ξ), for studies of noisy dynamics; 0 in the published
 	// configurations.
 	SomaSigma float64
-
-	// LearnForward and LearnFeedback switch the two plasticity rules on.
-	LearnForward, LearnFeedback bool
-	// ForwardUpdate chooses when the forward rule takes its terms: at every
-	// step (Continuous, the published single-phase rule), from the last
-	// step only (SteadyState, DFC-SS and two-phase Strong-DFC), or from the
-	// analytic steady state without simulation (Analytic, DFC-SSA).
-	ForwardUpdate ForwardUpdate
-	// TauF is the time constant of the low-pass filter whose complement
-	// high-passes u for the feedback rule, a_u = FilterDT/TauF; 0 uses u
-	// unfiltered (the sleep phase). FilterDT 0 means DT.
-	TauF, FilterDT float64
-	// LayerScaling multiplies layer i's feedback rule by
-	// (1 + ScalingTauV/TauNoise)^(L−i); ScalingTauV 0 means TauV.
-	LayerScaling bool
-	ScalingTauV  float64
-	// ClipNorm is the per-layer gradient-norm limit (W and b jointly, each Q
-	// alone); 0 disables clipping.
-	ClipNorm float64
-	// StackDepth is how many time steps a plasticity rule stacks into one
-	// matrix product; 0 means DefaultStackDepth.
-	StackDepth int
 }
 
-// ForwardUpdate says how the forward plasticity rule samples a window.
-type ForwardUpdate uint8
-
-const (
-	// Continuous accumulates the rule at every step and averages over the
-	// window.
-	Continuous ForwardUpdate = iota
-	// SteadyState takes the rule's term from the last step only:
-	// ∇W = −(2/B)·δ[T−1]ᵀ r_pre[T−1].
-	SteadyState
-	// Analytic takes it from the linearised steady state
-	// u = (J·Q̄ + α·I)⁻¹·δ_L at the feedforward state, Δv = Q̄·u propagated
-	// layer by layer (v_i = Δv_i + W_i·r_{i−1} + b_i), without simulating.
-	Analytic
-)
-
-// String names the update kind.
-func (f ForwardUpdate) String() string {
-	switch f {
-	case Continuous:
-		return "continuous"
-	case SteadyState:
-		return "steady-state"
-	case Analytic:
-		return "analytic"
-	}
-	return fmt.Sprintf("ForwardUpdate(%d)", uint8(f))
-}
-
-// DefaultStackDepth is the number of time steps stacked per plasticity
-// product when Params.StackDepth is 0.
-const DefaultStackDepth = 10
-
-// Validate reports the first impossible value.
+// Validate reports the first impossible value (the neurons' constants are
+// checked again, with dt, by the layers).
 func (p Params) Validate() error {
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {
-	case !(p.DT > 0) || !finite(p.DT):
-		return fmt.Errorf("circuit: time step dt = %g must be positive", p.DT)
 	case !(p.TauV > 0) || !finite(p.TauV):
 		return fmt.Errorf("circuit: τ_v = %g must be positive", p.TauV)
-	case p.DT > p.TauV:
-		return fmt.Errorf("circuit: dt = %g is larger than τ_v = %g; use dt ≤ τ_v", p.DT, p.TauV)
 	case !(p.Alpha >= 0) || !finite(p.Alpha):
 		return fmt.Errorf("circuit: controller leak α = %g must be non-negative", p.Alpha)
 	case !(p.KP >= 0) || !finite(p.KP):
@@ -139,61 +86,56 @@ func (p Params) Validate() error {
 		return fmt.Errorf("circuit: output noise σ_out = %g must be non-negative", p.SigmaOut)
 	case !(p.TauNoise >= 0) || !finite(p.TauNoise):
 		return fmt.Errorf("circuit: τ_noise = %g must be non-negative", p.TauNoise)
-	case !(p.TauF >= 0) || !finite(p.TauF):
-		return fmt.Errorf("circuit: τ_f = %g must be non-negative", p.TauF)
-	case p.TauF > 0 && p.TauNoise > p.TauF:
-		return fmt.Errorf("circuit: τ_noise = %g is larger than τ_f = %g; the high-pass filter would remove the noise correlation the feedback rule needs (use τ_noise ≤ τ_f)", p.TauNoise, p.TauF)
-	case !(p.FilterDT >= 0) || !finite(p.FilterDT):
-		return fmt.Errorf("circuit: filter dt = %g must be non-negative", p.FilterDT)
-	case p.TauF > 0 && p.filterDT() > p.TauF:
-		return fmt.Errorf("circuit: dt = %g is larger than τ_f = %g", p.filterDT(), p.TauF)
-	case p.LayerScaling && !(p.TauNoise > 0):
-		return errors.New("circuit: layer scaling needs τ_noise > 0")
-	case !(p.ScalingTauV >= 0) || !finite(p.ScalingTauV):
-		return fmt.Errorf("circuit: scaling τ_v = %g must be non-negative", p.ScalingTauV)
 	case p.Target > FeedforwardTarget:
 		return fmt.Errorf("circuit: unknown target kind %d", p.Target)
 	case p.Error > DifferenceError:
 		return fmt.Errorf("circuit: unknown error kind %d", p.Error)
 	case p.Target == WeakTarget && (!(p.TargetStep > 0) || !finite(p.TargetStep)):
 		return fmt.Errorf("circuit: weak target step λ = %g must be positive", p.TargetStep)
-	case !(p.ClipNorm >= 0) || !finite(p.ClipNorm):
-		return fmt.Errorf("circuit: clipping norm %g must be non-negative", p.ClipNorm)
-	case p.StackDepth < 0:
-		return fmt.Errorf("circuit: stack depth %d must be non-negative", p.StackDepth)
 	case !(p.SomaSigma >= 0) || !finite(p.SomaSigma):
 		return fmt.Errorf("circuit: somatic noise σ = %g must be non-negative", p.SomaSigma)
-	case p.ForwardUpdate > Analytic:
-		return fmt.Errorf("circuit: unknown forward update %d", p.ForwardUpdate)
 	}
 	return nil
 }
 
-func (p Params) filterDT() float64 {
-	if p.FilterDT > 0 {
-		return p.FilterDT
+// LayerSigma returns the apical noise of layer i of L (SigmaOut for the
+// output layer).
+func (p Params) LayerSigma(i, L int) float64 {
+	if i == L {
+		return p.SigmaOut
 	}
-	return p.DT
+	return p.Sigma
 }
 
-// LayerScale returns the factor c_i of layer i's feedback rule: (1 +
-// τ_v/τ_noise)^(L−i) when layer scaling is on, else 1.
-func (p Params) LayerScale(i, L int) float64 {
-	if !p.LayerScaling {
-		return 1
-	}
-	tv := p.ScalingTauV
-	if tv == 0 {
-		tv = p.TauV
-	}
-	return math.Pow(1+tv/p.TauNoise, float64(L-i))
+// Learning pairs a plasticity rule with the optimizer that applies its
+// gradients. The optimizer's parameters must be exactly those of the rule's
+// groups; ClipNorm (0: none) limits the norm of each group's gradient.
+type Learning struct {
+	Rule      Rule
+	Optimizer synapse.Optimizer
+	ClipNorm  float64
 }
 
-// Circuit simulates a Network for minibatches of up to a fixed size.
-// It is not safe for concurrent use.
+// Config is everything a circuit is made of besides its network and clock.
+type Config struct {
+	Params
+	// Learning are the plasticity rules, in the order their gradients are
+	// computed and applied (none: the circuit only simulates).
+	Learning []Learning
+	// Noise supplies the noise (nil when the circuit has none).
+	Noise neuron.NoiseSource
+	// Pool runs the steps' loops and products (nil: the calling goroutine).
+	Pool *compute.Pool
+}
+
+// Circuit simulates a Network for minibatches of up to a fixed size. It
+// owns the order of the physics within a step; the clock it runs on
+// belongs to its scheduler. It is not safe for concurrent use.
 type Circuit struct {
 	net      *Network
 	p        Params
+	clock    *scheduler.Clock
+	pool     *compute.Pool
 	maxBatch int
 
 	layers []*neuron.Layer
@@ -205,95 +147,122 @@ type Circuit struct {
 	x, tgt *mat.Dense
 	batch  int
 
-	fwdRules []*synapse.ForwardRule
-	fbRules  []*synapse.FeedbackRule
-	fwdOpt   synapse.Optimizer
-	fbOpt    synapse.Optimizer
+	learning []Learning
+	learners []Learner
+	groups   []Group
+	grads    [][][]float64 // gradient buffers of each group
+	owner    []int         // learning index of each group
+	norms    []float64
+	taps     []neuron.Taps
 
-	pass               *Pass
-	gradBuf            *mat.Dense
-	taps               neuron.Taps
-	diff, rate, apical neuron.Strided
-	basal1Stale        bool
-	steps              int // steps since the last Present
+	pass          *Pass
+	gradBuf       *mat.Dense
+	refreshBasal1 bool // an update changes layer 1's forward weights
+	basal1Stale   bool
+	steps         int // steps since the last Present
 
-	// FwdNorms and FbNorms are the per-layer gradient norms before clipping
-	// of the last Apply.
-	FwdNorms, FbNorms []float64
 	// GradientHook, when set, is called by Apply after the gradients are
 	// computed and before they are clipped, for diagnostics (the angle of
 	// the update to backprop). It must not change anything.
 	GradientHook func()
-	ssTerm       []*mat.Dense // scratch of the steady-state forward update
-	anaU         *mat.Dense   // the analytic update's control, batch × n_L
 }
 
-// New returns a circuit that simulates net with constants p for batches of
-// up to maxBatch samples. noise supplies the apical noise (it may be nil
-// when both σ are 0). fwdOpt and fbOpt apply the forward and feedback
-// updates; each may be nil when the matching rule is off.
-func New(net *Network, p Params, maxBatch int, noise neuron.NoiseSource, fwdOpt, fbOpt synapse.Optimizer) (*Circuit, error) {
+// New returns a circuit that simulates net on clock (whose dt is the Euler
+// step) for batches of up to maxBatch samples, with the dynamics, rules,
+// noise and pool of cfg.
+func New(net *Network, clock *scheduler.Clock, maxBatch int, cfg Config) (*Circuit, error) {
+	p := cfg.Params
 	if err := p.Validate(); err != nil {
 		return nil, err
+	}
+	if clock == nil {
+		return nil, errors.New("circuit: no clock")
 	}
 	if maxBatch <= 0 {
 		return nil, fmt.Errorf("circuit: batch size %d must be positive", maxBatch)
 	}
-	if p.LearnForward && fwdOpt == nil {
-		return nil, errors.New("circuit: forward learning is on but there is no forward optimizer")
-	}
-	if p.LearnFeedback && fbOpt == nil {
-		return nil, errors.New("circuit: feedback learning is on but there is no feedback optimizer")
-	}
-	if (p.Sigma > 0 || p.SigmaOut > 0 || p.SomaSigma > 0) && noise == nil {
+	if (p.Sigma > 0 || p.SigmaOut > 0 || p.SomaSigma > 0) && cfg.Noise == nil {
 		return nil, errors.New("circuit: σ > 0 needs a noise source")
 	}
-	if r, ok := noise.(interface{ Reserve(layers, rows int) }); ok {
+	if r, ok := cfg.Noise.(interface{ Reserve(layers, rows int) }); ok {
 		r.Reserve(net.L(), maxBatch)
 	}
 	if p.Loss == nil {
 		p.Loss = CrossEntropy{}
 	}
-	depth := p.StackDepth
-	if depth == 0 {
-		depth = DefaultStackDepth
-	}
 	L := net.L()
-	c := &Circuit{net: net, p: p, maxBatch: maxBatch, fwdOpt: fwdOpt, fbOpt: fbOpt}
+	c := &Circuit{net: net, p: p, clock: clock, pool: cfg.Pool, maxBatch: maxBatch}
 	for i := 1; i <= L; i++ {
-		sigma := p.Sigma
-		if i == L {
-			sigma = p.SigmaOut
-		}
 		lp := neuron.Params{
-			Size: net.Sizes[i], Activation: net.Acts[i-1], DT: p.DT, TauV: p.TauV,
-			Sigma: sigma, TauNoise: p.TauNoise, ApicalTau: p.ApicalTau, SomaSigma: p.SomaSigma,
+			Size: net.Sizes[i], Activation: net.Acts[i-1], DT: clock.DT(), TauV: p.TauV,
+			Sigma: p.LayerSigma(i, L), TauNoise: p.TauNoise, Apical: p.Apical, Soma: p.Soma, SomaSigma: p.SomaSigma,
 		}
-		l, err := neuron.NewLayer(i, lp, noise)
+		l, err := neuron.NewLayer(i, lp, cfg.Noise, cfg.Pool)
 		if err != nil {
 			return nil, fmt.Errorf("circuit: %w", err)
 		}
 		c.layers = append(c.layers, l)
-		c.full = append(c.full, neuron.NewState(maxBatch, net.Sizes[i]))
-		if p.LearnForward {
-			c.fwdRules = append(c.fwdRules, synapse.NewForwardRule(net.Sizes[i], net.Sizes[i-1], maxBatch, depth, i == 1))
-		}
-		if p.LearnFeedback {
-			scale := synapse.FeedbackScale(sigma, p.LayerScale(i, L))
-			c.fbRules = append(c.fbRules, synapse.NewFeedbackRule(net.Sizes[i], net.NOut(), maxBatch, depth, scale))
-		}
+		c.full = append(c.full, l.NewState(maxBatch))
 	}
-	au := 0.0
-	if p.TauF > 0 {
-		au = p.filterDT() / p.TauF
-	}
-	c.ctrlF = newController(maxBatch, net.NOut(), p.DT, p.Alpha, p.KP, au, p.Error)
+	c.ctrlF = newController(maxBatch, net.NOut(), clock.DT(), p.Alpha, p.KP, p.Error)
 	c.xF = mat.NewDense(maxBatch, net.NIn(), nil)
 	c.tF = mat.NewDense(maxBatch, net.NOut(), nil)
-	c.FwdNorms = make([]float64, L)
-	c.FbNorms = make([]float64, L)
+	c.taps = make([]neuron.Taps, L)
 	c.setBatch(maxBatch)
+	if err := c.bind(cfg.Learning); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// bind binds the rules and checks each optimizer against its rule's groups.
+func (c *Circuit) bind(ls []Learning) error {
+	w1 := &c.net.Forward[0].W.RawMatrix().Data[0]
+	for k, lr := range ls {
+		if lr.Rule == nil || lr.Optimizer == nil {
+			return fmt.Errorf("circuit: learning %d has no rule or no optimizer", k+1)
+		}
+		if !(lr.ClipNorm >= 0) || math.IsInf(lr.ClipNorm, 0) {
+			return fmt.Errorf("circuit: clipping norm %g must be non-negative", lr.ClipNorm)
+		}
+		l, err := lr.Rule.Bind(c)
+		if err != nil {
+			return fmt.Errorf("circuit: %w", err)
+		}
+		groups := l.Groups()
+		mine := map[*float64]bool{}
+		for _, g := range groups {
+			for _, p := range g.Params {
+				if len(p.Value) == 0 || len(p.Value) != len(p.Grad) {
+					return fmt.Errorf("circuit: rule %d's parameter %s has %d values and %d gradients", k+1, p.Name, len(p.Value), len(p.Grad))
+				}
+				mine[&p.Value[0]] = true
+				if &p.Value[0] == w1 {
+					c.refreshBasal1 = true
+				}
+			}
+			var grads [][]float64
+			for _, p := range g.Params {
+				grads = append(grads, p.Grad)
+			}
+			c.groups = append(c.groups, g)
+			c.grads = append(c.grads, grads)
+			c.owner = append(c.owner, k)
+		}
+		ops := lr.Optimizer.Params()
+		if len(ops) != len(mine) {
+			return fmt.Errorf("circuit: rule %d sets the gradients of %d parameters, its optimizer updates %d", k+1, len(mine), len(ops))
+		}
+		for _, p := range ops {
+			if len(p.Value) == 0 || !mine[&p.Value[0]] {
+				return fmt.Errorf("circuit: rule %d's optimizer updates %s, whose gradient the rule does not set", k+1, p.Name)
+			}
+		}
+		c.learning = append(c.learning, lr)
+		c.learners = append(c.learners, l)
+	}
+	c.norms = make([]float64, len(c.groups))
+	return nil
 }
 
 // Network returns the simulated network.
@@ -302,8 +271,11 @@ func (c *Circuit) Network() *Network { return c.net }
 // Params returns the circuit's constants.
 func (c *Circuit) Params() Params { return c.p }
 
-// DT returns the Euler time step.
-func (c *Circuit) DT() float64 { return c.p.DT }
+// Clock returns the clock the circuit runs on.
+func (c *Circuit) Clock() *scheduler.Clock { return c.clock }
+
+// Pool returns the pool the circuit computes on (nil: the caller).
+func (c *Circuit) Pool() *compute.Pool { return c.pool }
 
 // MaxBatch returns the largest batch the circuit accepts.
 func (c *Circuit) MaxBatch() int { return c.maxBatch }
@@ -316,6 +288,15 @@ func (c *Circuit) Layer(i int) *neuron.Layer { return c.layers[i-1] }
 
 // State returns the state of layer i (1..L) for the current batch.
 func (c *Circuit) State(i int) *neuron.State { return c.st[i-1] }
+
+// Pre returns the presynaptic rates of layer i (1..L) for the current
+// batch: the input for layer 1, the rates of layer i−1 otherwise.
+func (c *Circuit) Pre(i int) *mat.Dense {
+	if i == 1 {
+		return c.x
+	}
+	return c.st[i-2].Rate
+}
 
 // Controller returns the controller and its state for the current batch.
 func (c *Circuit) Controller() *Controller { return c.ctrl }
@@ -332,6 +313,28 @@ func (c *Circuit) Output() *mat.Dense { return c.st[len(c.st)-1].Rate }
 // StepsSincePresent returns the number of steps since the last Present.
 func (c *Circuit) StepsSincePresent() int { return c.steps }
 
+// Learners returns the bound rules, in the order of Config.Learning.
+func (c *Circuit) Learners() []Learner { return c.learners }
+
+// Groups returns every rule's parameter groups, in order.
+func (c *Circuit) Groups() []Group { return c.groups }
+
+// Norms returns the gradient norm of each group (as Groups orders them)
+// before clipping, from the last ClipGradients. The slice is the
+// circuit's.
+func (c *Circuit) Norms() []float64 { return c.norms }
+
+// Norm returns the last gradient norm of the group with the given name
+// (NaN if there is none).
+func (c *Circuit) Norm(name string) float64 {
+	for i, g := range c.groups {
+		if g.Name == name {
+			return c.norms[i]
+		}
+	}
+	return math.NaN()
+}
+
 func (c *Circuit) setBatch(b int) {
 	c.batch = b
 	c.st = c.st[:0]
@@ -345,12 +348,6 @@ func (c *Circuit) setBatch(b int) {
 		c.x = c.xF.Slice(0, b, 0, c.net.NIn()).(*mat.Dense)
 		c.tgt = c.tF.Slice(0, b, 0, c.net.NOut()).(*mat.Dense)
 	}
-	for _, r := range c.fwdRules {
-		r.SetBatch(b)
-	}
-	for _, r := range c.fbRules {
-		r.SetBatch(b)
-	}
 	c.gradBuf = mat.NewDense(b, c.net.NOut(), nil)
 }
 
@@ -358,10 +355,9 @@ func (c *Circuit) setBatch(b int) {
 // LabelTarget and WeakTarget, the targets (batch × n_L; nil otherwise).
 //
 // With reset, the state is set to the feedforward values of x (k = 0:
-// v = v_ff, r = φ(v_ff), v_fb = 0, u = u_int = 0, noise state 0) and the
-// forward rules count the k = 0 term, which is exactly zero. Without reset
-// (samples presented as a continuous stream) the state carries over and
-// only the input changes.
+// v = v_ff, r = φ(v_ff), v_fb = 0, u = u_int = 0, noise state 0). Without
+// reset (samples presented as a continuous stream) the state carries over
+// and only the input changes. Then every rule's Begin is called.
 //
 // A change of batch size discards plasticity that has not been applied.
 func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
@@ -382,30 +378,20 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 	}
 	if b != c.batch {
 		c.setBatch(b)
-	} else if len(c.fwdRules) > 0 {
-		c.fwdRules[0].Fold() // the constant input is about to change
 	}
 	c.x.Copy(x)
 	c.steps = 0
 	L := c.net.L()
-	c.net.Forward[0].Drive(c.st[0].Basal, c.x)
+	c.net.Forward[0].Drive(c.pool, c.st[0].Basal, c.x)
 	c.basal1Stale = false
 	if reset {
 		for i := 1; i <= L; i++ {
 			if i > 1 {
-				c.net.Forward[i-1].Drive(c.st[i-1].Basal, c.st[i-2].Rate)
+				c.net.Forward[i-1].Drive(c.pool, c.st[i-1].Basal, c.st[i-2].Rate)
 			}
 			c.layers[i-1].Reset(c.st[i-1])
 		}
 		c.ctrl.Reset()
-		if c.continuous() {
-			for _, r := range c.fwdRules {
-				r.CountZero()
-			}
-		}
-	}
-	for i, r := range c.fbRules {
-		r.Begin(c.st[i].Apical)
 	}
 	switch c.p.Target {
 	case LabelTarget:
@@ -425,95 +411,56 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 			c.tgt.Sub(c.tgt, c.gradBuf)
 		}
 	}
+	for _, l := range c.learners {
+		l.Begin(reset)
+	}
 }
 
-// Step advances the circuit by one Euler step, k → k+1: the controller
-// computes e[k] and u[k+1]; the feedback rules take the pair (v_fb[k],
-// u_hp[k+1]); then, for layers 1..L in order, the basal input is computed
-// from the new rates of the layer below (instantaneous transmission), the
-// apical drive from u[k+1] (proactive controller), the layer integrates,
-// and the forward rule takes (δ[k+1], r_{i−1}[k+1]).
+// Step advances the circuit by one Euler step, k → k+1, in the published
+// order: the controller computes e[k] and u[k+1]; the rules take what they
+// need of the controller and say what they need of the layers (taps);
+// then, for layers 1..L in order, the basal input is computed from the new
+// rates of the layer below (instantaneous transmission), the apical drive
+// from u[k+1] (proactive controller), and the layer integrates, filling the
+// taps; finally the rules commit the step.
 func (c *Circuit) Step() {
 	L := c.net.L()
 	c.ctrl.Step(c.Output(), c.tgt)
-	uhp := c.ctrl.UHP
-	if c.p.TauF == 0 {
-		uhp = c.ctrl.U
+	for i := range c.taps {
+		c.taps[i].Reset()
 	}
-	for _, r := range c.fbRules {
-		r.Accumulate(uhp)
+	for _, l := range c.learners {
+		l.Step(c.taps)
 	}
 	for i := 1; i <= L; i++ {
 		st := c.st[i-1]
-		pre := c.x
-		if i > 1 {
-			pre = c.st[i-2].Rate
-		}
 		if i > 1 || c.basal1Stale {
-			c.net.Forward[i-1].Drive(st.Basal, pre)
+			c.net.Forward[i-1].Drive(c.pool, st.Basal, c.Pre(i))
 		}
-		c.net.Feedback[i-1].Drive(st.Feedback, c.ctrl.U)
-		// The taps hand this layer's δ, rates and apical voltage to the
-		// plasticity rules that use them, while they are in cache.
-		c.taps = neuron.Taps{}
-		if c.continuous() {
-			c.diff = neuron.Strided(c.fwdRules[i-1].DiffSlot())
-			c.taps.Diff = &c.diff
-			if i < L {
-				c.rate = neuron.Strided(c.fwdRules[i].PreSlot())
-				c.taps.Rate = &c.rate
-			}
-		}
-		if c.p.LearnFeedback {
-			c.apical = neuron.Strided(c.fbRules[i-1].ApicalSlot())
-			c.taps.Apical = &c.apical
-		}
-		c.layers[i-1].Step(st, &c.taps)
-		if c.continuous() {
-			if i == 1 {
-				c.fwdRules[0].Commit(c.x)
-			} else {
-				c.fwdRules[i-1].Commit(nil)
-			}
-		}
+		c.net.Feedback[i-1].Drive(c.pool, st.Feedback, c.ctrl.U)
+		c.layers[i-1].Step(st, &c.taps[i-1])
+	}
+	for _, l := range c.learners {
+		l.EndStep()
 	}
 	c.basal1Stale = false
 	c.steps++
 }
 
-// Gradients turns what the plasticity rules have accumulated into gradients
-// in the network's projections (GradW, GradB, GradQ) and empties the rules.
+// Gradients lets every rule turn what it has accumulated into gradients in
+// its parameters' buffers (GradW, GradB, GradQ of the projections) and
+// empty itself.
 func (c *Circuit) Gradients() {
-	switch c.p.ForwardUpdate {
-	case SteadyState:
-		c.steadyStateTerms()
-	case Analytic:
-		if err := c.analyticTerms(); err != nil {
-			// A singular J·Q̄ + αI: no forward update for this window.
-			for _, r := range c.fwdRules {
-				r.Reset()
-			}
-		}
-	}
-	for i, r := range c.fwdRules {
-		r.Gradient(c.net.Forward[i])
-	}
-	for i, r := range c.fbRules {
-		r.Gradient(c.net.Feedback[i])
+	for _, l := range c.learners {
+		l.Gradient()
 	}
 }
 
-// ClipGradients clips the gradients per layer (W and b jointly, Q alone)
-// and records their norms before clipping in FwdNorms and FbNorms.
+// ClipGradients clips each group's gradients jointly to its rule's
+// ClipNorm and records their norms before clipping (Norms).
 func (c *Circuit) ClipGradients() {
-	for i := range c.net.Forward {
-		if c.p.LearnForward {
-			f := c.net.Forward[i]
-			c.FwdNorms[i] = synapse.ClipNorm(c.p.ClipNorm, f.GradW.RawMatrix().Data, f.GradB.RawVector().Data)
-		}
-		if c.p.LearnFeedback {
-			c.FbNorms[i] = synapse.ClipNorm(c.p.ClipNorm, c.net.Feedback[i].GradQ.RawMatrix().Data)
-		}
+	for i, grads := range c.grads {
+		c.norms[i] = synapse.ClipNorm(c.learning[c.owner[i]].ClipNorm, grads...)
 	}
 }
 
@@ -521,126 +468,29 @@ func (c *Circuit) ClipGradients() {
 var ErrDiverged = errors.New("circuit: the simulation diverged")
 
 // Apply computes the gradients, clips them and lets the optimizers update
-// the weights. When a gradient is NaN or infinite it changes nothing and
-// returns an error wrapping ErrDiverged that names the layer.
+// the weights. When a gradient is NaN or infinite it changes no weight and
+// returns an error wrapping ErrDiverged that names the group.
 func (c *Circuit) Apply() error {
+	if len(c.learners) == 0 {
+		return nil
+	}
 	c.Gradients()
 	if c.GradientHook != nil {
 		c.GradientHook()
 	}
 	c.ClipGradients()
-	for i := range c.net.Forward {
-		if c.p.LearnForward && !finite(c.FwdNorms[i]) {
-			return fmt.Errorf("%w: forward gradient of layer %d is %g", ErrDiverged, i+1, c.FwdNorms[i])
-		}
-		if c.p.LearnFeedback && !finite(c.FbNorms[i]) {
-			return fmt.Errorf("%w: feedback gradient of layer %d is %g", ErrDiverged, i+1, c.FbNorms[i])
+	for i, g := range c.groups {
+		if !finite(c.norms[i]) {
+			return fmt.Errorf("%w: %s gradient of layer %d is %g", ErrDiverged, g.Kind, g.Layer, c.norms[i])
 		}
 	}
-	if c.p.LearnForward {
-		c.fwdOpt.Step()
+	for _, lr := range c.learning {
+		lr.Optimizer.Step()
+	}
+	if c.refreshBasal1 {
 		c.basal1Stale = true
-	}
-	if c.p.LearnFeedback {
-		c.fbOpt.Step()
 	}
 	return nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-
-// continuous reports whether the forward rule accumulates at every step.
-func (c *Circuit) continuous() bool {
-	return c.p.LearnForward && c.p.ForwardUpdate == Continuous
-}
-
-// steadyStateTerms gives each forward rule the one term of the current
-// (last) state: δ = φ(v) − φ(v_ff) with the layer's presynaptic rates.
-func (c *Circuit) steadyStateTerms() {
-	for i, r := range c.fwdRules {
-		st := c.st[i]
-		d := c.scratch(i)
-		act := c.net.Acts[i]
-		dd, v, vff := d.RawMatrix(), st.Soma.RawMatrix(), st.Basal.RawMatrix()
-		for b := range dd.Rows {
-			dr, vr, fr := dd.Data[b*dd.Stride:][:dd.Cols], v.Data[b*v.Stride:][:dd.Cols], vff.Data[b*vff.Stride:][:dd.Cols]
-			for j := range dr {
-				dr[j] = act.Eval(vr[j]) - act.Eval(fr[j])
-			}
-		}
-		pre := c.x
-		if i > 0 {
-			pre = c.st[i-1].Rate
-		}
-		r.Reset()
-		r.Push(d, pre)
-	}
-}
-
-// AnalyticControl returns the control u_ss of every sample of the last
-// analytic update (nil before one), batch × n_L.
-func (c *Circuit) AnalyticControl() *mat.Dense { return c.anaU }
-
-// scratch returns a batch × n_i matrix for layer i (0-based).
-func (c *Circuit) scratch(i int) *mat.Dense {
-	if c.ssTerm == nil {
-		c.ssTerm = make([]*mat.Dense, c.net.L())
-	}
-	if c.ssTerm[i] == nil || c.ssTerm[i].RawMatrix().Rows != c.batch {
-		c.ssTerm[i] = mat.NewDense(c.batch, c.net.Sizes[i+1], nil)
-	}
-	return c.ssTerm[i]
-}
-
-// analyticTerms gives each forward rule the term of the linearised steady
-// state of the current batch (see Analytic). The controller's error at the
-// feedforward output, δ_L = r* − f(r_L⁻), is what the linear system sees.
-func (c *Circuit) analyticTerms() error {
-	pass := c.net.Feedforward(nil, c.x)
-	L := c.net.L()
-	out := pass.Output()
-	e := mat.NewDense(c.batch, c.net.NOut(), nil)
-	for b := range c.batch {
-		er, y, t := e.RawRowView(b), out.RawRowView(b), c.tgt.RawRowView(b)
-		if c.p.Error == SoftmaxError {
-			softmaxRow(er, y)
-			for j := range er {
-				er[j] = t[j] - er[j]
-			}
-		} else {
-			for j := range er {
-				er[j] = t[j] - y[j]
-			}
-		}
-	}
-	// u and Δv for every sample, layers stacked.
-	dv := mat.NewDense(c.batch, c.net.Hidden(), nil)
-	c.anaU = mat.NewDense(c.batch, c.net.NOut(), nil)
-	for b := range c.batch {
-		u, d, err := c.net.SteadyState(pass, b, e.RawRowView(b), c.p.Alpha)
-		if err != nil {
-			return err
-		}
-		dv.SetRow(b, d)
-		c.anaU.SetRow(b, u)
-	}
-	offs := c.net.offsets()
-	pre := c.x
-	for i := 1; i <= L; i++ {
-		n := c.net.Sizes[i]
-		vff := mat.NewDense(c.batch, n, nil)
-		c.net.Forward[i-1].Drive(vff, pre)
-		v := mat.NewDense(c.batch, n, nil)
-		v.Add(vff, dv.Slice(0, c.batch, offs[i-1], offs[i-1]+n))
-		act := c.net.Acts[i-1]
-		r := mat.NewDense(c.batch, n, nil)
-		act.Apply(r.RawMatrix().Data, v.RawMatrix().Data)
-		d := c.scratch(i - 1)
-		act.Apply(d.RawMatrix().Data, vff.RawMatrix().Data)
-		d.Sub(r, d)
-		c.fwdRules[i-1].Reset()
-		c.fwdRules[i-1].Push(d, pre)
-		pre = r
-	}
-	return nil
-}

@@ -35,25 +35,19 @@ func (k ErrorKind) String() string {
 //	e[k]       = r* − f(r_L[k])
 //	u_int[k+1] = u_int[k] + dt·(e[k] − α·u[k])     (the leak acts on the total u)
 //	u[k+1]     = u_int[k+1] + k_p·e[k]
-//
-// It also keeps the low-pass-filtered control u_lp (coefficient a_u,
-// started at the first u after a reset) and the high-passed u_hp = u − u_lp
-// that the feedback rule uses.
 type Controller struct {
-	dt, alpha, kp, au float64
-	kind              ErrorKind
-	// U, UInt, E, ULP and UHP are the state, batch × n_L. E is the error of
-	// the last step.
-	U, UInt, E, ULP, UHP *mat.Dense
-	started              bool
+	dt, alpha, kp float64
+	kind          ErrorKind
+	// U, UInt and E are the state, batch × n_L. E is the error of the last
+	// step.
+	U, UInt, E *mat.Dense
 }
 
-func newController(batch, nOut int, dt, alpha, kp, au float64, kind ErrorKind) *Controller {
+func newController(batch, nOut int, dt, alpha, kp float64, kind ErrorKind) *Controller {
 	return &Controller{
-		dt: dt, alpha: alpha, kp: kp, au: au, kind: kind,
+		dt: dt, alpha: alpha, kp: kp, kind: kind,
 		U: mat.NewDense(batch, nOut, nil), UInt: mat.NewDense(batch, nOut, nil),
-		E: mat.NewDense(batch, nOut, nil), ULP: mat.NewDense(batch, nOut, nil),
-		UHP: mat.NewDense(batch, nOut, nil),
+		E: mat.NewDense(batch, nOut, nil),
 	}
 }
 
@@ -63,22 +57,19 @@ func (c *Controller) view(b int) *Controller {
 	v := *c
 	_, n := c.U.Dims()
 	sl := func(m *mat.Dense) *mat.Dense { return m.Slice(0, b, 0, n).(*mat.Dense) }
-	v.U, v.UInt, v.E, v.ULP, v.UHP = sl(c.U), sl(c.UInt), sl(c.E), sl(c.ULP), sl(c.UHP)
+	v.U, v.UInt, v.E = sl(c.U), sl(c.UInt), sl(c.E)
 	return &v
 }
 
-// Reset zeroes the control and restarts the high-pass filter.
+// Reset zeroes the control.
 func (c *Controller) Reset() {
 	c.U.Zero()
 	c.UInt.Zero()
 	c.E.Zero()
-	c.ULP.Zero()
-	c.UHP.Zero()
-	c.started = false
 }
 
 // Step computes e[k] from the output rates rL and the target, and advances
-// u, u_int, u_lp and u_hp to step k+1.
+// u and u_int to step k+1.
 func (c *Controller) Step(rL, target *mat.Dense) {
 	b, n := c.U.Dims()
 	for i := range b {
@@ -94,17 +85,9 @@ func (c *Controller) Step(rL, target *mat.Dense) {
 			}
 		}
 		u, ui := c.U.RawRowView(i), c.UInt.RawRowView(i)
-		lp, hp := c.ULP.RawRowView(i), c.UHP.RawRowView(i)
 		for j := range n {
 			ui[j] += c.dt * (e[j] - c.alpha*u[j])
 			u[j] = ui[j] + c.kp*e[j]
-			if c.started {
-				lp[j] = c.au*u[j] + (1-c.au)*lp[j]
-			} else {
-				lp[j] = u[j]
-			}
-			hp[j] = u[j] - lp[j]
 		}
 	}
-	c.started = true
 }

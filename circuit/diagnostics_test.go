@@ -102,7 +102,7 @@ func TestFeedbackRatio(t *testing.T) {
 	}
 	p := smallParams()
 	p.Sigma, p.SigmaOut, p.LearnForward, p.LearnFeedback = 0, 0, false, false
-	c, err := New(net, p, 3, nil, nil, nil)
+	c, err := build(net, p, 3, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestFeedbackRatio(t *testing.T) {
 	}
 }
 
-// TestSteadyStateUpdate: the SteadyState forward update is the rule's term
+// TestSteadyStateUpdate: the LastStepForward update is the rule's term
 // of the last state, −(2/B)·δᵀ·r_pre.
 func TestSteadyStateUpdate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -141,8 +141,8 @@ func TestSteadyStateUpdate(t *testing.T) {
 	fwd, fb := newAdams(t, net)
 	p := smallParams()
 	p.Sigma, p.SigmaOut, p.LearnFeedback = 0, 0, false
-	p.ForwardUpdate = SteadyState
-	c, err := New(net, p, 3, nil, fwd, fb)
+	p.Forward = LastStepForward{}
+	c, err := build(net, p, 3, nil, fwd, fb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,12 +175,12 @@ func TestAnalyticUpdate(t *testing.T) {
 	net.Init(rng)
 	x := randDense(rng, 1, 4)
 	net.SetQBar(net.Jacobian(net.Feedforward(nil, x), 0).T())
-	grads := func(upd ForwardUpdate, steps int) []float64 {
+	grads := func(upd Rule, steps int) []float64 {
 		n := net.Clone()
 		fwd, fb := newAdams(t, n)
-		p := Params{DT: 1e-3, TauV: 1e-2, Alpha: 1e-4, KP: 1, Error: DifferenceError,
-			Target: WeakTarget, TargetStep: 1e-3, LearnForward: true, ForwardUpdate: upd}
-		c, err := New(n, p, 1, nil, fwd, fb)
+		p := spec{Params: Params{TauV: 1e-2, Alpha: 1e-4, KP: 1, Error: DifferenceError,
+			Target: WeakTarget, TargetStep: 1e-3}, DT: 1e-3, LearnForward: true, Forward: upd}
+		c, err := build(n, p, 1, nil, fwd, fb)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +195,7 @@ func TestAnalyticUpdate(t *testing.T) {
 		}
 		return out
 	}
-	sim, ana := grads(SteadyState, 200000), grads(Analytic, 0)
+	sim, ana := grads(LastStepForward{}, 200000), grads(AnalyticForward{}, 0)
 	if e := relErr(ana, sim); e > 5e-3 {
 		t.Errorf("analytic update differs from the simulated steady state by %.2g", e)
 	}

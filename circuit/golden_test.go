@@ -40,14 +40,16 @@ func goldenCircuit(t *testing.T, gc *golden.StrongCase, noise neuron.NoiseSource
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Params{
-		DT: cfg.DT, TauV: cfg.TauV, Alpha: cfg.Alpha, KP: cfg.KP,
-		Sigma: cfg.Sigma, SigmaOut: cfg.SigmaOut, TauNoise: cfg.TauNoise,
-		Error: SoftmaxError, Target: LabelTarget,
-		LearnForward: true, LearnFeedback: true, TauF: cfg.TauF, LayerScaling: true,
+	p := spec{
+		Params: Params{
+			TauV: cfg.TauV, Alpha: cfg.Alpha, KP: cfg.KP,
+			Sigma: cfg.Sigma, SigmaOut: cfg.SigmaOut, TauNoise: cfg.TauNoise,
+			Error: SoftmaxError, Target: LabelTarget,
+		},
+		DT: cfg.DT, LearnForward: true, LearnFeedback: true, TauF: cfg.TauF, LayerScaling: true,
 		ClipNorm: cfg.ClipGradNorm, StackDepth: 7, // a depth that does not divide T, to test partial stacks
 	}
-	c, err := New(net, p, cfg.BatchSize, noise, fwd, fb)
+	c, err := build(net, p, cfg.BatchSize, noise, fwd, fb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,9 +92,11 @@ func (rec *recorder) record(c *Circuit, withController bool) {
 	rec.u = append(rec.u, golden.Flat(ctrl.U)...)
 	rec.uInt = append(rec.uInt, golden.Flat(ctrl.UInt)...)
 	if withController {
+		// The feedback rule's filter of the control.
+		ulp, uhp := feedbackOf(c).Filter()
 		rec.e = append(rec.e, golden.Flat(ctrl.E)...)
-		rec.ulp = append(rec.ulp, golden.Flat(ctrl.ULP)...)
-		rec.uhp = append(rec.uhp, golden.Flat(ctrl.UHP)...)
+		rec.ulp = append(rec.ulp, golden.Flat(ulp)...)
+		rec.uhp = append(rec.uhp, golden.Flat(uhp)...)
 	}
 	for i := range rec.v {
 		st := c.State(i + 1)
@@ -160,7 +164,11 @@ func TestGoldenStrongSinglePhase(t *testing.T) {
 				if i == L {
 					sigma = gc.Config.SigmaOut
 				}
-				got := synapse.FeedbackScale(sigma, c.Params().LayerScale(i, L))
+				got := feedbackOf(c).Scale(i)
+				r := FeedbackRule{TauF: gc.Config.TauF, LayerScaling: true}
+				if want := FeedbackScale(sigma, r.LayerScale(i, L, gc.Config.TauV, gc.Config.TauNoise)); got != want {
+					t.Errorf("layer %d: the bound rule's scale %g, FeedbackScale %g", i, got, want)
+				}
 				golden.Check(t, fmt.Sprintf("s[%d]", i), []float64{got}, []float64{gc.FeedbackFilter.LayerFactors[i-1].TotalScale}, 1e-15)
 			}
 
@@ -177,8 +185,8 @@ func TestGoldenStrongSinglePhase(t *testing.T) {
 			c.ClipGradients()
 			for i := range L {
 				want := gc.GradientsClipped.Layers[i]
-				golden.Check(t, fmt.Sprintf("forward norm[%d]", i+1), []float64{c.FwdNorms[i]}, []float64{want.ForwardTotalNorm}, goldenTol)
-				golden.Check(t, fmt.Sprintf("feedback norm[%d]", i+1), []float64{c.FbNorms[i]}, []float64{want.FeedbackTotalNorm}, goldenTol)
+				golden.Check(t, fmt.Sprintf("forward norm[%d]", i+1), []float64{c.Norm(fmt.Sprintf("forward_layer%d", i+1))}, []float64{want.ForwardTotalNorm}, goldenTol)
+				golden.Check(t, fmt.Sprintf("feedback norm[%d]", i+1), []float64{c.Norm(fmt.Sprintf("feedback_layer%d", i+1))}, []float64{want.FeedbackTotalNorm}, goldenTol)
 				golden.Check(t, fmt.Sprintf("clipped grad_W[%d]", i+1), golden.Flat(net.Forward[i].GradW), want.GradW.Data, goldenTol)
 				golden.Check(t, fmt.Sprintf("clipped grad_b[%d]", i+1), net.Forward[i].GradB.RawVector().Data, want.GradB.Data, goldenTol)
 				golden.Check(t, fmt.Sprintf("clipped grad_Q[%d]", i+1), golden.Flat(net.Feedback[i].GradQ), want.GradQ.Data, goldenTol)

@@ -8,17 +8,21 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/neuron"
+	"github.com/strongdfc/strongdfc/scheduler"
 	"github.com/strongdfc/strongdfc/synapse"
 )
 
 // smallParams are MNIST-like constants for a small network.
-func smallParams() Params {
-	return Params{
-		DT: 0.001, TauV: 0.009268, Alpha: 7.6e-6, KP: 2,
-		Sigma: 0.0043, SigmaOut: 0.0297, TauNoise: 0.07,
-		Error: SoftmaxError, Target: LabelTarget,
-		LearnForward: true, LearnFeedback: true, TauF: 0.5, LayerScaling: true, ClipNorm: 1,
+func smallParams() spec {
+	return spec{
+		Params: Params{
+			TauV: 0.009268, Alpha: 7.6e-6, KP: 2,
+			Sigma: 0.0043, SigmaOut: 0.0297, TauNoise: 0.07,
+			Error: SoftmaxError, Target: LabelTarget,
+		},
+		DT: 0.001, LearnForward: true, LearnFeedback: true, TauF: 0.5, LayerScaling: true, ClipNorm: 1,
 	}
 }
 
@@ -73,8 +77,9 @@ func TestBatchInvariance(t *testing.T) {
 		}
 		c.Gradients()
 	}
-	fwd, fb := newAdams(t, net)
-	big, err := New(net.Clone(), smallParams(), k, neuron.NewReplay(draws), fwd, fb)
+	bigNet0 := net.Clone()
+	fwd, fb := newAdams(t, bigNet0)
+	big, err := build(bigNet0, smallParams(), k, neuron.NewReplay(draws), fwd, fb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +99,7 @@ func TestBatchInvariance(t *testing.T) {
 		}
 		n1 := net.Clone()
 		f1, b1 := newAdams(t, n1)
-		c, err := New(n1, smallParams(), 1, neuron.NewReplay(one), f1, b1)
+		c, err := build(n1, smallParams(), 1, neuron.NewReplay(one), f1, b1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,12 +132,17 @@ func TestBatchInvariance(t *testing.T) {
 
 // trainBits trains a small network for a few windows with Gaussian noise
 // from seed and returns all its weights.
-func trainBits(t *testing.T, seed uint64, batch, stackDepth int) []float64 {
+func trainBits(t *testing.T, seed uint64, batch, stackDepth int, pool *compute.Pool) []float64 {
 	net := smallNet(t, 2)
+	net.Pool = pool
 	fwd, fb := newAdams(t, net)
 	p := smallParams()
 	p.StackDepth = stackDepth
-	c, err := New(net, p, batch, neuron.NewGaussian(seed), fwd, fb)
+	clk, _ := scheduler.NewClock(p.DT)
+	c, err := New(net, clk, batch, Config{Params: p.Params, Noise: neuron.NewGaussian(seed), Pool: pool, Learning: []Learning{
+		{Rule: ContinuousForward{Depth: stackDepth}, Optimizer: fwd, ClipNorm: p.ClipNorm},
+		{Rule: FeedbackRule{TauF: p.TauF, LayerScaling: true, Depth: stackDepth}, Optimizer: fb, ClipNorm: p.ClipNorm},
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,33 +178,37 @@ func sameBits(a, b []float64) bool {
 }
 
 func TestSameSeedSameBits(t *testing.T) {
-	a, b := trainBits(t, 11, 6, 0), trainBits(t, 11, 6, 0)
+	a, b := trainBits(t, 11, 6, 0, nil), trainBits(t, 11, 6, 0, nil)
 	if !sameBits(a, b) {
 		t.Error("the same seed gave different weights")
 	}
-	if c := trainBits(t, 12, 6, 0); sameBits(a, c) {
+	if c := trainBits(t, 12, 6, 0, nil); sameBits(a, c) {
 		t.Error("a different seed gave the same weights")
 	}
 }
 
-func TestGOMAXPROCSInvariance(t *testing.T) {
+// TestWorkersInvariance: the number of workers of the pool (none, 1, 2, 4)
+// and GOMAXPROCS do not change a bit.
+func TestWorkersInvariance(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	// A batch large enough that gonum's matrix products go parallel.
+	// A batch large enough that the products are tiled.
 	runtime.GOMAXPROCS(1)
-	a := trainBits(t, 5, 300, 0)
-	for _, procs := range []int{2, 4} {
+	a := trainBits(t, 5, 300, 0, nil)
+	for _, procs := range []int{1, 2, 4} {
 		runtime.GOMAXPROCS(procs)
-		if b := trainBits(t, 5, 300, 0); !sameBits(a, b) {
-			t.Errorf("GOMAXPROCS=%d gives different weights than GOMAXPROCS=1", procs)
+		pool := compute.NewPool(procs)
+		if b := trainBits(t, 5, 300, 0, pool); !sameBits(a, b) {
+			t.Errorf("%d workers give different weights than none", procs)
 		}
+		pool.Close()
 	}
 }
 
 // TestStackDepth: stacking time steps changes only the order of additions.
 func TestStackDepth(t *testing.T) {
-	a := trainBits(t, 5, 6, 1)
+	a := trainBits(t, 5, 6, 1, nil)
 	for _, d := range []int{3, 10, 100} {
-		if e := relErr(trainBits(t, 5, 6, d), a); e > 1e-12 {
+		if e := relErr(trainBits(t, 5, 6, d, nil), a); e > 1e-12 {
 			t.Errorf("stack depth %d changes the weights by %.2g", d, e)
 		}
 	}
@@ -211,7 +225,7 @@ func TestPartialBatch(t *testing.T) {
 		fwd, fb := newAdams(t, net)
 		p := smallParams()
 		p.Sigma, p.SigmaOut = 0, 0
-		c, err := New(net, p, capacity, nil, fwd, fb)
+		c, err := build(net, p, capacity, nil, fwd, fb)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,32 +244,39 @@ func TestPartialBatch(t *testing.T) {
 }
 
 func TestParamsValidate(t *testing.T) {
-	cases := map[string]func(*Params){
-		"zero dt":            func(p *Params) { p.DT = 0 },
-		"negative dt":        func(p *Params) { p.DT = -1 },
-		"dt > tau_v":         func(p *Params) { p.DT = 0.1 },
-		"negative sigma":     func(p *Params) { p.Sigma = -0.01 },
-		"negative sigma_out": func(p *Params) { p.SigmaOut = -0.01 },
-		"tau_noise > tau_f":  func(p *Params) { p.TauNoise = 0.6 },
-		"negative alpha":     func(p *Params) { p.Alpha = -1 },
-		"NaN k_p":            func(p *Params) { p.KP = math.NaN() },
-		"weak without step":  func(p *Params) { p.Target = WeakTarget },
-		"negative clip":      func(p *Params) { p.ClipNorm = -1 },
+	cases := map[string]func(*spec){
+		"zero dt":            func(p *spec) { p.DT = 0 },
+		"negative dt":        func(p *spec) { p.DT = -1 },
+		"dt > tau_v":         func(p *spec) { p.DT = 0.1 },
+		"negative sigma":     func(p *spec) { p.Sigma = -0.01 },
+		"negative sigma_out": func(p *spec) { p.SigmaOut = -0.01 },
+		"tau_noise > tau_f":  func(p *spec) { p.TauNoise = 0.6 },
+		"negative alpha":     func(p *spec) { p.Alpha = -1 },
+		"NaN k_p":            func(p *spec) { p.KP = math.NaN() },
+		"weak without step":  func(p *spec) { p.Target = WeakTarget },
+		"negative clip":      func(p *spec) { p.ClipNorm = -1 },
 	}
 	for name, mod := range cases {
 		p := smallParams()
 		mod(&p)
-		if err := p.Validate(); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
 		net := smallNet(t, 1)
 		fwd, fb := newAdams(t, net)
-		if _, err := New(net, p, 2, neuron.NewGaussian(1), fwd, fb); err == nil {
+		if _, err := build(net, p, 2, neuron.NewGaussian(1), fwd, fb); err == nil {
 			t.Errorf("%s: New accepted", name)
 		}
 	}
+	net0 := smallNet(t, 1)
+	fwd0, fb0 := newAdams(t, net0)
+	p0 := smallParams()
+	p0.LearnFeedback = false
+	if _, err := build(net0, p0, 2, neuron.NewGaussian(1), fb0, nil); err == nil {
+		t.Error("a forward rule with the feedback optimizer accepted")
+	}
+	if _, err := build(net0, p0, 2, neuron.NewGaussian(1), fwd0, nil); err != nil {
+		t.Errorf("forward learning alone refused: %v", err)
+	}
 	net := smallNet(t, 1)
-	if _, err := New(net, smallParams(), 2, nil, nil, nil); err == nil {
+	if _, err := build(net, smallParams(), 2, nil, nil, nil); err == nil {
 		t.Error("learning without optimizers accepted")
 	}
 }
@@ -267,7 +288,7 @@ func TestDivergenceStops(t *testing.T) {
 	fwd, fb := newAdams(t, net)
 	p := smallParams()
 	p.Sigma, p.SigmaOut = 0, 0
-	c, err := New(net, p, 2, nil, fwd, fb)
+	c, err := build(net, p, 2, nil, fwd, fb)
 	if err != nil {
 		t.Fatal(err)
 	}

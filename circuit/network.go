@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/synapse"
 )
@@ -19,6 +20,9 @@ type Network struct {
 	Acts     []neuron.Activation
 	Forward  []*synapse.Forward
 	Feedback []*synapse.Feedback
+	// Pool runs the products of Feedforward (nil: the calling goroutine).
+	// Circuits use their own pool.
+	Pool *compute.Pool
 }
 
 // NewNetwork returns a network with the given layer sizes (input first) and
@@ -135,6 +139,7 @@ func (n *Network) Clone() *Network {
 		panic(err)
 	}
 	m.CopyFrom(n)
+	m.Pool = n.Pool
 	return m
 }
 
@@ -164,7 +169,7 @@ func (n *Network) Feedforward(p *Pass, x *mat.Dense) *Pass {
 	}
 	p.R[0] = x
 	for i := 1; i <= n.L(); i++ {
-		n.Forward[i-1].Drive(p.V[i], p.R[i-1])
+		n.Forward[i-1].Drive(n.Pool, p.V[i], p.R[i-1])
 		n.Acts[i-1].Apply(p.R[i].RawMatrix().Data, p.V[i].RawMatrix().Data)
 	}
 	return p

@@ -49,8 +49,8 @@ func TestSteadyStateIdealFeedback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := Params{DT: 1e-3, TauV: 1e-2, Alpha: alpha, KP: 1, Error: DifferenceError, Target: LabelTarget}
-			c, err := New(net, p, 1, nil, nil, nil)
+			p := spec{Params: Params{TauV: 1e-2, Alpha: alpha, KP: 1, Error: DifferenceError, Target: LabelTarget}, DT: 1e-3}
+			c, err := build(net, p, 1, nil, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/strongdfc/strongdfc/internal/par"
+	"github.com/strongdfc/strongdfc/compute"
 )
 
 // Params are the physical constants of one population. They are validated
@@ -26,11 +26,12 @@ type Params struct {
 	// ñ[k+1] = (a/√dt)·ξ + (1−a)·ñ[k] with a = DT/TauNoise. Zero means white
 	// noise, ñ = ξ/√dt. Otherwise DT ≤ TauNoise.
 	TauNoise float64
-	// ApicalTau is the time constant of the apical compartment. Zero makes
-	// it instantaneous, v_fb = Q·u + σ·ñ (single-phase Strong-DFC); a
-	// positive value gives it its own dynamics,
-	// v_fb += (DT/ApicalTau)·(Q·u + σ·ñ − v_fb) (the sleep phase of DFC).
-	ApicalTau float64
+	// Apical is the apical compartment's model; nil means InstantApical,
+	// v_fb = Q·u + σ·ñ (single-phase Strong-DFC). LeakyApical gives it its
+	// own dynamics (the sleep phase of DFC).
+	Apical ApicalModel
+	// Soma is the soma's model; nil means RateSoma.
+	Soma SomaModel
 	// SomaSigma is the standard deviation of noise added to the somatic
 	// voltage at every step, v[k+1] += SomaSigma·ξ (0: none). It models
 	// noisy dynamics, as in the noise study; its draws come from the noise
@@ -57,12 +58,19 @@ func (p Params) Validate() error {
 		return fmt.Errorf("neuron: noise time constant τ_noise = %g must be non-negative and finite", p.TauNoise)
 	case p.TauNoise > 0 && p.DT > p.TauNoise:
 		return fmt.Errorf("neuron: time step dt = %g is larger than τ_noise = %g (use dt ≤ τ_noise, or τ_noise = 0 for white noise)", p.DT, p.TauNoise)
-	case !(p.ApicalTau >= 0) || math.IsInf(p.ApicalTau, 0):
-		return fmt.Errorf("neuron: apical time constant %g must be non-negative and finite", p.ApicalTau)
-	case p.ApicalTau > 0 && p.DT > p.ApicalTau:
-		return fmt.Errorf("neuron: time step dt = %g is larger than the apical time constant %g", p.DT, p.ApicalTau)
 	case !(p.SomaSigma >= 0) || math.IsInf(p.SomaSigma, 0):
 		return fmt.Errorf("neuron: somatic noise σ = %g must be non-negative and finite", p.SomaSigma)
+	}
+	// The models validate their own constants.
+	if p.Apical != nil {
+		if _, err := p.Apical.NewApical(p); err != nil {
+			return err
+		}
+	}
+	if p.Soma != nil {
+		if _, err := p.Soma.NewSoma(p); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -79,20 +87,26 @@ type State struct {
 	Apical *mat.Dense
 	// Soma is the somatic voltage v.
 	Soma *mat.Dense
-	// Rate is the firing rate r = φ(v).
+	// Rate is the firing rate r = φ(v) (what the neuron sends on).
 	Rate *mat.Dense
 	// Noise is the filtered noise state ñ (before scaling by σ).
 	Noise *mat.Dense
+	// Extra are the soma's own state variables (Soma.Extra names them).
+	Extra []*mat.Dense
 
-	xi []float64 // scratch for one step's draws
+	rows []Row
+	// Scratch for one step: the apical noise draws and term (xi), the
+	// somatic noise (sn) and the mismatch (mm), n values per row each.
+	xi, sn, mm []float64
 }
 
-// NewState returns a zero state for batch samples of n neurons.
-func NewState(batch, n int) *State {
-	if batch <= 0 || n <= 0 {
-		panic(fmt.Sprintf("neuron: NewState(%d, %d): sizes must be positive", batch, n))
+// NewState returns a zero state for batch samples of n neurons with extra
+// soma variables (Layer.NewState gives a layer's soma its own).
+func NewState(batch, n, extra int) *State {
+	if batch <= 0 || n <= 0 || extra < 0 {
+		panic(fmt.Sprintf("neuron: NewState(%d, %d, %d): sizes must be positive", batch, n, extra))
 	}
-	return &State{
+	s := &State{
 		Basal:    mat.NewDense(batch, n, nil),
 		Feedback: mat.NewDense(batch, n, nil),
 		Apical:   mat.NewDense(batch, n, nil),
@@ -100,22 +114,51 @@ func NewState(batch, n int) *State {
 		Rate:     mat.NewDense(batch, n, nil),
 		Noise:    mat.NewDense(batch, n, nil),
 		xi:       make([]float64, batch*n),
+		sn:       make([]float64, batch*n),
+		mm:       make([]float64, batch*n),
+	}
+	for range extra {
+		s.Extra = append(s.Extra, mat.NewDense(batch, n, nil))
+	}
+	s.makeRows()
+	return s
+}
+
+// makeRows builds the per-sample views of the state's matrices.
+func (s *State) makeRows() {
+	b, n := s.Dims()
+	s.rows = make([]Row, b)
+	row := func(m *mat.Dense, i int) []float64 {
+		raw := m.RawMatrix()
+		return raw.Data[i*raw.Stride:][:n:n]
+	}
+	for i := range s.rows {
+		r := &s.rows[i]
+		r.Basal, r.Apical, r.Soma, r.Rate = row(s.Basal, i), row(s.Apical, i), row(s.Soma, i), row(s.Rate, i)
+		for _, m := range s.Extra {
+			r.Extra = append(r.Extra, row(m, i))
+		}
 	}
 }
 
 // Dims returns the batch size and the number of neurons.
 func (s *State) Dims() (batch, n int) { return s.Soma.Dims() }
 
-// Layer is a population of neurons with fixed parameters. It is not safe
-// for concurrent use: one circuit steps it at a time.
-type Layer struct {
-	index int
-	p     Params
-	noise NoiseSource
-	pool  *par.Pool
+// Row returns the view of sample i.
+func (s *State) Row(i int) *Row { return &s.rows[i] }
 
-	k      float64 // dt/τ_v
-	ka     float64 // dt/τ_apical (dynamic apical compartment)
+// Layer is a population of neurons with fixed parameters: its soma and
+// apical compartment, its noise, and the pool its steps run on. It is not
+// safe for concurrent use: one circuit steps it at a time.
+type Layer struct {
+	index  int
+	p      Params
+	noise  NoiseSource
+	pool   *compute.Pool
+	soma   Soma
+	apical Apical
+	noisy  NoisyApical // apical, when it fuses the noise filter
+
 	c1, c2 float64 // noise filter: ñ ← c1·ξ + c2·ñ
 
 	body   stepBody
@@ -124,8 +167,9 @@ type Layer struct {
 
 // NewLayer validates p and returns the layer with the given index (1 for
 // the first layer above the input; the index names the layer's noise
-// streams). noise may be nil when p.Sigma is 0.
-func NewLayer(index int, p Params, noise NoiseSource) (*Layer, error) {
+// streams), whose steps run on pool (nil: on the caller). noise may be nil
+// when the layer has no noise.
+func NewLayer(index int, p Params, noise NoiseSource, pool *compute.Pool) (*Layer, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("layer %d: %w", index, err)
 	}
@@ -135,10 +179,21 @@ func NewLayer(index int, p Params, noise NoiseSource) (*Layer, error) {
 	if (p.Sigma > 0 || p.SomaSigma > 0) && noise == nil {
 		return nil, errors.New("neuron: a layer with noise (σ > 0) needs a noise source")
 	}
-	l := &Layer{index: index, p: p, noise: noise, pool: par.Default(), k: p.DT / p.TauV}
-	if p.ApicalTau > 0 {
-		l.ka = p.DT / p.ApicalTau
+	if p.Soma == nil {
+		p.Soma = RateSoma{}
 	}
+	if p.Apical == nil {
+		p.Apical = InstantApical{}
+	}
+	l := &Layer{index: index, p: p, noise: noise, pool: pool}
+	var err error
+	if l.soma, err = p.Soma.NewSoma(p); err != nil {
+		return nil, fmt.Errorf("layer %d: %w", index, err)
+	}
+	if l.apical, err = p.Apical.NewApical(p); err != nil {
+		return nil, fmt.Errorf("layer %d: %w", index, err)
+	}
+	l.noisy, _ = l.apical.(NoisyApical)
 	if p.TauNoise > 0 {
 		a := p.DT / p.TauNoise
 		l.c1, l.c2 = a/math.Sqrt(p.DT), 1-a
@@ -149,7 +204,8 @@ func NewLayer(index int, p Params, noise NoiseSource) (*Layer, error) {
 	return l, nil
 }
 
-// Params returns the layer's parameters.
+// Params returns the layer's parameters (with the default models filled
+// in).
 func (l *Layer) Params() Params { return l.p }
 
 // Index returns the layer's index.
@@ -158,96 +214,58 @@ func (l *Layer) Index() int { return l.index }
 // Size returns the number of neurons.
 func (l *Layer) Size() int { return l.p.Size }
 
-// Reset sets the state to the feedforward fixed point of the current basal
-// input: v = v_ff, r = φ(v_ff), and zero apical voltage, feedback drive and
-// noise. It is the state at the start of a window (k = 0).
+// Soma returns the layer's soma.
+func (l *Layer) Soma() Soma { return l.soma }
+
+// NewState returns a zero state of the layer for batch samples, with the
+// soma's own variables.
+func (l *Layer) NewState(batch int) *State {
+	return NewState(batch, l.p.Size, len(l.soma.Extra()))
+}
+
+// Reset sets the state to the start of a window at its current basal
+// input: each soma at the fixed point of its basal input (Soma.Reset), and
+// zero apical voltage, feedback drive and noise (k = 0).
 func (l *Layer) Reset(st *State) {
-	l.checkState(st)
-	st.Soma.Copy(st.Basal)
-	l.p.Activation.Apply(st.Rate.RawMatrix().Data, st.Soma.RawMatrix().Data)
+	b := l.checkState(st)
+	for i := range b {
+		l.soma.Reset(&st.rows[i])
+	}
 	st.Apical.Zero()
 	st.Feedback.Zero()
 	st.Noise.Zero()
 }
 
-// Strided is a destination for one value per sample and neuron: the value
-// of sample i, neuron j goes to Data[i*RowStride + j*ColStride]. With
-// RowStride = n and ColStride = 1 it is a batch-major matrix; with
-// RowStride = 1 it is a neuron-major (transposed) one, as the plasticity
-// rules stack their time steps.
-type Strided struct {
-	Data                 []float64
-	RowStride, ColStride int
-	// Add makes Step add to the destination instead of overwriting it.
-	Add bool
-}
-
-// StridedMatrix returns the batch-major destination of m.
-func StridedMatrix(m *mat.Dense, add bool) *Strided {
-	raw := m.RawMatrix()
-	return &Strided{Data: raw.Data, RowStride: raw.Stride, ColStride: 1, Add: add}
-}
-
-func (d *Strided) check(who string, b, n int) {
-	if d == nil {
-		return
+// Mismatch sets dst (batch × n) to the soma's mismatch of the current state
+// (see Soma.Mismatch), for rules that take it once per window.
+func (l *Layer) Mismatch(dst *mat.Dense, st *State) {
+	b := l.checkState(st)
+	if r, c := dst.Dims(); r != b || c != l.p.Size {
+		panic(fmt.Sprintf("neuron: Mismatch: dst is %d×%d, want %d×%d", r, c, b, l.p.Size))
 	}
-	last := (b-1)*d.RowStride + (n-1)*d.ColStride
-	if d.RowStride < 0 || d.ColStride < 0 || last >= len(d.Data) {
-		panic(fmt.Sprintf("neuron: Step: %s destination of %d values cannot hold %d×%d with strides %d, %d",
-			who, len(d.Data), b, n, d.RowStride, d.ColStride))
+	for i := range b {
+		l.soma.Mismatch(dst.RawRowView(i), &st.rows[i])
 	}
-}
-
-func (d *Strided) put(i int, v []float64) {
-	dst, cs := d.Data[i*d.RowStride:], d.ColStride
-	if d.Add {
-		for j, x := range v {
-			dst[j*cs] += x
-		}
-		return
-	}
-	if cs == 1 {
-		copy(dst, v)
-		return
-	}
-	for j, x := range v {
-		dst[j*cs] = x
-	}
-}
-
-// Taps are optional destinations that Step fills while a row's values are
-// in cache, so that plasticity needs no separate pass over memory.
-type Taps struct {
-	// Diff receives the somatic-minus-basal rate difference
-	// φ(v[k+1]) − φ(v_ff[k+1]) that drives forward plasticity.
-	Diff *Strided
-	// Rate receives a copy of the new rates r[k+1] (the presynaptic rates
-	// of the next layer's forward plasticity).
-	Rate *Strided
-	// Apical receives a copy of the new apical voltage v_fb[k+1] (for
-	// feedback plasticity).
-	Apical *Strided
 }
 
 // Step advances the population by one Euler step of length dt.
 //
 // On entry st.Basal holds the new basal voltage v_ff[k+1] and st.Feedback
-// the new top-down drive Q·u[k+1]. Step draws the noise ξ, updates the
-// filtered noise ñ, sets the apical voltage v_fb[k+1], integrates the soma
-//
-//	v[k+1] = v[k] + (dt/τ_v)·(v_fb[k+1] + v_ff[k+1] − v[k]),  r = φ(v[k+1]),
-//
-// and fills the taps that are not nil. The batch is split among the
-// worker goroutines by rows; each row is one pass over memory.
+// the new top-down drive Q·u[k+1]. For each sample Step draws the noise ξ
+// and updates the filtered noise ñ, lets the apical compartment set
+// v_fb[k+1] (Apical.Update) and the soma integrate (Soma.Integrate, with
+// the somatic noise), and fills the taps (nil: none). The batch is split
+// among the pool's workers by rows; each row is one pass over memory.
 func (l *Layer) Step(st *State, taps *Taps) {
 	b := l.checkState(st)
 	if taps == nil {
 		taps = &l.noTaps
 	}
-	taps.Diff.check("diff", b, l.p.Size)
-	taps.Rate.check("rate", b, l.p.Size)
-	taps.Apical.check("apical", b, l.p.Size)
+	for _, t := range taps.list {
+		if !t.Dst.Fits(b, l.p.Size) {
+			t.Dst.Check("neuron: Step: "+t.Q.String()+" tap", b, l.p.Size)
+		}
+	}
 	l.body.st, l.body.taps = st, taps
 	l.pool.Run(b, 8, &l.body)
 	l.body.st, l.body.taps = nil, nil
@@ -258,10 +276,21 @@ func (l *Layer) checkState(st *State) int {
 	if n != l.p.Size {
 		panic(fmt.Sprintf("neuron: layer %d has %d neurons, state has %d", l.index, l.p.Size, n))
 	}
-	for _, m := range []*mat.Dense{st.Basal, st.Feedback, st.Apical, st.Rate, st.Noise} {
+	check := func(m *mat.Dense) {
 		if r, c := m.Dims(); r != b || c != n {
 			panic(fmt.Sprintf("neuron: layer %d state matrices disagree: %d×%d and %d×%d", l.index, b, n, r, c))
 		}
+	}
+	check(st.Basal)
+	check(st.Feedback)
+	check(st.Apical)
+	check(st.Rate)
+	check(st.Noise)
+	for _, m := range st.Extra {
+		check(m)
+	}
+	if want := len(l.soma.Extra()); len(st.Extra) != want {
+		panic(fmt.Sprintf("neuron: layer %d's soma has %d variables of its own, the state %d (use Layer.NewState)", l.index, want, len(st.Extra)))
 	}
 	return b
 }
@@ -274,106 +303,72 @@ type stepBody struct {
 	taps *Taps
 }
 
-// rowBlock is the number of rows the kernel finishes before writing their
-// rate differences, so that a strided (neuron-major) destination receives
-// rowBlock consecutive values per cache line instead of one.
-const rowBlock = 4
-
 func (s *stepBody) Range(lo, hi int) {
 	l, st, taps := s.l, s.st, s.taps
 	n := l.p.Size
-	sigma, k, ka, c1, c2 := l.p.Sigma, l.k, l.ka, l.c1, l.c2
-	act := l.p.Activation
-	basalM, fbM, apM := st.Basal.RawMatrix(), st.Feedback.RawMatrix(), st.Apical.RawMatrix()
-	somaM, rateM, nzM := st.Soma.RawMatrix(), st.Rate.RawMatrix(), st.Noise.RawMatrix()
-	for i0 := lo; i0 < hi; i0 += rowBlock {
-		i1 := min(i0+rowBlock, hi)
+	sigma, c1, c2, ss := l.p.Sigma, l.c1, l.c2, l.p.SomaSigma
+	fbM, nzM := st.Feedback.RawMatrix(), st.Noise.RawMatrix()
+	for i0 := lo; i0 < hi; i0 += compute.RowBlock {
+		i1 := min(i0+compute.RowBlock, hi)
 		for i := i0; i < i1; i++ {
-			basal := basalM.Data[i*basalM.Stride:][:n]
+			row := &st.rows[i]
 			fb := fbM.Data[i*fbM.Stride:][:n]
-			ap := apM.Data[i*apM.Stride:][:n]
-			soma := somaM.Data[i*somaM.Stride:][:n]
-			rate := rateM.Data[i*rateM.Stride:][:n]
-			nz := nzM.Data[i*nzM.Stride:][:n]
-			xi := st.xi[i*n:][:n]
-			// Apical compartment and soma, in one pass.
+			// The apical noise term σ·ñ[k+1] goes into the row's scratch.
 			switch {
-			case ka == 0 && sigma > 0:
-				l.noise.StdNormal(l.index, i, xi)
-				for j := range n {
-					z := c1*xi[j] + c2*nz[j]
-					nz[j] = z
-					a := fb[j] + sigma*z
-					ap[j] = a
-					soma[j] += k * (a + basal[j] - soma[j])
-				}
-			case ka == 0:
-				for j := range n {
-					a := fb[j]
-					ap[j] = a
-					soma[j] += k * (a + basal[j] - soma[j])
-				}
-			case sigma > 0:
-				l.noise.StdNormal(l.index, i, xi)
-				for j := range n {
-					z := c1*xi[j] + c2*nz[j]
-					nz[j] = z
-					a := ap[j] + ka*(fb[j]+sigma*z-ap[j])
-					ap[j] = a
-					soma[j] += k * (a + basal[j] - soma[j])
-				}
+			case sigma == 0:
+				l.apical.Update(row.Apical, fb, nil)
+			case l.noisy != nil:
+				fn := FilteredNoise{Xi: st.xi[i*n:][:n], Nz: nzM.Data[i*nzM.Stride:][:n], C1: c1, C2: c2, Sigma: sigma}
+				l.noise.StdNormal(l.index, i, fn.Xi)
+				l.noisy.UpdateNoisy(row.Apical, fb, fn)
 			default:
+				xi, nz := st.xi[i*n:][:n], nzM.Data[i*nzM.Stride:][:n]
+				l.noise.StdNormal(l.index, i, xi)
 				for j := range n {
-					a := ap[j] + ka*(fb[j]-ap[j])
-					ap[j] = a
-					soma[j] += k * (a + basal[j] - soma[j])
+					z := c1*xi[j] + c2*nz[j]
+					nz[j] = z
+					xi[j] = sigma * z
+				}
+				l.apical.Update(row.Apical, fb, xi)
+			}
+			var somaNoise []float64
+			if ss > 0 {
+				somaNoise = st.sn[i*n:][:n]
+				l.noise.StdNormal(-l.index, i, somaNoise)
+				for j := range somaNoise {
+					somaNoise[j] *= ss
 				}
 			}
-			if ss := l.p.SomaSigma; ss > 0 {
-				// Somatic noise; xi is free again once the apical loop is done.
-				l.noise.StdNormal(-l.index, i, xi)
-				for j := range n {
-					soma[j] += ss * xi[j]
-				}
-			}
-			act.Apply(rate, soma)
-			if taps.Diff != nil {
-				// φ(v) − φ(v_ff) into the noise scratch of the row.
-				act.Apply(xi, basal)
-				for j := range n {
-					xi[j] = rate[j] - xi[j]
-				}
+			l.soma.Integrate(row, somaNoise)
+			if taps.mismatch {
+				l.soma.Mismatch(st.mm[i*n:][:n], row)
 			}
 		}
-		if taps.Diff != nil {
-			taps.Diff.putRows(i0, i1, st.xi, n, n)
-		}
-		if taps.Rate != nil {
-			taps.Rate.putRows(i0, i1, rateM.Data, rateM.Stride, n)
-		}
-		if taps.Apical != nil {
-			taps.Apical.putRows(i0, i1, apM.Data, apM.Stride, n)
+		for _, t := range taps.list {
+			src, stride := st.tapSource(t.Q)
+			t.Dst.PutRows(i0, i1, src, stride, n)
 		}
 	}
 }
 
-// putRows writes rows i0..i1-1 of src (n values each, rows stride apart)
-// to d, several rows per cache line when d is neuron-major.
-func (d *Strided) putRows(i0, i1 int, src []float64, stride, n int) {
-	if d.RowStride != 1 || d.Add || i1-i0 != rowBlock {
-		for i := i0; i < i1; i++ {
-			d.put(i, src[i*stride:][:n])
-		}
-		return
+// tapSource returns the memory of quantity q and its row stride.
+func (s *State) tapSource(q Quantity) ([]float64, int) {
+	var m *mat.Dense
+	switch q {
+	case TapMismatch:
+		_, n := s.Dims()
+		return s.mm, n
+	case TapRate:
+		m = s.Rate
+	case TapApical:
+		m = s.Apical
+	case TapSoma:
+		m = s.Soma
+	case TapBasal:
+		m = s.Basal
 	}
-	r0, r1 := src[i0*stride:][:n], src[(i0+1)*stride:][:n]
-	r2, r3 := src[(i0+2)*stride:][:n], src[(i0+3)*stride:][:n]
-	cs := d.ColStride
-	data := d.Data[i0:]
-	for j := range n {
-		c := data[j*cs:][:4]
-		c[0], c[1], c[2], c[3] = r0[j], r1[j], r2[j], r3[j]
-	}
+	raw := m.RawMatrix()
+	return raw.Data, raw.Stride
 }
 
 // Rows returns a state whose matrices are the first b rows of s's (sharing
@@ -387,8 +382,13 @@ func (s *State) Rows(b int) *State {
 		return s
 	}
 	sl := func(m *mat.Dense) *mat.Dense { return m.Slice(0, b, 0, n).(*mat.Dense) }
-	return &State{
+	v := &State{
 		Basal: sl(s.Basal), Feedback: sl(s.Feedback), Apical: sl(s.Apical),
-		Soma: sl(s.Soma), Rate: sl(s.Rate), Noise: sl(s.Noise), xi: s.xi[:b*n],
+		Soma: sl(s.Soma), Rate: sl(s.Rate), Noise: sl(s.Noise),
+		rows: s.rows[:b], xi: s.xi[:b*n], sn: s.sn[:b*n], mm: s.mm[:b*n],
 	}
+	for _, m := range s.Extra {
+		v.Extra = append(v.Extra, sl(m))
+	}
+	return v
 }

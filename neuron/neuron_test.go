@@ -7,7 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/strongdfc/strongdfc/internal/par"
+	"github.com/strongdfc/strongdfc/compute"
 )
 
 func TestActivations(t *testing.T) {
@@ -53,7 +53,8 @@ func TestParamsValidate(t *testing.T) {
 		"dt > tau_noise":     func(p *Params) { p.TauNoise = 1e-4 },
 		"negative tau_noise": func(p *Params) { p.TauNoise = -1 },
 		"bad activation":     func(p *Params) { p.Activation = 99 },
-		"dt > apical tau":    func(p *Params) { p.ApicalTau = 1e-4 },
+		"zero apical tau":    func(p *Params) { p.Apical = LeakyApical{} },
+		"dt > apical tau":    func(p *Params) { p.Apical = LeakyApical{Tau: 1e-4} },
 	}
 	for name, mod := range cases {
 		p := good
@@ -61,12 +62,12 @@ func TestParamsValidate(t *testing.T) {
 		if err := p.Validate(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
-		if _, err := NewLayer(1, p, NewGaussian(1)); err == nil {
+		if _, err := NewLayer(1, p, NewGaussian(1), nil); err == nil {
 			t.Errorf("%s: NewLayer accepted", name)
 		}
 	}
 	p := good
-	if _, err := NewLayer(1, p, nil); err == nil {
+	if _, err := NewLayer(1, p, nil, nil); err == nil {
 		t.Error("σ > 0 without a noise source accepted")
 	}
 }
@@ -75,11 +76,11 @@ func TestParamsValidate(t *testing.T) {
 func TestStepEquations(t *testing.T) {
 	p := Params{Size: 4, Activation: Tanh, DT: 0.001, TauV: 0.01, Sigma: 0.3, TauNoise: 0.05}
 	xi := [][][][]float64{{{{0.1, -1, 2, 0.5}}, {{-0.3, 0.2, 0.0, 1.1}}}}
-	l, err := NewLayer(1, p, NewReplay([][][][]float64{{xi[0][0], xi[0][1]}}))
+	l, err := NewLayer(1, p, NewReplay([][][][]float64{{xi[0][0], xi[0][1]}}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := NewState(1, 4)
+	st := NewState(1, 4, 0)
 	st.Basal.SetRow(0, []float64{0.2, -0.4, 1, 0})
 	l.Reset(st)
 	diff := mat.NewDense(1, 4, nil)
@@ -88,7 +89,9 @@ func TestStepEquations(t *testing.T) {
 	v := []float64{0.2, -0.4, 1, 0}
 	for step := range 2 {
 		st.Feedback.SetRow(0, []float64{0.5, 0.1, -0.2, 0.3})
-		l.Step(st, &Taps{Diff: StridedMatrix(diff, false)})
+		var taps Taps
+		taps.Add(TapMismatch, compute.StridedOf(diff, false))
+		l.Step(st, &taps)
 		for j := range 4 {
 			n[j] = a/math.Sqrt(p.DT)*xi[0][step][0][j] + (1-a)*n[j]
 			vfb := st.Feedback.At(0, j) + p.Sigma*n[j]
@@ -110,19 +113,19 @@ func TestStepEquations(t *testing.T) {
 // TestApicalDynamics checks the apical compartment with its own time
 // constant and white noise: v_fb += dt/τ_a·(Q u − v_fb) + σ·√dt/τ_a·ξ.
 func TestApicalDynamics(t *testing.T) {
-	p := Params{Size: 2, Activation: Linear, DT: 0.01, TauV: 0.02, Sigma: 0.5, ApicalTau: 0.1}
+	p := Params{Size: 2, Activation: Linear, DT: 0.01, TauV: 0.02, Sigma: 0.5, Apical: LeakyApical{Tau: 0.1}}
 	xi := []float64{1.5, -0.5}
-	l, err := NewLayer(2, p, NewReplay([][][][]float64{nil, {{xi}}}))
+	l, err := NewLayer(2, p, NewReplay([][][][]float64{nil, {{xi}}}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := NewState(1, 2)
+	st := NewState(1, 2, 0)
 	l.Reset(st)
 	st.Apical.SetRow(0, []float64{0.2, 0.1})
 	st.Feedback.SetRow(0, []float64{1, -1})
 	l.Step(st, nil)
 	for j, prev := range []float64{0.2, 0.1} {
-		want := prev + p.DT/p.ApicalTau*(st.Feedback.At(0, j)-prev) + p.Sigma*math.Sqrt(p.DT)/p.ApicalTau*xi[j]
+		want := prev + p.DT/0.1*(st.Feedback.At(0, j)-prev) + p.Sigma*math.Sqrt(p.DT)/0.1*xi[j]
 		if got := st.Apical.At(0, j); math.Abs(got-want) > 1e-15 {
 			t.Errorf("v_fb[%d] = %.17g, want %.17g", j, got, want)
 		}
@@ -134,13 +137,13 @@ func TestApicalDynamics(t *testing.T) {
 func TestStepIndependentOfWorkers(t *testing.T) {
 	run := func(workers int) []float64 {
 		p := Params{Size: 37, Activation: Tanh, DT: 0.001, TauV: 0.009, Sigma: 0.01, TauNoise: 0.07}
-		l, err := NewLayer(1, p, func() *Gaussian { g := NewGaussian(5); g.Reserve(1, 29); return g }())
+		l, err := NewLayer(1, p, func() *Gaussian { g := NewGaussian(5); g.Reserve(1, 29); return g }(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		l.pool = par.NewPool(workers)
+		l.pool = compute.NewPool(workers)
 		defer l.pool.Close()
-		st := NewState(29, 37)
+		st := NewState(29, 37, 0)
 		rng := rand.New(rand.NewPCG(1, 1))
 		for i := range 29 {
 			for j := range 37 {
@@ -151,7 +154,9 @@ func TestStepIndependentOfWorkers(t *testing.T) {
 		l.Reset(st)
 		diff := mat.NewDense(29, 37, nil)
 		for range 20 {
-			l.Step(st, &Taps{Diff: StridedMatrix(diff, true)})
+			var taps Taps
+			taps.Add(TapMismatch, compute.StridedOf(diff, true))
+			l.Step(st, &taps)
 		}
 		return append(append([]float64(nil), st.Rate.RawMatrix().Data...), diff.RawMatrix().Data...)
 	}
@@ -225,11 +230,13 @@ func BenchmarkLayerStep(b *testing.B) {
 	p := Params{Size: 256, Activation: Tanh, DT: 0.001, TauV: 0.009268, Sigma: 0.0043, TauNoise: 0.07}
 	g := NewGaussian(1)
 	g.Reserve(1, 128)
-	l, err := NewLayer(1, p, g)
+	pool := compute.NewPool(0)
+	defer pool.Close()
+	l, err := NewLayer(1, p, g, pool)
 	if err != nil {
 		b.Fatal(err)
 	}
-	st := NewState(128, 256)
+	st := NewState(128, 256, 0)
 	rng := rand.New(rand.NewPCG(1, 1))
 	for i := range 128 {
 		for j := range 256 {
@@ -241,11 +248,10 @@ func BenchmarkLayerStep(b *testing.B) {
 	const ld = 1280
 	diff := make([]float64, 256*ld)
 	rate, ap := make([]float64, 128*256), make([]float64, 128*256)
-	taps := &Taps{
-		Diff:   &Strided{Data: diff, RowStride: 1, ColStride: ld},
-		Rate:   &Strided{Data: rate, RowStride: 256, ColStride: 1},
-		Apical: &Strided{Data: ap, RowStride: 256, ColStride: 1},
-	}
+	taps := &Taps{}
+	taps.Add(TapMismatch, compute.Strided{Data: diff, RowStride: 1, ColStride: ld})
+	taps.Add(TapRate, compute.Strided{Data: rate, RowStride: 256, ColStride: 1})
+	taps.Add(TapApical, compute.Strided{Data: ap, RowStride: 256, ColStride: 1})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -260,11 +266,11 @@ func TestSomaNoise(t *testing.T) {
 	p := Params{Size: 3, Activation: Linear, DT: 0.01, TauV: 0.02, SomaSigma: 0.5}
 	g := NewGaussian(4)
 	g.Reserve(2, 1)
-	l, err := NewLayer(2, p, g)
+	l, err := NewLayer(2, p, g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := NewState(1, 3)
+	st := NewState(1, 3, 0)
 	st.Basal.SetRow(0, []float64{1, 2, 3})
 	l.Reset(st)
 	l.Step(st, nil)

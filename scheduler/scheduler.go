@@ -10,8 +10,9 @@ import (
 
 // System is what a scheduler integrates: a circuit.
 type System interface {
-	// DT returns the Euler time step.
-	DT() float64
+	// Clock returns the clock the system was built on (and so its time
+	// step); it must be the scheduler's.
+	Clock() *Clock
 	// Present starts a window with a batch; reset sets the state to the
 	// feedforward values of x.
 	Present(x, target *mat.Dense, reset bool)
@@ -21,7 +22,9 @@ type System interface {
 	Apply() error
 }
 
-// Clock counts time steps of length DT. The zero value is not usable; use
+// Clock counts time steps of length DT. It is the one owner of dt: a
+// circuit reads its time step from the clock it is built on, and the
+// scheduler ticks that same clock. The zero value is not usable; use
 // NewClock.
 type Clock struct {
 	dt   float64
@@ -54,7 +57,9 @@ func (c *Clock) Time() float64 { return float64(c.step) * c.dt }
 // Config describes how windows run.
 type Config struct {
 	// Steps is the number of time indices in a window, T, counting the
-	// initial state k = 0; a window takes Steps−1 Euler steps.
+	// initial state k = 0; a window takes Steps−1 Euler steps. A window of
+	// one index only presents the batch and applies the plasticity (rules
+	// that compute their update without simulating, such as DFC-SSA's).
 	Steps int
 	// ApplyEvery is 0 to apply the plasticity once at the end of a window,
 	// or n > 0 to apply it every n steps (1: continuous-time plasticity).
@@ -67,8 +72,8 @@ type Config struct {
 // Validate reports an impossible configuration.
 func (c Config) Validate() error {
 	switch {
-	case c.Steps < 2:
-		return fmt.Errorf("scheduler: a window needs at least 2 time indices, got %d", c.Steps)
+	case c.Steps < 1:
+		return fmt.Errorf("scheduler: a window needs at least 1 time index, got %d", c.Steps)
 	case c.ApplyEvery < 0:
 		return fmt.Errorf("scheduler: apply interval %d must be non-negative", c.ApplyEvery)
 	}
@@ -93,16 +98,16 @@ type Scheduler struct {
 	started   bool
 }
 
-// New returns a scheduler for systems with time step dt.
-func New(cfg Config, dt float64) (*Scheduler, error) {
+// New returns a scheduler that runs windows on clock; the systems it runs
+// must be built on the same clock.
+func New(cfg Config, clock *Clock) (*Scheduler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	clk, err := NewClock(dt)
-	if err != nil {
-		return nil, err
+	if clock == nil {
+		return nil, errors.New("scheduler: no clock")
 	}
-	return &Scheduler{cfg: cfg, clock: clk}, nil
+	return &Scheduler{cfg: cfg, clock: clock}, nil
 }
 
 // Config returns the scheduler's configuration.
@@ -120,15 +125,16 @@ func (s *Scheduler) Observe(every int, fn Observer) {
 	s.observers = append(s.observers, observer{every, fn})
 }
 
-// ErrDT is returned when a system's dt differs from the scheduler's.
-var ErrDT = errors.New("scheduler: the system's dt differs from the clock's")
+// ErrClock is returned when a system runs on another clock than the
+// scheduler's.
+var ErrClock = errors.New("scheduler: the system runs on another clock than the scheduler's")
 
 // Window runs one window of the system on a batch and applies its
 // plasticity as configured. It stops at the first error from Apply, which
 // it returns.
 func (s *Scheduler) Window(sys System, x, target *mat.Dense) error {
-	if sys.DT() != s.clock.dt {
-		return fmt.Errorf("%w (%g vs %g)", ErrDT, sys.DT(), s.clock.dt)
+	if sys.Clock() != s.clock {
+		return ErrClock
 	}
 	T := s.cfg.Steps
 	sys.Present(x, target, !s.cfg.Stream || !s.started)

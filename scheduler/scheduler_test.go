@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"testing"
 
@@ -10,14 +11,14 @@ import (
 
 // fake records what the scheduler asks of it.
 type fake struct {
-	dt       float64
+	clock    *Clock
 	presents []bool // reset flags
 	steps    int
 	applies  []int // step counts at each Apply
 	failAt   int
 }
 
-func (f *fake) DT() float64                              { return f.dt }
+func (f *fake) Clock() *Clock                            { return f.clock }
 func (f *fake) Present(x, target *mat.Dense, reset bool) { f.presents = append(f.presents, reset) }
 func (f *fake) Step()                                    { f.steps++ }
 func (f *fake) Apply() error {
@@ -40,16 +41,21 @@ func TestWindowSchedules(t *testing.T) {
 		{"continuous plasticity", Config{Steps: 4, ApplyEvery: 1}, 1, []int{1, 2, 3}, []bool{true}},
 		{"every 2 steps", Config{Steps: 6, ApplyEvery: 2}, 1, []int{2, 4}, []bool{true}},
 		{"stream", Config{Steps: 3, Stream: true}, 3, []int{2, 4, 6}, []bool{true, false, false}},
+		{"one index (analytic)", Config{Steps: 1}, 2, []int{0, 0}, []bool{true, true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := New(tc.cfg, 0.5)
+			clk, err := NewClock(0.5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(tc.cfg, clk)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var seen []int
 			s.Observe(2, func(k int, c *Clock) { seen = append(seen, k) })
-			f := &fake{dt: 0.5}
+			f := &fake{clock: clk}
 			for range tc.windows {
 				if err := s.Window(f, nil, nil); err != nil {
 					t.Fatal(err)
@@ -83,24 +89,29 @@ func TestWindowSchedules(t *testing.T) {
 }
 
 func TestWindowErrors(t *testing.T) {
-	s, err := New(Config{Steps: 10, ApplyEvery: 1}, 0.1)
+	clk, _ := NewClock(0.1)
+	s, err := New(Config{Steps: 10, ApplyEvery: 1}, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fake{dt: 0.1, failAt: 3}
+	f := &fake{clock: clk, failAt: 3}
 	if err := s.Window(f, nil, nil); err == nil || f.steps != 3 {
 		t.Errorf("error %v after %d steps; want an error at step 3", err, f.steps)
 	}
-	if err := s.Window(&fake{dt: 0.2}, nil, nil); !errors.Is(err, ErrDT) {
-		t.Errorf("dt mismatch gave %v", err)
+	other, _ := NewClock(0.1)
+	if err := s.Window(&fake{clock: other}, nil, nil); !errors.Is(err, ErrClock) {
+		t.Errorf("a system on another clock gave %v", err)
 	}
-	for _, cfg := range []Config{{Steps: 1}, {Steps: 5, ApplyEvery: -1}} {
-		if _, err := New(cfg, 0.1); err == nil {
+	for _, cfg := range []Config{{Steps: 0}, {Steps: 5, ApplyEvery: -1}} {
+		if _, err := New(cfg, clk); err == nil {
 			t.Errorf("config %+v accepted", cfg)
 		}
 	}
-	for _, dt := range []float64{0, -1} {
-		if _, err := New(Config{Steps: 5}, dt); err == nil {
+	if _, err := New(Config{Steps: 5}, nil); err == nil {
+		t.Error("no clock accepted")
+	}
+	for _, dt := range []float64{0, -1, math.Inf(1), math.NaN()} {
+		if _, err := NewClock(dt); err == nil {
 			t.Errorf("dt %g accepted", dt)
 		}
 	}

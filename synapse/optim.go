@@ -46,6 +46,59 @@ type Optimizer interface {
 	Step()
 	// Params returns the parameters the optimizer updates.
 	Params() []Param
+	// State returns a copy of the optimizer's state, for checkpoints.
+	State() OptimizerState
+	// SetState restores a state returned by State of an optimizer of the
+	// same kind and parameters; on error nothing changes.
+	SetState(OptimizerState) error
+}
+
+// OptimizerState is an optimizer's state: its step count and its
+// per-parameter buffers by name ("m" and "v" for Adam, "momentum" for
+// SGD), each one slice per parameter in Params order.
+type OptimizerState struct {
+	Steps   int
+	Buffers map[string][][]float64
+}
+
+// cloneBuffers deep-copies buffers.
+func cloneBuffers(b [][]float64) [][]float64 {
+	out := make([][]float64, len(b))
+	for i := range b {
+		out[i] = append([]float64(nil), b[i]...)
+	}
+	return out
+}
+
+// setBuffers checks that src has the shapes of dst for every named buffer
+// and then copies it.
+func setBuffers(kind string, params []Param, s OptimizerState, dst map[string][][]float64) error {
+	if s.Steps < 0 {
+		return fmt.Errorf("%s: step count %d is negative", kind, s.Steps)
+	}
+	if len(s.Buffers) != len(dst) {
+		return fmt.Errorf("%s: state has %d buffers, want %d", kind, len(s.Buffers), len(dst))
+	}
+	for name, d := range dst {
+		b, ok := s.Buffers[name]
+		if !ok {
+			return fmt.Errorf("%s: state has no buffer %q", kind, name)
+		}
+		if len(b) != len(d) {
+			return fmt.Errorf("%s: buffer %q holds %d parameters, want %d", kind, name, len(b), len(d))
+		}
+		for i := range d {
+			if len(b[i]) != len(d[i]) {
+				return fmt.Errorf("%s: buffer %q of %s has %d values, want %d", kind, name, params[i].Name, len(b[i]), len(d[i]))
+			}
+		}
+	}
+	for name, d := range dst {
+		for i := range d {
+			copy(d[i], s.Buffers[name][i])
+		}
+	}
+	return nil
 }
 
 // AdamConfig are Adam's hyperparameters. WeightDecay is coupled L2 decay:
@@ -107,6 +160,20 @@ func (a *Adam) Config() AdamConfig { return a.cfg }
 
 // Params returns the parameters Adam updates.
 func (a *Adam) Params() []Param { return a.params }
+
+// State returns a copy of the moments and the step count.
+func (a *Adam) State() OptimizerState {
+	return OptimizerState{Steps: a.T, Buffers: map[string][][]float64{"m": cloneBuffers(a.M), "v": cloneBuffers(a.V)}}
+}
+
+// SetState restores the moments and the step count.
+func (a *Adam) SetState(s OptimizerState) error {
+	if err := setBuffers("adam", a.params, s, map[string][][]float64{"m": a.M, "v": a.V}); err != nil {
+		return err
+	}
+	a.T = s.Steps
+	return nil
+}
 
 // Step takes one Adam step on every parameter.
 func (a *Adam) Step() {
@@ -177,6 +244,28 @@ func NewSGD(cfg SGDConfig, params []Param) (*SGD, error) {
 
 // Params returns the parameters SGD updates.
 func (s *SGD) Params() []Param { return s.params }
+
+// State returns a copy of the momentum buffers and the step count.
+func (s *SGD) State() OptimizerState {
+	st := OptimizerState{Steps: s.T, Buffers: map[string][][]float64{}}
+	if s.Buf != nil {
+		st.Buffers["momentum"] = cloneBuffers(s.Buf)
+	}
+	return st
+}
+
+// SetState restores the momentum buffers and the step count.
+func (s *SGD) SetState(st OptimizerState) error {
+	dst := map[string][][]float64{}
+	if s.Buf != nil {
+		dst["momentum"] = s.Buf
+	}
+	if err := setBuffers("sgd", s.params, st, dst); err != nil {
+		return err
+	}
+	s.T = st.Steps
+	return nil
+}
 
 // Step takes one step on every parameter.
 func (s *SGD) Step() {

@@ -5,7 +5,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 
-	"github.com/strongdfc/strongdfc/internal/linalg"
+	"github.com/strongdfc/strongdfc/compute"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -43,8 +43,8 @@ func NewForward(out, in int) *Forward {
 func (f *Forward) Dims() (out, in int) { return f.W.Dims() }
 
 // Drive sets dst = pre·Wᵀ + b, the basal voltage of a batch whose
-// presynaptic rates are the rows of pre.
-func (f *Forward) Drive(dst, pre *mat.Dense) {
+// presynaptic rates are the rows of pre, computing on pool.
+func (f *Forward) Drive(pool *compute.Pool, dst, pre *mat.Dense) {
 	out, in := f.W.Dims()
 	b, c := pre.Dims()
 	if c != in {
@@ -53,7 +53,7 @@ func (f *Forward) Drive(dst, pre *mat.Dense) {
 	if r, c := dst.Dims(); r != b || c != out {
 		panic(fmt.Sprintf("synapse: Forward.Drive: dst is %d×%d, want %d×%d", r, c, b, out))
 	}
-	linalg.Gemm(blas.NoTrans, blas.Trans, 1, pre.RawMatrix(), f.W.RawMatrix(), 0, dst.RawMatrix())
+	pool.Gemm(blas.NoTrans, blas.Trans, 1, pre.RawMatrix(), f.W.RawMatrix(), 0, dst.RawMatrix())
 	AddRow(dst, f.B.RawVector().Data)
 }
 
@@ -80,8 +80,8 @@ func NewFeedback(n, nOut int) *Feedback {
 	return &Feedback{Q: mat.NewDense(n, nOut, nil), GradQ: mat.NewDense(n, nOut, nil)}
 }
 
-// Drive sets dst = u·Qᵀ.
-func (f *Feedback) Drive(dst, u *mat.Dense) {
+// Drive sets dst = u·Qᵀ, computing on pool.
+func (f *Feedback) Drive(pool *compute.Pool, dst, u *mat.Dense) {
 	n, nOut := f.Q.Dims()
 	b, c := u.Dims()
 	if c != nOut {
@@ -90,7 +90,7 @@ func (f *Feedback) Drive(dst, u *mat.Dense) {
 	if r, c := dst.Dims(); r != b || c != n {
 		panic(fmt.Sprintf("synapse: Feedback.Drive: dst is %d×%d, want %d×%d", r, c, b, n))
 	}
-	linalg.Gemm(blas.NoTrans, blas.Trans, 1, u.RawMatrix(), f.Q.RawMatrix(), 0, dst.RawMatrix())
+	pool.Gemm(blas.NoTrans, blas.Trans, 1, u.RawMatrix(), f.Q.RawMatrix(), 0, dst.RawMatrix())
 }
 
 // Params returns Q as a learnable parameter.

@@ -69,10 +69,17 @@ type Config struct {
 	Method string `json:"method" yaml:"method"`
 	// Dataset is "mnist" or "fashion-mnist".
 	Dataset string `json:"dataset" yaml:"dataset"`
+	// Task is what the network learns: "" or "classify" (labels, soft
+	// targets, cross-entropy, accuracy), or "autoencode" (the output
+	// reproduces the input: the input is the target, MSE loss, no
+	// accuracy).
+	Task string `json:"task,omitempty" yaml:"task,omitempty"`
 	// Hidden are the hidden layer sizes; Activation is their rate function
-	// (the output layer is linear).
-	Hidden     []int  `json:"hidden" yaml:"hidden"`
-	Activation string `json:"activation" yaml:"activation"`
+	// (the output layer is linear), or Activations gives one per hidden
+	// layer.
+	Hidden      []int    `json:"hidden" yaml:"hidden"`
+	Activation  string   `json:"activation" yaml:"activation"`
+	Activations []string `json:"activations,omitempty" yaml:"activations,omitempty"`
 	// Epochs of training, minibatch size, and the seed every random draw
 	// derives from (initial weights, shuffling, noise).
 	Epochs int    `json:"epochs" yaml:"epochs"`
@@ -150,69 +157,6 @@ func knownMethod(m string) bool {
 	return false
 }
 
-// twoPhase reports whether the method learns its feedback in sleep phases.
-func (c Config) twoPhase() bool {
-	switch c.Method {
-	case MethodStrongDFC2, MethodDFC, MethodDFCSS, MethodDFCSSA:
-		return true
-	}
-	return false
-}
-
-// Weak reports whether the method uses weak DFC's nudged target (dfc,
-// dfc-ss, dfc-ssa); these methods share their feedback pre-training.
-func (c Config) Weak() bool {
-	return c.Method == MethodDFC || c.Method == MethodDFCSS || c.Method == MethodDFCSSA
-}
-
-// Schedule returns the phases of one training epoch, in order: "sleep"
-// epochs of the two-phase methods around the "train" epoch.
-func (c Config) Schedule() []string {
-	var s []string
-	if c.twoPhase() {
-		for range c.Sleep.Before {
-			s = append(s, "sleep")
-		}
-	}
-	s = append(s, "train")
-	if c.twoPhase() {
-		for range c.Sleep.After {
-			s = append(s, "sleep")
-		}
-	}
-	return s
-}
-
-// MNIST returns the published configuration of single-phase Strong-DFC on
-// MNIST (../shared/docs/strong-dfc.md §6; the full-precision values of the
-// authors' command line).
-func MNIST() Config {
-	return Config{
-		Method: "strong-dfc", Dataset: "mnist",
-		Hidden: []int{256, 256, 256}, Activation: "tanh",
-		Epochs: 40, Batch: 128, Seed: 1,
-		Validation: 5000, SplitSeed: 42,
-		TargetClassValue: 0.99,
-		Dynamics: Dynamics{
-			DT: 0.001, Steps: 500, TauV: 0.009268288409004458,
-			Alpha: 7.608673370995652e-06, KP: 2.0,
-			Sigma: 0.004278964325349612, SigmaOut: 0.029713880264874388,
-		},
-		TauNoise: 0.07, TauF: 0.5, LayerScaling: true,
-		ClipNorm: 1.0,
-		Forward:  Adam{LR: 0.0003095880739373081, Beta1: 0.9, Beta2: 0.99, Eps: 1.6288767089312233e-05},
-		Feedback: Adam{LR: 2.0091405897656825e-08, Beta1: 0.99, Beta2: 0.999, Eps: 1.1023320392297719e-11, WeightDecay: 0.5},
-		Pretrain: Pretrain{
-			Epochs: 1, LR: 4.5160347135162454e-07,
-			Dynamics: Dynamics{
-				DT: 0.0012167769308505587, Steps: 500, TauV: 0.014441072404716454,
-				Alpha: 0.016257243484558315, KP: 0.0028004742554235116,
-				Sigma: 2.760795719756352e-05, SigmaOut: 1.5149030252289032e-05,
-			},
-		},
-	}
-}
-
 // Validate reports the first impossible value, naming it.
 func (c Config) Validate() error {
 	if !knownMethod(c.Method) {
@@ -233,8 +177,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: hidden[%d] = %d must be positive", i, h)
 		}
 	}
-	if _, err := neuron.ParseActivation(c.Activation); err != nil {
-		return fmt.Errorf("config: activation: %w", err)
+	if _, err := c.Acts(); err != nil {
+		return err
+	}
+	if c.Task != "" && c.Task != TaskClassify && c.Task != TaskAutoencode {
+		return fmt.Errorf("config: unknown task %q (known: %s, %s)", c.Task, TaskClassify, TaskAutoencode)
 	}
 	switch {
 	case c.Epochs < 0:
@@ -262,9 +209,6 @@ func (c Config) Validate() error {
 		if err := c.Dynamics.validate("dynamics"); err != nil {
 			return err
 		}
-		if err := c.TrainParams().Validate(); err != nil {
-			return fmt.Errorf("config: %w", err)
-		}
 	}
 	if c.twoPhase() && (c.Sleep.Before+c.Sleep.After > 0 || c.Pretrain.Epochs > 0) {
 		if !(c.Sleep.ApicalTau > 0) {
@@ -273,9 +217,6 @@ func (c Config) Validate() error {
 		if c.Sleep.Before+c.Sleep.After > 0 {
 			if err := c.Sleep.Dynamics.validate("sleep.dynamics"); err != nil {
 				return err
-			}
-			if err := c.SleepParams().Validate(); err != nil {
-				return fmt.Errorf("config: sleep: %w", err)
 			}
 		}
 	}
@@ -289,14 +230,17 @@ func (c Config) Validate() error {
 		if err := c.Pretrain.Dynamics.validate("pretrain.dynamics"); err != nil {
 			return err
 		}
-		if err := c.PretrainParams().Validate(); err != nil {
-			return fmt.Errorf("config: pretrain: %w", err)
-		}
 		if err := c.pretrainAdam().AdamConfig().Validate(); err != nil {
 			return fmt.Errorf("config: pretrain: %w", err)
 		}
 	}
-	return nil
+	// Every phase's circuit, rules and window, checked by building them
+	// for a one-sample network of the configured shape.
+	m, err := c.MethodSpec()
+	if err != nil {
+		return err
+	}
+	return m.validate(c)
 }
 
 func (d Dynamics) validate(where string) error {
@@ -323,89 +267,53 @@ func (d Dynamics) validate(where string) error {
 	return nil
 }
 
-// Sizes returns the layer sizes, input first.
-func (c Config) Sizes(in, out int) []int {
+// The tasks.
+const (
+	TaskClassify   = "classify"
+	TaskAutoencode = "autoencode"
+)
+
+// Autoencoder reports whether the network learns to reproduce its input.
+func (c Config) Autoencoder() bool { return c.Task == TaskAutoencode }
+
+// Sizes returns the layer sizes, input first, for in inputs and classes
+// (the output of an autoencoder has in units).
+func (c Config) Sizes(in, classes int) []int {
 	s := append([]int{in}, c.Hidden...)
-	return append(s, out)
+	if c.Autoencoder() {
+		return append(s, in)
+	}
+	return append(s, classes)
 }
 
-// TrainParams are the circuit constants of training windows (not used by
-// backprop).
-func (c Config) TrainParams() circuit.Params {
-	d := c.Dynamics
-	p := circuit.Params{
-		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,
-		Sigma: d.Sigma, SigmaOut: d.SigmaOut, TauNoise: c.TauNoise, SomaSigma: c.SomaSigma,
-		Error: circuit.SoftmaxError, Target: circuit.LabelTarget,
-		LearnForward: true, LearnFeedback: true,
-		TauF: c.TauF, LayerScaling: c.LayerScaling,
-		ClipNorm: c.ClipNorm, StackDepth: c.StackDepth,
+// Acts returns the rate functions of the layers above the input: the
+// hidden layers' (Activations, or Activation for all) and a linear output.
+func (c Config) Acts() ([]neuron.Activation, error) {
+	if len(c.Activations) > 0 && len(c.Activations) != len(c.Hidden) {
+		return nil, fmt.Errorf("config: activations: %d given for %d hidden layers", len(c.Activations), len(c.Hidden))
 	}
-	if !c.twoPhase() {
-		return p
-	}
-	// Two-phase methods learn only the forward weights in training
-	// windows; the feedback weights learn in sleep windows.
-	p.LearnFeedback, p.TauF, p.LayerScaling = false, 0, false
-	p.ForwardUpdate = circuit.SteadyState
-	if c.Weak() {
-		p.Error, p.Target, p.TargetStep = circuit.DifferenceError, circuit.WeakTarget, c.TargetStep
-		switch c.Method {
-		case MethodDFC:
-			p.ForwardUpdate = circuit.Continuous
-		case MethodDFCSSA:
-			p.ForwardUpdate = circuit.Analytic
+	var acts []neuron.Activation
+	for i := range c.Hidden {
+		name, key := c.Activation, "activation"
+		if len(c.Activations) > 0 {
+			name, key = c.Activations[i], fmt.Sprintf("activations[%d]", i)
 		}
+		a, err := neuron.ParseActivation(name)
+		if err != nil {
+			return nil, fmt.Errorf("config: %s: %w", key, err)
+		}
+		acts = append(acts, a)
 	}
-	return p
+	return append(acts, neuron.Linear), nil
 }
 
-// SleepParams are the constants of sleep windows: the sleep dynamics, the
-// apical compartment with its own time constant and white noise, Q
-// learning only, the feedback rule on the unfiltered control. The
-// controller's set-point is the feedforward output (weak DFC: noise alone
-// drives it) or the label with the softmax error (two-phase Strong-DFC).
-func (c Config) SleepParams() circuit.Params {
-	return c.sleepParams(c.Sleep.Dynamics)
-}
-
-func (c Config) sleepParams(d Dynamics) circuit.Params {
-	p := circuit.Params{
-		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,
-		Sigma: d.Sigma, SigmaOut: d.SigmaOut, ApicalTau: c.Sleep.ApicalTau,
-		Error: circuit.DifferenceError, Target: circuit.FeedforwardTarget,
-		LearnFeedback: true,
-		ClipNorm:      c.ClipNorm, StackDepth: c.StackDepth,
+// Loss returns the task's loss: cross-entropy against the soft labels, or
+// the MSE of an autoencoder's reconstruction.
+func (c Config) Loss() circuit.Loss {
+	if c.Autoencoder() {
+		return circuit.MSE{}
 	}
-	if c.Method == MethodStrongDFC2 {
-		p.Error, p.Target = circuit.SoftmaxError, circuit.LabelTarget
-	}
-	return p
-}
-
-// PretrainParams are the constants of feedback pre-training windows: the
-// pre-training dynamics with a plain-difference error, Q learning only,
-// and (as published) the high-pass filter and layer scaling computed with
-// the training dt and τ_v.
-//
-// For the two-phase methods they are sleep windows with the pre-training
-// dynamics and, as published, the plain-difference error.
-func (c Config) PretrainParams() circuit.Params {
-	d := c.Pretrain.Dynamics
-	if c.twoPhase() {
-		p := c.sleepParams(d)
-		p.Error = circuit.DifferenceError
-		return p
-	}
-	return circuit.Params{
-		DT: d.DT, TauV: d.TauV, Alpha: d.Alpha, KP: d.KP,
-		Sigma: d.Sigma, SigmaOut: d.SigmaOut, TauNoise: c.TauNoise,
-		Error: circuit.DifferenceError, Target: circuit.LabelTarget,
-		LearnFeedback: true,
-		TauF:          c.TauF, FilterDT: c.Dynamics.DT,
-		LayerScaling: c.LayerScaling, ScalingTauV: c.Dynamics.TauV,
-		ClipNorm: c.ClipNorm, StackDepth: c.StackDepth,
-	}
+	return circuit.CrossEntropy{}
 }
 
 func (c Config) pretrainAdam() Adam {

@@ -6,50 +6,56 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/strongdfc/strongdfc/circuit"
-	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/synapse"
 )
 
 // Snapshot is everything a Trainer needs to continue a run bit for bit:
-// the weights, the optimizers' moments, the random generators' states,
-// the counters, the results so far and, when it was taken during an
-// epoch, that epoch's order of samples and running sums. It shares no
-// memory with the trainer.
+// the weights, the optimizers' states, each phase's clock and noise, the
+// shuffling generator, the position, the results so far and, when it was
+// taken during an epoch, that epoch's order of samples and running sums.
+// It shares no memory with the trainer.
 type Snapshot struct {
 	Config Config
 	// Sizes are the layer sizes, input first.
 	Sizes []int
-	// Epoch and PretrainEpoch count the finished epochs; Stage the finished
-	// phases of the epoch under way (two-phase methods).
-	Epoch, PretrainEpoch, Stage int
+	// Done counts the finished stages: the prologue's epochs, then the
+	// phases of the training epochs in turn (see Method.Position).
+	Done int
 	// W, B and Q hold each layer's weights, row-major (W_i is
 	// Sizes[i] × Sizes[i−1], Q_i is Sizes[i] × Sizes[L]).
 	W, B, Q [][]float64
-	// Forward and Feedback are the training optimizers' states; Pretrain is
-	// the pre-training optimizer's, nil once pre-training is over.
-	Forward, Feedback AdamState
-	Pretrain          *AdamState
+	// Optimizers are the method's optimizers' states, in the method's
+	// order.
+	Optimizers []NamedOptimizerState
+	// Phases are the method's phases' states, in the method's order.
+	Phases []PhaseState
 	// Shuffle is the state of the generator that orders each epoch's
-	// samples; Noise and PretrainNoise are the apical noise sources'
-	// states (PretrainNoise nil once pre-training is over).
-	Shuffle, Noise, PretrainNoise []byte
-	// SleepNoise is the sleep phase's noise source (two-phase methods).
-	SleepNoise []byte
-	// Clock, PretrainClock and SleepClock are the schedulers' step counts.
-	Clock, PretrainClock, SleepClock int64
+	// samples.
+	Shuffle []byte
 	// Partial is the epoch under way, nil at an epoch's end.
 	Partial *PartialEpoch
 	// History are the finished epochs' results.
 	History []EpochResult
 }
 
-// AdamState is an Adam optimizer's state: the moments, one slice per
-// parameter in the optimizer's order, and the step count.
-type AdamState struct {
-	M, V [][]float64
-	T    int
+// NamedOptimizerState is the state of one of a method's optimizers.
+type NamedOptimizerState struct {
+	Name string
+	synapse.OptimizerState
+}
+
+// Epochs returns the prologue (feedback pre-training) and training epochs
+// the snapshot has done.
+func (s *Snapshot) Epochs() (prologue, training int, err error) {
+	m, err := s.Config.MethodSpec()
+	if err != nil {
+		return 0, 0, err
+	}
+	p, e, _ := m.Position(s.Done)
+	return p, e, nil
 }
 
 // PartialEpoch is the state of an interrupted epoch.
@@ -75,40 +81,30 @@ var ErrSnapshot = errors.New("snapshot does not fit this run")
 // Snapshot returns the trainer's complete state.
 func (t *Trainer) Snapshot() (*Snapshot, error) {
 	s := &Snapshot{
-		Config: t.cfg, Sizes: slices.Clone(t.Net.Sizes),
-		Epoch: t.Epoch, PretrainEpoch: t.PretrainEpoch, Stage: t.Stage,
-		Forward: adamState(t.fwdOpt), Feedback: adamState(t.fbOpt),
+		Config: t.cfg, Sizes: slices.Clone(t.Net.Sizes), Done: t.done,
 		History: t.History(),
 	}
-	if t.sched != nil {
-		s.Clock = t.sched.Clock().Step()
-	}
 	s.Config.Hidden = slices.Clone(t.cfg.Hidden)
+	s.Config.Activations = slices.Clone(t.cfg.Activations)
 	for i := range t.Net.Forward {
 		s.W = append(s.W, slices.Clone(t.Net.Forward[i].W.RawMatrix().Data))
 		s.B = append(s.B, slices.Clone(t.Net.Forward[i].B.RawVector().Data))
 		s.Q = append(s.Q, slices.Clone(t.Net.Feedback[i].Q.RawMatrix().Data))
 	}
+	for _, o := range t.method.Optimizers {
+		s.Optimizers = append(s.Optimizers, NamedOptimizerState{Name: o.Name, OptimizerState: t.optimizer(o.Name).State()})
+	}
+	for _, p := range t.phases {
+		st, err := p.run.State()
+		if err != nil {
+			return nil, err
+		}
+		st.Name = p.spec.Name()
+		s.Phases = append(s.Phases, st)
+	}
 	var err error
 	if s.Shuffle, err = t.shufflePCG.MarshalBinary(); err != nil {
 		return nil, err
-	}
-	if s.Noise, err = t.noise.MarshalBinary(); err != nil {
-		return nil, err
-	}
-	if t.slp != nil {
-		if s.SleepNoise, err = t.slpNoise.MarshalBinary(); err != nil {
-			return nil, err
-		}
-		s.SleepClock = t.slpSched.Clock().Step()
-	}
-	if t.preOpt != nil {
-		st := adamState(t.preOpt)
-		s.Pretrain = &st
-		if s.PretrainNoise, err = t.preNoise.MarshalBinary(); err != nil {
-			return nil, err
-		}
-		s.PretrainClock = t.preSched.Clock().Step()
 	}
 	if e := t.partial; e != nil {
 		s.Partial = &PartialEpoch{
@@ -118,15 +114,6 @@ func (t *Trainer) Snapshot() (*Snapshot, error) {
 		}
 	}
 	return s, nil
-}
-
-func adamState(a *synapse.Adam) AdamState {
-	s := AdamState{T: a.T}
-	for i := range a.M {
-		s.M = append(s.M, slices.Clone(a.M[i]))
-		s.V = append(s.V, slices.Clone(a.V[i]))
-	}
-	return s
 }
 
 // Restore puts a snapshot's state into the trainer, which must have been
@@ -142,34 +129,34 @@ func (t *Trainer) Restore(s *Snapshot) error {
 	if err := pcg.UnmarshalBinary(s.Shuffle); err != nil {
 		return fmt.Errorf("%w: shuffle generator: %v", ErrSnapshot, err)
 	}
+	// The optimizers' states are checked by a dry run on copies.
+	for _, o := range s.Optimizers {
+		cur := t.optimizer(o.Name)
+		probe := cur.State()
+		if err := cur.SetState(o.OptimizerState); err != nil {
+			return fmt.Errorf("%w: %s optimizer: %v", ErrSnapshot, o.Name, err)
+		}
+		if err := cur.SetState(probe); err != nil {
+			panic(err)
+		}
+	}
 	// Everything is checked: change the trainer.
 	for i := range t.Net.Forward {
 		copy(t.Net.Forward[i].W.RawMatrix().Data, s.W[i])
 		copy(t.Net.Forward[i].B.RawVector().Data, s.B[i])
 		copy(t.Net.Feedback[i].Q.RawMatrix().Data, s.Q[i])
 	}
-	setAdam(t.fwdOpt, s.Forward)
-	setAdam(t.fbOpt, s.Feedback)
-	if t.sched != nil {
-		t.sched.Clock().SetStep(s.Clock)
+	for _, o := range s.Optimizers {
+		if err := t.optimizer(o.Name).SetState(o.OptimizerState); err != nil {
+			panic(err) // checked above
+		}
 	}
-	if t.slp != nil {
-		mustUnmarshal(t.slpNoise, s.SleepNoise)
-		t.slpSched.Clock().SetStep(s.SleepClock)
+	for i, p := range t.phases {
+		p.run.SetState(s.Phases[i])
 	}
 	*t.shufflePCG = *pcg
-	// The circuits hold the noise sources; restore their streams in place
-	// (check has decoded them already).
-	mustUnmarshal(t.noise, s.Noise)
-	if s.Pretrain != nil {
-		setAdam(t.preOpt, *s.Pretrain)
-		mustUnmarshal(t.preNoise, s.PretrainNoise)
-		t.preSched.Clock().SetStep(s.PretrainClock)
-	}
-	t.Epoch, t.PretrainEpoch, t.Stage = s.Epoch, s.PretrainEpoch, s.Stage
-	if t.PretrainDone() {
-		t.releasePretrain()
-	}
+	t.done = s.Done
+	t.releaseFinished()
 	t.history = cloneHistory(s.History)
 	t.partial = nil
 	if p := s.Partial; p != nil {
@@ -191,7 +178,11 @@ func (t *Trainer) Restore(s *Snapshot) error {
 // this trainer would have made from the start, bit for bit, without
 // repeating the pre-training.
 func (t *Trainer) RestorePretrained(s *Snapshot) error {
-	if s.Epoch != 0 || s.Stage != 0 || s.Partial != nil || s.PretrainEpoch != s.Config.Pretrain.Epochs {
+	m, err := s.Config.MethodSpec()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrSnapshot, err)
+	}
+	if s.Done != len(m.Prologue) || s.Partial != nil || len(m.Prologue) == 0 {
 		return fmt.Errorf("%w: not taken at the end of feedback pre-training", ErrSnapshot)
 	}
 	if s.Config.Method != t.cfg.Method && !(s.Config.Weak() && t.cfg.Weak()) {
@@ -202,35 +193,20 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 	return t.Restore(&c)
 }
 
-func mustUnmarshal(g *neuron.Gaussian, b []byte) {
-	if err := g.UnmarshalBinary(b); err != nil {
-		panic(err) // checked before
-	}
-}
-
-func setAdam(a *synapse.Adam, s AdamState) {
-	for i := range a.M {
-		copy(a.M[i], s.M[i])
-		copy(a.V[i], s.V[i])
-	}
-	a.T = s.T
-}
-
 // check reports the first way in which s does not fit the trainer.
 func (t *Trainer) check(s *Snapshot) error {
 	a, b := s.Config, t.cfg
 	a.Epochs, b.Epochs = 0, 0
 	if !reflect.DeepEqual(a, b) {
-		return fmt.Errorf("its configuration differs from this run's (%s)", configDiff(s.Config, t.cfg))
+		return fmt.Errorf("its configuration differs from this run's (%s)", ConfigDiff(s.Config, t.cfg))
 	}
 	if !slices.Equal(s.Sizes, t.Net.Sizes) {
 		return fmt.Errorf("layer sizes %v, this run's are %v", s.Sizes, t.Net.Sizes)
 	}
-	if s.Epoch < 0 || s.Epoch > t.cfg.Epochs {
-		return fmt.Errorf("%d training epochs done, but this run has %d", s.Epoch, t.cfg.Epochs)
-	}
-	if s.PretrainEpoch < 0 || s.PretrainEpoch > t.cfg.Pretrain.Epochs || (s.Epoch > 0 && s.PretrainEpoch != t.cfg.Pretrain.Epochs) {
-		return fmt.Errorf("%d pre-training epochs done (and %d training epochs), but this run has %d", s.PretrainEpoch, s.Epoch, t.cfg.Pretrain.Epochs)
+	m := t.method
+	if s.Done < 0 || s.Done > m.Stages(t.cfg.Epochs) {
+		p, e, _ := m.Position(s.Done)
+		return fmt.Errorf("%d pre-training and %d training epochs done, but this run has %d and %d", p, e, len(m.Prologue), t.cfg.Epochs)
 	}
 	L := t.Net.L()
 	if len(s.W) != L || len(s.B) != L || len(s.Q) != L {
@@ -247,67 +223,43 @@ func (t *Trainer) check(s *Snapshot) error {
 			}
 		}
 	}
-	if err := checkAdam("forward", s.Forward, t.fwdOpt); err != nil {
-		return err
+	if len(s.Optimizers) != len(m.Optimizers) {
+		return fmt.Errorf("states of %d optimizers, the method has %d", len(s.Optimizers), len(m.Optimizers))
 	}
-	if err := checkAdam("feedback", s.Feedback, t.fbOpt); err != nil {
-		return err
-	}
-	pretraining := s.PretrainEpoch < t.cfg.Pretrain.Epochs
-	if pretraining != (s.Pretrain != nil) || pretraining != (s.PretrainNoise != nil) {
-		return fmt.Errorf("pre-training state present: %v, but pre-training is under way: %v", s.Pretrain != nil, pretraining)
-	}
-	if pretraining {
-		if err := checkAdam("pre-training", *s.Pretrain, t.preOpt); err != nil {
-			return err
-		}
-		if err := checkNoise("pre-training noise", s.PretrainNoise, t.preNoise); err != nil {
-			return err
+	for i, o := range s.Optimizers {
+		if o.Name != m.Optimizers[i].Name {
+			return fmt.Errorf("optimizer %d is %q, want %q", i+1, o.Name, m.Optimizers[i].Name)
 		}
 	}
-	if err := checkNoise("noise", s.Noise, t.noise); err != nil {
-		return err
+	if len(s.Phases) != len(t.phases) {
+		return fmt.Errorf("states of %d phases, the method has %d", len(s.Phases), len(t.phases))
 	}
-	if (t.slp != nil) != (s.SleepNoise != nil) {
-		return fmt.Errorf("sleep-phase noise state present: %v, but this run has a sleep phase: %v", s.SleepNoise != nil, t.slp != nil)
-	}
-	if t.slp != nil {
-		if err := checkNoise("sleep noise", s.SleepNoise, t.slpNoise); err != nil {
-			return err
+	for i, p := range t.phases {
+		if s.Phases[i].Name != p.spec.Name() {
+			return fmt.Errorf("phase %d is %q, want %q", i+1, s.Phases[i].Name, p.spec.Name())
+		}
+		if err := p.run.CheckState(s.Phases[i]); err != nil {
+			return fmt.Errorf("%s phase: %v", p.spec.Name(), err)
 		}
 	}
-	if s.Stage < 0 || s.Stage >= len(t.schedule) {
-		return fmt.Errorf("stage %d of an epoch of %d phases", s.Stage, len(t.schedule))
-	}
-	// The history holds every finished phase, in order.
-	var want []string
-	for range s.PretrainEpoch {
-		want = append(want, "pretrain")
-	}
-	for range s.Epoch {
-		want = append(want, t.schedule...)
-	}
-	want = append(want, t.schedule[:s.Stage]...)
-	if len(s.History) != len(want) {
-		return fmt.Errorf("history holds %d phases, the counters say %d", len(s.History), len(want))
+	// The history holds every finished stage, in order.
+	if len(s.History) != s.Done {
+		return fmt.Errorf("history holds %d phases, the counters say %d", len(s.History), s.Done)
 	}
 	for i, r := range s.History {
-		if r.Phase != want[i] {
-			return fmt.Errorf("history's phase %d is %q, want %q", i+1, r.Phase, want[i])
+		if want, _ := m.Stage(i); r.Phase != want {
+			return fmt.Errorf("history's phase %d is %q, want %q", i+1, r.Phase, want)
 		}
 	}
 	if p := s.Partial; p != nil {
 		n := t.data.Train.Len()
 		batches := (n + t.cfg.Batch - 1) / t.cfg.Batch
-		wantPhase, wantEpoch := t.schedule[s.Stage], s.Epoch+1
-		if pretraining {
-			wantPhase, wantEpoch = "pretrain", s.PretrainEpoch+1
+		if s.Done >= m.Stages(t.cfg.Epochs) {
+			return fmt.Errorf("partial epoch beyond the run's %d epochs", t.cfg.Epochs)
 		}
+		wantPhase, wantEpoch, _ := t.stageEpoch(s.Done)
 		if p.Phase != wantPhase || p.Epoch != wantEpoch {
 			return fmt.Errorf("partial epoch is %s %d, want %s %d", p.Phase, p.Epoch, wantPhase, wantEpoch)
-		}
-		if p.Phase != "pretrain" && s.Epoch >= t.cfg.Epochs {
-			return fmt.Errorf("partial training epoch %d beyond the run's %d epochs", p.Epoch, t.cfg.Epochs)
 		}
 		if len(p.Order) != n || !isPerm(p.Order) {
 			return fmt.Errorf("partial epoch's order is not a permutation of the %d training samples", n)
@@ -315,41 +267,9 @@ func (t *Trainer) check(s *Snapshot) error {
 		if p.Next < 0 || p.Next > batches || p.Samples != min(p.Next*t.cfg.Batch, n) {
 			return fmt.Errorf("partial epoch is at minibatch %d of %d with %d samples", p.Next, batches, p.Samples)
 		}
-		if want := t.diagnosticNames(p.Phase); !slices.Equal(p.DiagNames, want) || len(p.DiagSums) != len(want) {
+		if want := t.phase(p.Phase).diagNames; !slices.Equal(p.DiagNames, want) || len(p.DiagSums) != len(want) {
 			return fmt.Errorf("partial epoch's diagnostics %v, want %v", p.DiagNames, want)
 		}
-	}
-	return nil
-}
-
-func checkAdam(name string, s AdamState, a *synapse.Adam) error {
-	if len(s.M) != len(a.M) || len(s.V) != len(a.V) {
-		return fmt.Errorf("%s optimizer has moments of %d and %d parameters, want %d", name, len(s.M), len(s.V), len(a.M))
-	}
-	for i := range a.M {
-		if len(s.M[i]) != len(a.M[i]) || len(s.V[i]) != len(a.V[i]) {
-			return fmt.Errorf("%s optimizer's moments of %s have %d and %d values, want %d", name, a.Params()[i].Name, len(s.M[i]), len(s.V[i]), len(a.M[i]))
-		}
-	}
-	if s.T < 0 {
-		return fmt.Errorf("%s optimizer's step count %d is negative", name, s.T)
-	}
-	return nil
-}
-
-// checkNoise checks that a noise state decodes and has the streams the
-// trainer's source has.
-func checkNoise(name string, b []byte, g *neuron.Gaussian) error {
-	var h neuron.Gaussian
-	if err := h.UnmarshalBinary(b); err != nil {
-		return fmt.Errorf("%s: %v", name, err)
-	}
-	cur, err := g.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	if len(cur) != len(b) {
-		return fmt.Errorf("%s has a state of %d bytes, this run's source %d (different layers or batch)", name, len(b), len(cur))
 	}
 	return nil
 }
@@ -365,35 +285,41 @@ func isPerm(p []int) bool {
 	return true
 }
 
-// configDiff names the first differing top-level field of two configs.
-func configDiff(a, b Config) string {
+// ConfigDiff names the top-level keys (as in YAML files) in which two
+// configurations differ, with both values, or "no difference".
+func ConfigDiff(a, b Config) string {
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	var diffs []string
 	for i := range va.NumField() {
 		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
 			f := va.Type().Field(i)
-			return fmt.Sprintf("%s: %v vs %v", f.Tag.Get("yaml"), va.Field(i).Interface(), vb.Field(i).Interface())
+			diffs = append(diffs, fmt.Sprintf("%s: %v vs %v", strings.Split(f.Tag.Get("yaml"), ",")[0], va.Field(i).Interface(), vb.Field(i).Interface()))
 		}
 	}
-	return "no difference"
+	if len(diffs) == 0 {
+		return "no difference"
+	}
+	return strings.Join(diffs, "; ")
 }
 
 // Network returns a network with the snapshot's architecture and weights.
 func (s *Snapshot) Network() (*circuit.Network, error) {
-	act, err := neuron.ParseActivation(s.Config.Activation)
+	acts, err := s.Config.Acts()
 	if err != nil {
 		return nil, err
 	}
-	net, err := circuit.MLP(s.Sizes, act)
+	net, err := circuit.NewNetwork(s.Sizes, acts)
 	if err != nil {
 		return nil, err
 	}
-	if err := setWeights(net, s.W, s.B, s.Q); err != nil {
+	if err := SetWeights(net, s.W, s.B, s.Q); err != nil {
 		return nil, err
 	}
 	return net, nil
 }
 
-func setWeights(net *circuit.Network, W, B, Q [][]float64) error {
+// SetWeights sets every layer's W, b and Q from row-major slices.
+func SetWeights(net *circuit.Network, W, B, Q [][]float64) error {
 	L := net.L()
 	if len(W) != L || len(B) != L || len(Q) != L {
 		return fmt.Errorf("weights of %d, %d and %d layers for a network of %d", len(W), len(B), len(Q), L)

@@ -1,6 +1,6 @@
 //go:build openblas
 
-package linalg
+package compute
 
 // #cgo LDFLAGS: -lopenblas
 // void openblas_set_num_threads(int);

@@ -1,6 +1,6 @@
 //go:build !openblas
 
-package linalg
+package compute
 
 // Core returns the name of OpenBLAS's kernel set; "" without OpenBLAS.
 func Core() string { return "" }

@@ -1,18 +1,4 @@
-// Package par runs data-parallel loops on a fixed set of worker goroutines
-// without allocating: a loop body is a value implementing Body, usually a
-// pointer to a struct built once, so a call to Run costs no heap allocation.
-//
-// A simulation step dispatches a dozen short loops (tens to hundreds of
-// microseconds each), back to back. Waking a parked goroutine for each would
-// cost as much as the loop and, because Go runs a goroutine woken by a
-// channel send on the sender's own processor first, often serialises the
-// work. So workers spin on an atomic counter for a while after each loop
-// and park only when no work has come for about 100 µs.
-//
-// Results never depend on how many workers there are: Run only splits an
-// index range into contiguous chunks, and every Body in this module
-// computes each index independently of the others.
-package par
+package compute
 
 import (
 	"runtime"
@@ -84,8 +70,14 @@ func NewPool(workers int) *Pool {
 	return p
 }
 
-// Workers reports the number of workers, the caller included.
-func (p *Pool) Workers() int { return p.workers }
+// Workers reports the number of workers, the caller included (1 for a nil
+// pool).
+func (p *Pool) Workers() int {
+	if p == nil {
+		return 1
+	}
+	return p.workers
+}
 
 // worker runs chunk id of every loop. Every worker takes part in every
 // loop (possibly with an empty chunk), so no worker can miss one and the
@@ -140,7 +132,8 @@ func (p *Pool) await(id int, seen uint64) uint64 {
 
 // Run calls b.Range on contiguous chunks that cover [0, n), one per worker,
 // and returns when all are done. A loop of fewer than 2·grain indices runs
-// on the caller alone (grain ≤ 0 means 1).
+// on the caller alone (grain ≤ 0 means 1). A nil pool runs every loop on
+// the caller alone, as b.Range(0, n).
 func (p *Pool) Run(n, grain int, b Body) {
 	if n <= 0 {
 		return
@@ -148,7 +141,7 @@ func (p *Pool) Run(n, grain int, b Body) {
 	if grain < 1 {
 		grain = 1
 	}
-	if p.workers == 1 || n < 2*grain {
+	if p == nil || p.workers == 1 || n < 2*grain {
 		b.Range(0, n)
 		return
 	}
@@ -198,20 +191,12 @@ func (p *Pool) wait(gen uint64) {
 }
 
 // Close stops the pool's goroutines. The pool must not be used afterwards.
+// Closing a nil pool does nothing.
 func (p *Pool) Close() {
+	if p == nil {
+		return
+	}
 	for i := 1; i < p.workers; i++ {
 		close(p.wake[i])
 	}
-}
-
-var (
-	defaultOnce sync.Once
-	defaultPool *Pool
-)
-
-// Default returns a process-wide pool with GOMAXPROCS workers, created on
-// first use.
-func Default() *Pool {
-	defaultOnce.Do(func() { defaultPool = NewPool(0) })
-	return defaultPool
 }

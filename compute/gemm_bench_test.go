@@ -1,4 +1,4 @@
-package linalg
+package compute
 
 import (
 	"fmt"
@@ -13,6 +13,8 @@ import (
 // 256-neuron layers, 10-step stacks), through Gemm (tiled on the pool) and
 // as one direct blas64.Gemm call.
 func BenchmarkGemm(b *testing.B) {
+	pool := NewPool(0)
+	defer pool.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, s := range []struct {
 		name    string
@@ -45,7 +47,7 @@ func BenchmarkGemm(b *testing.B) {
 					if direct {
 						blas64.Gemm(s.tA, s.tB, 1, a, bm, 0, c)
 					} else {
-						Gemm(s.tA, s.tB, 1, a, bm, 0, c)
+						pool.Gemm(s.tA, s.tB, 1, a, bm, 0, c)
 					}
 				}
 				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

@@ -1,25 +1,10 @@
-// Package linalg is the one place where the simulator multiplies matrices.
-// Gemm has blas64.Gemm's meaning; it splits the product into fixed tiles
-// of C and runs them on the worker pool, each tile one single-threaded BLAS
-// call. For the simulator's small products that uses the cores better than
-// gonum's own parallel driver or OpenBLAS's threads (which spin while the
-// pool runs the elementwise kernels), and it allocates nothing.
-//
-// The tiles depend only on the shape of C, never on the number of workers,
-// so results do not depend on GOMAXPROCS.
-//
-// The build tag openblas registers OpenBLAS with blas64.Use (openblas.go);
-// that build needs cgo and Debian's libopenblas-dev. The default build is
-// pure Go.
-package linalg
+package compute
 
 import (
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-
-	"github.com/strongdfc/strongdfc/internal/par"
 )
 
 // Tile sizes. gonum's kernel works on 64×64 blocks and computes a product
@@ -44,8 +29,10 @@ var backend = "gonum"
 // "openblas".
 func Backend() string { return backend }
 
-// Gemm computes C = alpha·op(A)·op(B) + beta·C.
-func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
+// Gemm computes C = alpha·op(A)·op(B) + beta·C on the pool's workers (on
+// the caller alone for a nil pool; the tiles, and so the bits, are the
+// same).
+func (p *Pool) Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
 	m, n := c.Rows, c.Cols
 	k := a.Cols
 	if tA != blas.NoTrans {
@@ -58,7 +45,7 @@ func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float6
 	t := tasks.Get().(*task)
 	t.tA, t.tB, t.alpha, t.beta, t.a, t.b, t.c = tA, tB, alpha, beta, a, b, c
 	t.rt, t.ct = (m+tileRows-1)/tileRows, (n+tileCols-1)/tileCols
-	par.Default().Run(t.rt*t.ct, 1, t)
+	p.Run(t.rt*t.ct, 1, t)
 	t.a, t.b, t.c = blas64.General{}, blas64.General{}, blas64.General{}
 	tasks.Put(t)
 }

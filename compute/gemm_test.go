@@ -1,9 +1,8 @@
-package linalg
+package compute
 
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -45,9 +44,14 @@ func naive(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float
 
 // TestGemm checks tiled products of every transposition and awkward sizes
 // and strides against a naive product, and that results do not depend on
-// GOMAXPROCS.
+// the number of workers (a nil pool, 1, 2 or 3 workers).
 func TestGemm(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	pools := []*Pool{nil, NewPool(1), NewPool(2), NewPool(3)}
+	defer func() {
+		for _, p := range pools {
+			p.Close()
+		}
+	}()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, s := range []struct{ m, n, k int }{{128, 256, 256}, {130, 300, 70}, {10, 256, 1280}, {200, 10, 129}, {3, 4, 5}} {
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
@@ -65,11 +69,10 @@ func TestGemm(t *testing.T) {
 				c0 := randGeneral(rng, s.m, s.n, s.n+2)
 				want := naive(tA, tB, 0.5, a, b, 2, c0)
 				var first []float64
-				for _, procs := range []int{1, 2, 3} {
-					runtime.GOMAXPROCS(procs)
+				for procs, pool := range pools {
 					c := c0
 					c.Data = append([]float64(nil), c0.Data...)
-					Gemm(tA, tB, 0.5, a, b, 2, c)
+					pool.Gemm(tA, tB, 0.5, a, b, 2, c)
 					got := make([]float64, 0, s.m*s.n)
 					for i := range s.m {
 						got = append(got, c.Data[i*c.Stride:i*c.Stride+s.n]...)
@@ -84,7 +87,7 @@ func TestGemm(t *testing.T) {
 					}
 					for i := range got {
 						if math.Float64bits(got[i]) != math.Float64bits(first[i]) {
-							t.Fatalf("%v %c%c: GOMAXPROCS=%d changes entry %d", s, tA, tB, procs, i)
+							t.Fatalf("%v %c%c: pool %d changes entry %d", s, tA, tB, procs, i)
 						}
 					}
 				}
@@ -96,8 +99,10 @@ func TestGemm(t *testing.T) {
 func TestGemmAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	a, b, c := randGeneral(rng, 128, 256, 256), randGeneral(rng, 256, 256, 256), randGeneral(rng, 128, 256, 256)
-	Gemm(blas.NoTrans, blas.Trans, 1, a, b, 0, c)
-	if n := testing.AllocsPerRun(20, func() { Gemm(blas.NoTrans, blas.Trans, 1, a, b, 0, c) }); n != 0 {
+	pool := NewPool(2)
+	defer pool.Close()
+	pool.Gemm(blas.NoTrans, blas.Trans, 1, a, b, 0, c)
+	if n := testing.AllocsPerRun(20, func() { pool.Gemm(blas.NoTrans, blas.Trans, 1, a, b, 0, c) }); n != 0 {
 		t.Errorf("tiled Gemm allocates %v times per call", n)
 	}
 }

@@ -1,4 +1,4 @@
-package train
+package presets
 
 import (
 	"context"
@@ -6,10 +6,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/strongdfc/strongdfc/dataset"
-	"github.com/strongdfc/strongdfc/internal/linalg"
+	"github.com/strongdfc/strongdfc/compute"
+	"github.com/strongdfc/strongdfc/train"
 )
 
 // presetWeights are the final weights of every preset after a short
@@ -42,7 +44,7 @@ var presetWeights = map[string]struct {
 // synthetic samples (at the preset's batch size, so the last minibatch
 // is partial), one training epoch and at most one pre-training epoch,
 // with the preset's dynamics, windows, rules and optimizers.
-func presetWeightsRun(c Config) Config {
+func presetWeightsRun(c train.Config) train.Config {
 	c.Hidden = []int{12, 12}
 	c.Epochs = 1
 	c.Validation = 32
@@ -52,7 +54,7 @@ func presetWeightsRun(c Config) Config {
 }
 
 // weightFingerprint returns the hash and the probes of a trainer's weights.
-func weightFingerprint(tr *Trainer) (string, [4]float64) {
+func weightFingerprint(tr *train.Trainer) (string, [4]float64) {
 	h := sha256.New()
 	var probe [4]float64
 	n := 0
@@ -79,15 +81,18 @@ func weightFingerprint(tr *Trainer) (string, [4]float64) {
 // recorded before the redesign of the core (bit for bit with the pure-Go
 // backend).
 func TestPresetWeights(t *testing.T) {
-	for _, p := range Presets() {
+	for _, p := range All() {
 		t.Run(p.Name, func(t *testing.T) {
 			c := presetWeightsRun(p.Config())
-			d, err := SplitData(c, syntheticSet(432, 16, 3), syntheticSet(64, 16, 4), dataset.UnitNorm)
+			if c.Autoencoder() {
+				t.Skip("added after the redesign; the autoencoder test covers it")
+			}
+			d, err := train.SplitData(c, syntheticSet(432, 16, 3), syntheticSet(64, 16, 4), dataset.UnitNorm)
 			if err != nil {
 				t.Fatal(err)
 			}
 			d.Classes = 4
-			tr, err := New(c, d)
+			tr, err := train.New(c, d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +108,7 @@ func TestPresetWeights(t *testing.T) {
 				t.Errorf("no recorded weights for preset %s", p.Name)
 				return
 			}
-			if linalg.Backend() == "gonum" {
+			if compute.Backend() == "gonum" {
 				if hash != want.Hash {
 					t.Errorf("weights hash %s, recorded %s", hash, want.Hash)
 				}
@@ -115,4 +120,25 @@ func TestPresetWeights(t *testing.T) {
 			}
 		})
 	}
+}
+
+// syntheticSet returns n images of dim pixels in 4 classes, each class a
+// noisy bright band at its own place, which a small network learns quickly.
+func syntheticSet(n, dim int, seed uint64) *dataset.Set {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	s := &dataset.Set{Name: "synthetic", Rows: 1, Cols: dim, Dim: dim, Classes: 4,
+		Pixels: make([]uint8, n*dim), Labels: make([]uint8, n)}
+	for i := range n {
+		c := rng.IntN(4)
+		s.Labels[i] = uint8(c)
+		img := s.Image(i)
+		for j := range img {
+			v := 40 * rng.Float64()
+			if j*4/dim == c {
+				v += 180
+			}
+			img[j] = uint8(v)
+		}
+	}
+	return s
 }

@@ -1,0 +1,137 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/strongdfc/strongdfc/circuit"
+	"github.com/strongdfc/strongdfc/dataset"
+)
+
+// Data are the splits a run uses and their normalisation.
+type Data struct {
+	Train, Validation, Test dataset.Split
+	Norm                    dataset.Norm
+	Classes                 int
+}
+
+// LoadData reads the configured data set from dir (or its default place
+// when dir is ""), holds out the validation samples and applies the
+// training-sample limit.
+func LoadData(c Config, dir string) (*Data, error) {
+	var (
+		tr, te *dataset.Set
+		err    error
+		norm   dataset.Norm
+	)
+	switch c.Dataset {
+	case "mnist":
+		tr, te, err = dataset.LoadMNIST(dir)
+		norm = dataset.MNISTNorm
+	case "fashion-mnist":
+		tr, te, err = dataset.LoadFashionMNIST(dir)
+		norm = dataset.UnitNorm
+	default:
+		return nil, fmt.Errorf("unknown dataset %q", c.Dataset)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return SplitData(c, tr, te, norm)
+}
+
+// SplitData holds the validation samples out of train and applies the
+// training-sample limit.
+func SplitData(c Config, train, test *dataset.Set, norm dataset.Norm) (*Data, error) {
+	d := &Data{Test: dataset.All(test), Norm: norm, Classes: train.Classes}
+	if c.Validation > 0 {
+		rest, held, err := dataset.RandomSplit(train, c.Validation, c.SplitSeed)
+		if err != nil {
+			return nil, err
+		}
+		d.Train, d.Validation = rest, held
+	} else {
+		d.Train = dataset.All(train)
+	}
+	d.Train = d.Train.Limit(c.TrainLimit)
+	return d, nil
+}
+
+// Evaluate returns the feedforward loss and accuracy of the network on a
+// split (see Evaluator.Evaluate).
+func (t *Trainer) Evaluate(sp dataset.Split) (loss, acc float64) { return t.eval.Evaluate(sp) }
+
+// evalChunk is the number of samples evaluated per feedforward product.
+const evalChunk = 500
+
+// Evaluator computes the feedforward loss and accuracy of a network on
+// splits of a data set, reusing its buffers. It is not safe for
+// concurrent use.
+type Evaluator struct {
+	net        *circuit.Network
+	table      *[256]float64
+	classes    int
+	target     float64
+	loss       circuit.Loss
+	autoencode bool
+
+	x, t   *mat.Dense
+	labels []int
+	pass   *circuit.Pass
+}
+
+// NewEvaluator returns an evaluator of net for the task of configuration c
+// on data normalised by norm with the given number of classes.
+func NewEvaluator(net *circuit.Network, c Config, norm dataset.Norm, classes int) *Evaluator {
+	return &Evaluator{net: net, table: norm.Table(), classes: classes, target: c.TargetClassValue,
+		loss: c.Loss(), autoencode: c.Autoencoder()}
+}
+
+// Evaluate returns the feedforward loss (cross-entropy against the soft
+// labels, or an autoencoder's MSE) and accuracy (NaN for an autoencoder)
+// of the network on a split (NaN for an empty split).
+func (e *Evaluator) Evaluate(sp dataset.Split) (loss, acc float64) {
+	n := sp.Len()
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	if e.x == nil {
+		e.x = mat.NewDense(evalChunk, sp.Set.Dim, nil)
+		e.t = mat.NewDense(evalChunk, e.classes, nil)
+		e.labels = make([]int, evalChunk)
+	}
+	correct := 0
+	for from := 0; from < n; from += evalChunk {
+		b := min(evalChunk, n-from)
+		xb := e.x.Slice(0, b, 0, sp.Set.Dim).(*mat.Dense)
+		tb := e.t.Slice(0, b, 0, e.classes).(*mat.Dense)
+		sp.Batch(xb, e.labels[:b], e.table, nil, from)
+		if e.autoencode {
+			tb = xb
+		} else {
+			circuit.SetSoftTargets(tb, e.labels[:b], e.target)
+		}
+		pass := e.pass
+		if b != evalChunk {
+			pass = nil // a last, shorter chunk gets its own buffers
+		}
+		pass = e.net.Feedforward(pass, xb)
+		if b == evalChunk {
+			e.pass = pass
+		}
+		loss += e.loss.Value(pass.Output(), tb) * float64(b)
+		if !e.autoencode {
+			correct += circuit.Correct(pass.Output(), tb)
+		}
+	}
+	if e.autoencode {
+		return loss / float64(n), math.NaN()
+	}
+	return loss / float64(n), float64(correct) / float64(n)
+}
+
+var nanValue = math.NaN()
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -1,0 +1,367 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/strongdfc/strongdfc/circuit"
+	"github.com/strongdfc/strongdfc/compute"
+	"github.com/strongdfc/strongdfc/neuron"
+	"github.com/strongdfc/strongdfc/scheduler"
+	"github.com/strongdfc/strongdfc/synapse"
+)
+
+// A Phase is one kind of epoch of a method: a specification that Start
+// turns into a Runner for a run. Simulated (windows of a circuit) and
+// Backprop are the phases of the published methods.
+type Phase interface {
+	// Name names the phase in metrics, histories and checkpoints
+	// ("pretrain", "sleep", "train").
+	Name() string
+	// Start builds the phase's machinery for the run described by env.
+	Start(env *Env) (Runner, error)
+}
+
+// Env is what a phase is built from: the run's network, the largest
+// minibatch, the method's optimizers by name, the run's seed, the task's
+// loss and the worker pool.
+type Env struct {
+	Net        *circuit.Network
+	Batch      int
+	Optimizers map[string]synapse.Optimizer
+	Seed       uint64
+	Loss       circuit.Loss
+	// Classify says whether targets are soft labels whose accuracy is
+	// measured (false for an autoencoder).
+	Classify bool
+	Pool     *compute.Pool
+}
+
+// newEnv builds the method's optimizers over net's parameters.
+func newEnv(c Config, m Method, net *circuit.Network, batch int, seed uint64, pool *compute.Pool) (*Env, error) {
+	env := &Env{Net: net, Batch: batch, Optimizers: map[string]synapse.Optimizer{}, Seed: seed,
+		Loss: c.Loss(), Classify: !c.Autoencoder(), Pool: pool}
+	for _, o := range m.Optimizers {
+		var ps []synapse.Param
+		switch o.Of {
+		case OfForward:
+			ps = net.ForwardParams()
+		case OfFeedback:
+			ps = net.FeedbackParams()
+		default:
+			return nil, fmt.Errorf("optimizer %s: unknown parameters %q (want %s or %s)", o.Name, o.Of, OfForward, OfFeedback)
+		}
+		if _, dup := env.Optimizers[o.Name]; dup {
+			return nil, fmt.Errorf("two optimizers named %s", o.Name)
+		}
+		a, err := synapse.NewAdam(o.Adam, ps)
+		if err != nil {
+			return nil, fmt.Errorf("optimizer %s: %w", o.Name, err)
+		}
+		env.Optimizers[o.Name] = a
+	}
+	return env, nil
+}
+
+// optimizer returns the named optimizer.
+func (e *Env) optimizer(name string) (synapse.Optimizer, error) {
+	o, ok := e.Optimizers[name]
+	if !ok {
+		return nil, fmt.Errorf("no optimizer named %q", name)
+	}
+	return o, nil
+}
+
+// A Runner runs one phase's minibatches.
+type Runner interface {
+	// Window trains on one minibatch (x with its targets) and reports the
+	// feedforward loss and accuracy before the update and the amount of
+	// control.
+	Window(x, targets *mat.Dense) (WindowResult, error)
+	// Groups are the parameter groups the phase updates and Norms their
+	// gradient norms before clipping in the last window.
+	Groups() []circuit.Group
+	Norms() []float64
+	// Circuit returns the simulated circuit (nil for a phase without one).
+	Circuit() *circuit.Circuit
+	// State returns what a checkpoint keeps of the phase (its clock and
+	// noise); CheckState reports whether a state fits, and SetState
+	// restores one (checked before).
+	State() (PhaseState, error)
+	CheckState(PhaseState) error
+	SetState(PhaseState)
+	// Release lets the phase's buffers go (it will not run again); its
+	// state stays.
+	Release()
+}
+
+// WindowResult is what a Runner reports of a window.
+type WindowResult struct {
+	// Loss and Accuracy of the feedforward output (before the update)
+	// against the targets (accuracy NaN when not classifying).
+	Loss, Accuracy float64
+	// Control is the amount of control H of the window (0 without a
+	// controller).
+	Control float64
+}
+
+// PhaseState is the state of a phase that a checkpoint keeps: its clock's
+// step count and its noise source's state.
+type PhaseState struct {
+	Name  string
+	Clock int64
+	Noise []byte
+}
+
+// RuleSpec puts a plasticity rule in a phase with the optimizer (by name)
+// that applies it and the norm its groups' gradients are clipped to (0:
+// none).
+type RuleSpec struct {
+	Rule      circuit.Rule
+	Optimizer string
+	ClipNorm  float64
+}
+
+// Simulated is a phase whose minibatches are windows of a circuit: its
+// dynamics, its rules, its window (steps, when plasticity is applied,
+// whether samples come as a stream) and its noise.
+type Simulated struct {
+	PhaseName string
+	Circuit   circuit.Params
+	// DT is the Euler step: the phase's clock is made with it.
+	DT     float64
+	Window scheduler.Config
+	Rules  []RuleSpec
+	// NoiseSeed is the seed use (SeedNoise, ...) from which the phase's
+	// noise source's seed is derived.
+	NoiseSeed int
+}
+
+// Name names the phase.
+func (s Simulated) Name() string { return s.PhaseName }
+
+// Build makes the phase's clock, noise source, circuit (with its rules
+// bound to env's optimizers) and scheduler: the one builder of circuits
+// that training, the benchmark and the trace share.
+func (s Simulated) Build(env *Env) (*circuit.Circuit, *scheduler.Scheduler, *neuron.Gaussian, error) {
+	clk, err := scheduler.NewClock(s.DT)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	noise := neuron.NewGaussian(SubSeed(env.Seed, s.NoiseSeed))
+	cfg := circuit.Config{Params: s.Circuit, Noise: noise, Pool: env.Pool}
+	for _, r := range s.Rules {
+		opt, err := env.optimizer(r.Optimizer)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		cfg.Learning = append(cfg.Learning, circuit.Learning{Rule: r.Rule, Optimizer: opt, ClipNorm: r.ClipNorm})
+	}
+	c, err := circuit.New(env.Net, clk, env.Batch, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sch, err := scheduler.New(s.Window, clk)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, sch, noise, nil
+}
+
+// Start builds the phase.
+func (s Simulated) Start(env *Env) (Runner, error) {
+	c, sch, noise, err := s.Build(env)
+	if err != nil {
+		return nil, err
+	}
+	r := &simRunner{env: env, c: c, s: sch, noise: noise, uBar: mat.NewDense(env.Batch, env.Net.NOut(), nil)}
+	sch.Observe(1, r.observer(s.Window.Steps))
+	return r, nil
+}
+
+// simRunner runs a Simulated phase.
+type simRunner struct {
+	env   *Env
+	c     *circuit.Circuit
+	s     *scheduler.Scheduler
+	noise *neuron.Gaussian
+	// What the observer records of the window under way.
+	targets *mat.Dense
+	last    WindowResult
+	uBar    *mat.Dense
+	uCount  int
+}
+
+func (r *simRunner) Circuit() *circuit.Circuit { return r.c }
+func (r *simRunner) Groups() []circuit.Group   { return r.c.Groups() }
+func (r *simRunner) Norms() []float64          { return r.c.Norms() }
+
+// observer returns the scheduler observer of windows of T time indices.
+// At k = 0 (the feedforward state) it records the loss and accuracy of
+// the output against the targets; over the last quarter of the window it
+// averages the control u, and at the last step it computes the amount of
+// control from that average.
+func (r *simRunner) observer(T int) scheduler.Observer {
+	from := T - max(T/4, 1)
+	return func(k int, _ *scheduler.Clock) {
+		c := r.c
+		if k == 0 {
+			r.last.Loss = r.env.Loss.Value(c.Output(), r.targets)
+			r.last.Accuracy = accuracy(r.env, c.Output(), r.targets)
+			r.uCount = 0
+		}
+		if k < from {
+			return
+		}
+		u := c.Controller().U
+		b, n := u.Dims()
+		ub := r.uBar.Slice(0, b, 0, n).(*mat.Dense)
+		if r.uCount == 0 {
+			ub.Copy(u)
+		} else {
+			ub.Add(ub, u)
+		}
+		r.uCount++
+		if k == T-1 {
+			ub.Scale(1/float64(r.uCount), ub)
+			r.last.Control = c.Network().ControlH(ub)
+		}
+	}
+}
+
+func accuracy(env *Env, out, targets *mat.Dense) float64 {
+	if !env.Classify {
+		return nanValue
+	}
+	return circuit.Accuracy(out, targets)
+}
+
+func (r *simRunner) Window(x, targets *mat.Dense) (WindowResult, error) {
+	r.targets = targets
+	err := r.s.Window(r.c, x, targets)
+	r.targets = nil
+	for _, l := range r.c.Learners() {
+		if sc, ok := l.(circuit.SteadyControl); ok {
+			if u := sc.Control(); u != nil {
+				r.last.Control = r.env.Net.ControlH(u)
+			}
+		}
+	}
+	return r.last, err
+}
+
+func (r *simRunner) State() (PhaseState, error) {
+	b, err := r.noise.MarshalBinary()
+	return PhaseState{Clock: r.s.Clock().Step(), Noise: b}, err
+}
+
+// CheckState checks the clock and the noise state (a state without noise,
+// as of a phase that has finished, keeps the source as it is).
+func (r *simRunner) CheckState(s PhaseState) error {
+	if s.Clock < 0 {
+		return fmt.Errorf("clock at step %d", s.Clock)
+	}
+	if s.Noise == nil {
+		return nil
+	}
+	return checkNoise("noise", s.Noise, r.noise)
+}
+
+func (r *simRunner) SetState(s PhaseState) {
+	r.s.Clock().SetStep(s.Clock)
+	if s.Noise == nil {
+		return
+	}
+	if err := r.noise.UnmarshalBinary(s.Noise); err != nil {
+		panic(err) // checked before
+	}
+}
+
+func (r *simRunner) Release() { r.c, r.uBar = nil, nil }
+
+// checkNoise checks that a noise state decodes and has the streams the
+// phase's source has.
+func checkNoise(name string, b []byte, g *neuron.Gaussian) error {
+	var h neuron.Gaussian
+	if err := h.UnmarshalBinary(b); err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	cur, err := g.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if len(cur) != len(b) {
+		return fmt.Errorf("%s has a state of %d bytes, this run's source %d (different layers or batch)", name, len(b), len(cur))
+	}
+	return nil
+}
+
+// Backprop is a phase that trains the forward weights by backpropagation
+// of the loss through the feedforward network (the baseline): per-layer
+// clipping of the gradients and a step of the named optimizer.
+type Backprop struct {
+	PhaseName string
+	Loss      circuit.Loss
+	Optimizer string
+	ClipNorm  float64
+}
+
+// Name names the phase.
+func (b Backprop) Name() string { return b.PhaseName }
+
+// Start builds the phase.
+func (b Backprop) Start(env *Env) (Runner, error) {
+	opt, err := env.optimizer(b.Optimizer)
+	if err != nil {
+		return nil, err
+	}
+	if b.Loss == nil {
+		return nil, errors.New("backprop phase without a loss")
+	}
+	r := &bpRunner{env: env, spec: b, opt: opt}
+	for i, f := range env.Net.Forward {
+		r.grads.W = append(r.grads.W, f.GradW)
+		r.grads.B = append(r.grads.B, f.GradB)
+		r.groups = append(r.groups, circuit.Group{Name: fmt.Sprintf("forward_layer%d", i+1), Kind: "forward", Layer: i + 1,
+			Params: f.Params(fmt.Sprintf("layer%d.", i+1))})
+	}
+	r.norms = make([]float64, len(r.groups))
+	return r, nil
+}
+
+// bpRunner runs a Backprop phase.
+type bpRunner struct {
+	env    *Env
+	spec   Backprop
+	opt    synapse.Optimizer
+	grads  circuit.Grads // views of the projections' gradient buffers
+	groups []circuit.Group
+	norms  []float64
+}
+
+func (r *bpRunner) Circuit() *circuit.Circuit      { return nil }
+func (r *bpRunner) Groups() []circuit.Group        { return r.groups }
+func (r *bpRunner) Norms() []float64               { return r.norms }
+func (r *bpRunner) State() (PhaseState, error)     { return PhaseState{}, nil }
+func (r *bpRunner) CheckState(s PhaseState) error  { return nil }
+func (r *bpRunner) SetState(PhaseState)            {}
+func (r *bpRunner) Release()                       {}
+
+// Window takes one backprop step: gradients of the batch-mean loss, clipped
+// per layer, one optimizer step.
+func (r *bpRunner) Window(x, targets *mat.Dense) (WindowResult, error) {
+	net := r.env.Net
+	out := net.Predict(x)
+	res := WindowResult{Loss: r.env.Loss.Value(out, targets), Accuracy: accuracy(r.env, out, targets)}
+	net.Backprop(r.grads, x, targets, r.spec.Loss)
+	for i, f := range net.Forward {
+		r.norms[i] = synapse.ClipNorm(r.spec.ClipNorm, f.GradW.RawMatrix().Data, f.GradB.RawVector().Data)
+		if !finite(r.norms[i]) {
+			return res, fmt.Errorf("%w: backprop gradient of layer %d is %g", circuit.ErrDiverged, i+1, r.norms[i])
+		}
+	}
+	r.opt.Step()
+	return res, nil
+}
