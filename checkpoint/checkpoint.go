@@ -222,6 +222,7 @@ func readWeights(set *npz.Set) (cfg train.Config, sizes []int, W, B, Q [][]float
 		err = fmt.Errorf("%s: config.json: %w", set.Source, err)
 		return
 	}
+	cfg = cfg.Normalize()
 	sz, err := set.Int64("sizes")
 	if err != nil {
 		return

@@ -15,7 +15,7 @@ import (
 // authors' command line).
 func MNIST() train.Config {
 	return train.Config{
-		Method: "strong-dfc", Dataset: "mnist",
+		Method: "strong-dfc", Dataset: "mnist", Task: train.TaskClassify,
 		Hidden: []int{256, 256, 256}, Activation: "tanh",
 		Epochs: 40, Batch: 128, Seed: 1,
 		Validation: 5000, SplitSeed: 42,

@@ -73,13 +73,13 @@ type Config struct {
 	// targets, cross-entropy, accuracy), or "autoencode" (the output
 	// reproduces the input: the input is the target, MSE loss, no
 	// accuracy).
-	Task string `json:"task,omitempty" yaml:"task,omitempty"`
+	Task string `json:"task,omitempty" yaml:"task"`
 	// Hidden are the hidden layer sizes; Activation is their rate function
 	// (the output layer is linear), or Activations gives one per hidden
 	// layer.
 	Hidden      []int    `json:"hidden" yaml:"hidden"`
 	Activation  string   `json:"activation" yaml:"activation"`
-	Activations []string `json:"activations,omitempty" yaml:"activations,omitempty"`
+	Activations []string `json:"activations,omitempty" yaml:"activations"`
 	// Epochs of training, minibatch size, and the seed every random draw
 	// derives from (initial weights, shuffling, noise).
 	Epochs int    `json:"epochs" yaml:"epochs"`
@@ -272,6 +272,20 @@ const (
 	TaskClassify   = "classify"
 	TaskAutoencode = "autoencode"
 )
+
+// Normalize returns c with its defaults spelt out: the task "" is
+// "classify", and an empty list of activations is none (nil). Configurations
+// read from files and checkpoints are normalised, so that equal runs
+// compare equal.
+func (c Config) Normalize() Config {
+	if c.Task == "" {
+		c.Task = TaskClassify
+	}
+	if len(c.Activations) == 0 {
+		c.Activations = nil
+	}
+	return c
+}
 
 // Autoencoder reports whether the network learns to reproduce its input.
 func (c Config) Autoencoder() bool { return c.Task == TaskAutoencode }

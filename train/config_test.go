@@ -1,18 +1,21 @@
-package train
+package train_test
 
 import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/strongdfc/strongdfc/presets"
+	"github.com/strongdfc/strongdfc/train"
 )
 
 func TestPresetsValid(t *testing.T) {
-	for _, p := range Presets() {
+	for _, p := range presets.All() {
 		if err := p.Config().Validate(); err != nil {
 			t.Errorf("preset %s: %v", p.Name, err)
 		}
 	}
-	if _, err := LookupPreset("nope"); err == nil || !strings.Contains(err.Error(), "mnist-strong-dfc") {
+	if _, err := presets.Lookup("nope"); err == nil || !strings.Contains(err.Error(), "mnist-strong-dfc") {
 		t.Errorf("unknown preset: %v", err)
 	}
 }
@@ -22,27 +25,27 @@ func TestPresetsValid(t *testing.T) {
 func TestConfigValidate(t *testing.T) {
 	cases := []struct {
 		name string
-		mod  func(*Config)
+		mod  func(*train.Config)
 		want string
 	}{
-		{"zero dt", func(c *Config) { c.Dynamics.DT = 0 }, "dynamics.dt"},
-		{"negative dt", func(c *Config) { c.Dynamics.DT = -1e-3 }, "dynamics.dt"},
-		{"dt > tau_v", func(c *Config) { c.Dynamics.DT = 0.1 }, "tau_v"},
-		{"negative sigma", func(c *Config) { c.Dynamics.Sigma = -0.1 }, "sigma"},
-		{"NaN alpha", func(c *Config) { c.Dynamics.Alpha = math.NaN() }, "alpha"},
-		{"tau_noise > tau_f", func(c *Config) { c.TauNoise = 0.9 }, "τ_noise"},
-		{"batch 0", func(c *Config) { c.Batch = 0 }, "batch"},
-		{"one step", func(c *Config) { c.Dynamics.Steps = 1 }, "steps"},
-		{"pretrain dt > tau_v", func(c *Config) { c.Pretrain.Dynamics.DT = 1 }, "pretrain.dynamics"},
-		{"bad activation", func(c *Config) { c.Activation = "softsign" }, "activation"},
-		{"unknown method", func(c *Config) { c.Method = "hebb" }, "method"},
-		{"unknown dataset", func(c *Config) { c.Dataset = "cifar-100" }, "dataset"},
-		{"target value", func(c *Config) { c.TargetClassValue = 1.5 }, "target_class_value"},
-		{"negative lr", func(c *Config) { c.Forward.LR = -1 }, "forward"},
-		{"hidden 0", func(c *Config) { c.Hidden = []int{256, 0} }, "hidden"},
+		{"zero dt", func(c *train.Config) { c.Dynamics.DT = 0 }, "dynamics.dt"},
+		{"negative dt", func(c *train.Config) { c.Dynamics.DT = -1e-3 }, "dynamics.dt"},
+		{"dt > tau_v", func(c *train.Config) { c.Dynamics.DT = 0.1 }, "tau_v"},
+		{"negative sigma", func(c *train.Config) { c.Dynamics.Sigma = -0.1 }, "sigma"},
+		{"NaN alpha", func(c *train.Config) { c.Dynamics.Alpha = math.NaN() }, "alpha"},
+		{"tau_noise > tau_f", func(c *train.Config) { c.TauNoise = 0.9 }, "τ_noise"},
+		{"batch 0", func(c *train.Config) { c.Batch = 0 }, "batch"},
+		{"one step", func(c *train.Config) { c.Dynamics.Steps = 1 }, "steps"},
+		{"pretrain dt > tau_v", func(c *train.Config) { c.Pretrain.Dynamics.DT = 1 }, "pretrain.dynamics"},
+		{"bad activation", func(c *train.Config) { c.Activation = "softsign" }, "activation"},
+		{"unknown method", func(c *train.Config) { c.Method = "hebb" }, "method"},
+		{"unknown dataset", func(c *train.Config) { c.Dataset = "cifar-100" }, "dataset"},
+		{"target value", func(c *train.Config) { c.TargetClassValue = 1.5 }, "target_class_value"},
+		{"negative lr", func(c *train.Config) { c.Forward.LR = -1 }, "forward"},
+		{"hidden 0", func(c *train.Config) { c.Hidden = []int{256, 0} }, "hidden"},
 	}
 	for _, tc := range cases {
-		c := MNIST()
+		c := presets.MNIST()
 		tc.mod(&c)
 		err := c.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

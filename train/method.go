@@ -105,7 +105,7 @@ func (m Method) validate(c Config) error {
 	if err != nil {
 		return err
 	}
-	env, err := newEnv(c, m, net, 1, 0, nil)
+	env, err := NewEnv(c, m, net, 1, 0, nil)
 	if err != nil {
 		return err
 	}

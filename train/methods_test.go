@@ -1,15 +1,25 @@
-package train
+package train_test
 
 import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/strongdfc/strongdfc/presets"
+	"github.com/strongdfc/strongdfc/train"
 )
+
+// withMethod returns c with another method (DFC-SS and DFC-SSA share
+// DFC's constants).
+func withMethod(c train.Config, m string) train.Config {
+	c.Method = m
+	return c
+}
 
 // tinyMethod shrinks a method's published MNIST configuration to the
 // synthetic task of tinyConfig: a small network, short windows, a few
 // epochs.
-func tinyMethod(c Config) Config {
+func tinyMethod(c train.Config) train.Config {
 	tiny := tinyConfig()
 	c.Hidden, c.Epochs, c.Batch, c.Validation = tiny.Hidden, tiny.Epochs, tiny.Batch, tiny.Validation
 	c.Forward.LR = 1e-2
@@ -31,16 +41,16 @@ func tinyMethod(c Config) Config {
 func TestMethodsLearn(t *testing.T) {
 	cases := []struct {
 		name   string
-		cfg    Config
+		cfg    train.Config
 		phases []string
 	}{
-		{"strong-dfc", MNIST(), []string{"pretrain", "train", "train", "train"}},
-		{"strong-dfc-2phase", StrongDFC2MNIST(), []string{"pretrain", "sleep", "train", "sleep", "train", "sleep", "train"}},
-		{"dfc", DFCMNIST(), []string{"pretrain", "sleep", "train", "sleep", "train", "sleep", "train"}},
-		{"dfc-ss", withMethod(DFCMNIST(), MethodDFCSS), nil},
-		{"dfc-ssa", withMethod(DFCMNIST(), MethodDFCSSA), nil},
-		{"bp", BPMNIST(), []string{"train", "train", "train"}},
-		{"strong-dfc-2phase, sleep after", func() Config { c := StrongDFC2FashionMNIST(); c.Dataset = "mnist"; return c }(),
+		{"strong-dfc", presets.MNIST(), []string{"pretrain", "train", "train", "train"}},
+		{"strong-dfc-2phase", presets.StrongDFC2MNIST(), []string{"pretrain", "sleep", "train", "sleep", "train", "sleep", "train"}},
+		{"dfc", presets.DFCMNIST(), []string{"pretrain", "sleep", "train", "sleep", "train", "sleep", "train"}},
+		{"dfc-ss", withMethod(presets.DFCMNIST(), train.MethodDFCSS), nil},
+		{"dfc-ssa", withMethod(presets.DFCMNIST(), train.MethodDFCSSA), nil},
+		{"bp", presets.BPMNIST(), []string{"train", "train", "train"}},
+		{"strong-dfc-2phase, sleep after", func() train.Config { c := presets.StrongDFC2FashionMNIST(); c.Dataset = "mnist"; return c }(),
 			[]string{"pretrain", "sleep", "train", "sleep", "sleep", "sleep", "train", "sleep", "sleep", "sleep", "train", "sleep", "sleep"}},
 	}
 	for _, tc := range cases {
@@ -49,13 +59,13 @@ func TestMethodsLearn(t *testing.T) {
 				t.Skip("the other methods' phases are covered by the two kept in -short mode")
 			}
 			c := tinyMethod(tc.cfg)
-			tr, err := New(c, tinyData(t, c))
+			tr, err := train.New(c, tinyData(t, c))
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, before := tr.Evaluate(tr.Data().Test)
 			var phases []string
-			var last EpochResult
+			var last train.EpochResult
 			for !tr.Done() {
 				r, err := tr.Next(context.Background(), nil)
 				if err != nil {
@@ -71,7 +81,7 @@ func TestMethodsLearn(t *testing.T) {
 			if acc < 0.8 || acc <= before {
 				t.Errorf("test accuracy %.3f after training (%.3f before)", acc, before)
 			}
-			if c.Method != MethodBP {
+			if c.Method != train.MethodBP {
 				if _, ok := last.Diagnostics["gn_alignment"]; !ok {
 					t.Errorf("no GN alignment in the last epoch's diagnostics %v", last.Diagnostics)
 				}
@@ -84,12 +94,12 @@ func TestMethodsLearn(t *testing.T) {
 // between a sleep phase and its training phase, resumes from a checkpoint
 // file to the same bits as an uninterrupted run.
 func TestResumeExactTwoPhase(t *testing.T) {
-	for _, base := range []Config{StrongDFC2MNIST(), DFCMNIST()} {
+	for _, base := range []train.Config{presets.StrongDFC2MNIST(), presets.DFCMNIST()} {
 		c := tinyMethod(base)
 		c.TrainLimit = 90
 		c.Epochs = 2
 		data := tinyData(t, c)
-		ref, err := New(c, data)
+		ref, err := train.New(c, data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,18 +124,18 @@ func TestResumeExactTwoPhase(t *testing.T) {
 // TestRestorePretrained: DFC-SS continued from DFC's pre-training is the
 // DFC-SS run made from the start, bit for bit.
 func TestRestorePretrained(t *testing.T) {
-	base := tinyMethod(DFCMNIST())
+	base := tinyMethod(presets.DFCMNIST())
 	base.TrainLimit = 90
 	data := tinyData(t, base)
-	ss := withMethod(base, MethodDFCSS)
-	ref, err := New(ss, data)
+	ss := withMethod(base, train.MethodDFCSS)
+	ref, err := train.New(ss, data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	finish(t, ref)
 	want, _ := ref.Snapshot()
 
-	dfc, err := New(base, data)
+	dfc, err := train.New(base, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +148,7 @@ func TestRestorePretrained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(ss, data)
+	b, err := train.New(ss, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +166,7 @@ func TestRestorePretrained(t *testing.T) {
 	if err := b.RestorePretrained(late); err == nil {
 		t.Error("a snapshot after training epochs was accepted")
 	}
-	sd, err := New(tinyMethod(StrongDFC2MNIST()), data)
+	sd, err := train.New(tinyMethod(presets.StrongDFC2MNIST()), data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,8 +39,10 @@ type Env struct {
 	Pool     *compute.Pool
 }
 
-// newEnv builds the method's optimizers over net's parameters.
-func newEnv(c Config, m Method, net *circuit.Network, batch int, seed uint64, pool *compute.Pool) (*Env, error) {
+// NewEnv returns the environment of a run of configuration c and method m
+// on net: the method's optimizers over net's parameters, for minibatches
+// of up to batch samples, with the run's seed and pool.
+func NewEnv(c Config, m Method, net *circuit.Network, batch int, seed uint64, pool *compute.Pool) (*Env, error) {
 	env := &Env{Net: net, Batch: batch, Optimizers: map[string]synapse.Optimizer{}, Seed: seed,
 		Loss: c.Loss(), Classify: !c.Autoencoder(), Pool: pool}
 	for _, o := range m.Optimizers {
@@ -142,15 +144,19 @@ type Simulated struct {
 // Name names the phase.
 func (s Simulated) Name() string { return s.PhaseName }
 
-// Build makes the phase's clock, noise source, circuit (with its rules
-// bound to env's optimizers) and scheduler: the one builder of circuits
-// that training, the benchmark and the trace share.
-func (s Simulated) Build(env *Env) (*circuit.Circuit, *scheduler.Scheduler, *neuron.Gaussian, error) {
+// Build makes the phase's clock, circuit (with its rules bound to env's
+// optimizers) and scheduler: the one builder of circuits that training,
+// the benchmark and the trace share. The noise comes from noise, or when
+// it is nil from a Gaussian source seeded from the run's seed and the
+// phase's NoiseSeed, which Build returns.
+func (s Simulated) Build(env *Env, noise neuron.NoiseSource) (*circuit.Circuit, *scheduler.Scheduler, neuron.NoiseSource, error) {
 	clk, err := scheduler.NewClock(s.DT)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	noise := neuron.NewGaussian(SubSeed(env.Seed, s.NoiseSeed))
+	if noise == nil {
+		noise = neuron.NewGaussian(SubSeed(env.Seed, s.NoiseSeed))
+	}
 	cfg := circuit.Config{Params: s.Circuit, Noise: noise, Pool: env.Pool}
 	for _, r := range s.Rules {
 		opt, err := env.optimizer(r.Optimizer)
@@ -172,11 +178,11 @@ func (s Simulated) Build(env *Env) (*circuit.Circuit, *scheduler.Scheduler, *neu
 
 // Start builds the phase.
 func (s Simulated) Start(env *Env) (Runner, error) {
-	c, sch, noise, err := s.Build(env)
+	c, sch, noise, err := s.Build(env, nil)
 	if err != nil {
 		return nil, err
 	}
-	r := &simRunner{env: env, c: c, s: sch, noise: noise, uBar: mat.NewDense(env.Batch, env.Net.NOut(), nil)}
+	r := &simRunner{env: env, c: c, s: sch, noise: noise.(*neuron.Gaussian), uBar: mat.NewDense(env.Batch, env.Net.NOut(), nil)}
 	sch.Observe(1, r.observer(s.Window.Steps))
 	return r, nil
 }
@@ -341,13 +347,13 @@ type bpRunner struct {
 	norms  []float64
 }
 
-func (r *bpRunner) Circuit() *circuit.Circuit      { return nil }
-func (r *bpRunner) Groups() []circuit.Group        { return r.groups }
-func (r *bpRunner) Norms() []float64               { return r.norms }
-func (r *bpRunner) State() (PhaseState, error)     { return PhaseState{}, nil }
-func (r *bpRunner) CheckState(s PhaseState) error  { return nil }
-func (r *bpRunner) SetState(PhaseState)            {}
-func (r *bpRunner) Release()                       {}
+func (r *bpRunner) Circuit() *circuit.Circuit     { return nil }
+func (r *bpRunner) Groups() []circuit.Group       { return r.groups }
+func (r *bpRunner) Norms() []float64              { return r.norms }
+func (r *bpRunner) State() (PhaseState, error)    { return PhaseState{}, nil }
+func (r *bpRunner) CheckState(s PhaseState) error { return nil }
+func (r *bpRunner) SetState(PhaseState)           {}
+func (r *bpRunner) Release()                      {}
 
 // Window takes one backprop step: gradients of the batch-mean loss, clipped
 // per layer, one optimizer step.

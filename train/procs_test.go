@@ -1,4 +1,4 @@
-package train
+package train_test
 
 import (
 	"bytes"
@@ -9,12 +9,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strongdfc/strongdfc/internal/par"
+	"github.com/strongdfc/strongdfc/train"
+
+	"github.com/strongdfc/strongdfc/checkpoint"
+	"github.com/strongdfc/strongdfc/compute"
 )
 
 // procsConfig is a run large enough that the matrix products are split
 // into tiles and the elementwise kernels into chunks on the worker pool.
-func procsConfig() Config {
+func procsConfig() train.Config {
 	c := tinyConfig()
 	c.Hidden = []int{160, 160}
 	c.Batch = 32
@@ -32,7 +35,9 @@ func procsConfig() Config {
 func TestGOMAXPROCS(t *testing.T) {
 	if os.Getenv("STRONGDFC_PROCS_CHILD") == "1" {
 		c := procsConfig()
-		tr, err := New(c, tinyData(t, c))
+		pool := compute.NewPool(0)
+		defer pool.Close()
+		tr, err := train.New(c, tinyData(t, c), train.Options{Pool: pool})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,10 +47,10 @@ func TestGOMAXPROCS(t *testing.T) {
 			s.History[i].Seconds, s.History[i].EvalSeconds = 0, 0 // wall time differs
 		}
 		var buf bytes.Buffer
-		if err := s.Encode(&buf); err != nil {
+		if err := checkpoint.Write(&buf, s); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Printf("workers=%d hash=%x\n", par.Default().Workers(), sha256.Sum256(buf.Bytes()))
+		fmt.Printf("workers=%d hash=%x\n", pool.Workers(), sha256.Sum256(buf.Bytes()))
 		return
 	}
 	hashes := map[string]string{}

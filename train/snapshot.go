@@ -195,7 +195,7 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 
 // check reports the first way in which s does not fit the trainer.
 func (t *Trainer) check(s *Snapshot) error {
-	a, b := s.Config, t.cfg
+	a, b := s.Config.Normalize(), t.cfg.Normalize()
 	a.Epochs, b.Epochs = 0, 0
 	if !reflect.DeepEqual(a, b) {
 		return fmt.Errorf("its configuration differs from this run's (%s)", ConfigDiff(s.Config, t.cfg))

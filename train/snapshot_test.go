@@ -1,4 +1,4 @@
-package train
+package train_test
 
 import (
 	"bytes"
@@ -10,12 +10,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strongdfc/strongdfc/checkpoint"
+	"github.com/strongdfc/strongdfc/train"
+
 	"github.com/strongdfc/strongdfc/circuit"
 )
 
 // stopAt runs tr until the given point: before minibatch `batch` (1-based)
 // of the phase's epoch, where batch 0 means at the end of the epoch before.
-func stopAt(t *testing.T, tr *Trainer, phase string, epoch, batch int) {
+func stopAt(t *testing.T, tr *train.Trainer, phase string, epoch, batch int) {
 	t.Helper()
 	for {
 		pos := tr.Position()
@@ -26,13 +29,13 @@ func stopAt(t *testing.T, tr *Trainer, phase string, epoch, batch int) {
 		if batch == 1 && pos.Phase == phase && pos.Epoch == epoch {
 			cancel() // stop once the epoch's order is drawn
 		}
-		_, err := tr.Next(ctx, func(p Progress) {
+		_, err := tr.Next(ctx, func(p train.Progress) {
 			if p.Phase == phase && p.Epoch == epoch && p.Batch == batch-1 {
 				cancel()
 			}
 		})
 		cancel()
-		var in *Interrupted
+		var in *train.Interrupted
 		if errors.As(err, &in) {
 			if in.At.Phase != phase || in.At.Epoch != epoch || in.At.Batch != batch-1 {
 				t.Fatalf("stopped at %s, want %s epoch %d before minibatch %d", in.At, phase, epoch, batch)
@@ -50,7 +53,7 @@ func stopAt(t *testing.T, tr *Trainer, phase string, epoch, batch int) {
 
 // resumeConfig is tinyConfig with shorter windows and fewer samples: 6
 // minibatches per epoch, the last one partial.
-func resumeConfig() Config {
+func resumeConfig() train.Config {
 	c := tinyConfig()
 	c.Pretrain.Epochs = 2
 	c.Dynamics.Steps = 20
@@ -59,7 +62,7 @@ func resumeConfig() Config {
 	return c
 }
 
-func finish(t *testing.T, tr *Trainer) {
+func finish(t *testing.T, tr *train.Trainer) {
 	t.Helper()
 	for !tr.Done() {
 		if _, err := tr.Next(context.Background(), nil); err != nil {
@@ -70,7 +73,7 @@ func finish(t *testing.T, tr *Trainer) {
 
 // sameBits reports the first difference between two snapshots' weights,
 // optimizer states, generators and results.
-func sameBits(a, b *Snapshot) string {
+func sameBits(a, b *train.Snapshot) string {
 	eq := func(x, y []float64) bool {
 		if len(x) != len(y) {
 			return false
@@ -87,21 +90,29 @@ func sameBits(a, b *Snapshot) string {
 			return "weights of layer " + string(rune('1'+i))
 		}
 	}
-	for _, p := range []struct {
-		name string
-		x, y AdamState
-	}{{"forward", a.Forward, b.Forward}, {"feedback", a.Feedback, b.Feedback}} {
-		if p.x.T != p.y.T {
-			return p.name + " step count"
+	if len(a.Optimizers) != len(b.Optimizers) {
+		return "optimizers"
+	}
+	for k, x := range a.Optimizers {
+		y := b.Optimizers[k]
+		if x.Name != y.Name || x.Steps != y.Steps {
+			return x.Name + " step count"
 		}
-		for i := range p.x.M {
-			if !eq(p.x.M[i], p.y.M[i]) || !eq(p.x.V[i], p.y.V[i]) {
-				return p.name + " moments"
+		for name, buf := range x.Buffers {
+			for i := range buf {
+				if !eq(buf[i], y.Buffers[name][i]) {
+					return x.Name + " " + name
+				}
 			}
 		}
 	}
-	if !bytes.Equal(a.Shuffle, b.Shuffle) || !bytes.Equal(a.Noise, b.Noise) || !bytes.Equal(a.SleepNoise, b.SleepNoise) {
+	if !bytes.Equal(a.Shuffle, b.Shuffle) || len(a.Phases) != len(b.Phases) {
 		return "generators"
+	}
+	for i := range a.Phases {
+		if !bytes.Equal(a.Phases[i].Noise, b.Phases[i].Noise) || a.Phases[i].Clock != b.Phases[i].Clock {
+			return a.Phases[i].Name + " phase's noise or clock"
+		}
 	}
 	if len(a.History) != len(b.History) {
 		return "history length"
@@ -124,9 +135,9 @@ func sameBits(a, b *Snapshot) string {
 // and minibatch, resumes a fresh trainer from a checkpoint file of that
 // moment and runs it to the end. It returns the interrupted trainer and the
 // resumed run's final snapshot.
-func resumed(t *testing.T, c Config, data *Data, phase string, epoch, batch int) (*Trainer, *Snapshot) {
+func resumed(t *testing.T, c train.Config, data *train.Data, phase string, epoch, batch int) (*train.Trainer, *train.Snapshot) {
 	t.Helper()
-	a, err := New(c, data)
+	a, err := train.New(c, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,25 +150,25 @@ func resumed(t *testing.T, c Config, data *Data, phase string, epoch, batch int)
 
 // throughFile writes a's snapshot to a checkpoint file, reads it back and
 // restores it into a fresh trainer of configuration c.
-func throughFile(t *testing.T, a *Trainer, c Config, data *Data) *Trainer {
+func throughFile(t *testing.T, a *train.Trainer, c train.Config, data *train.Data) *train.Trainer {
 	t.Helper()
 	snap, err := a.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := snap.Encode(&buf); err != nil {
+	if err := checkpoint.Write(&buf, snap); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "checkpoint.npz")
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadCheckpoint(path)
+	back, err := checkpoint.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(c, data)
+	b, err := train.New(c, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +185,7 @@ func throughFile(t *testing.T, a *Trainer, c Config, data *Data) *Trainer {
 func TestResumeExact(t *testing.T) {
 	c := resumeConfig()
 	data := tinyData(t, c)
-	ref, err := New(c, data)
+	ref, err := train.New(c, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,43 +224,44 @@ func TestResumeExact(t *testing.T) {
 func TestRestoreRefuses(t *testing.T) {
 	c := resumeConfig()
 	data := tinyData(t, c)
-	a, _ := New(c, data)
+	a, _ := train.New(c, data)
 	stopAt(t, a, "train", 1, 5)
 	good, _ := a.Snapshot()
 	cases := []struct {
 		name string
-		mod  func(s *Snapshot)
+		mod  func(s *train.Snapshot)
 		want string
 	}{
-		{"other config", func(s *Snapshot) { s.Config.Forward.LR *= 2 }, "forward"},
-		{"other sizes", func(s *Snapshot) { s.Sizes[1]++ }, "sizes"},
-		{"short weights", func(s *Snapshot) { s.W[1] = s.W[1][1:] }, "layer 2's W"},
-		{"short moments", func(s *Snapshot) { s.Forward.V[0] = nil }, "forward optimizer"},
-		{"bad noise", func(s *Snapshot) { s.Noise = s.Noise[:40] }, "noise"},
-		{"bad shuffle", func(s *Snapshot) { s.Shuffle = []byte("x") }, "shuffle"},
-		{"not a permutation", func(s *Snapshot) { s.Partial.Order[0] = s.Partial.Order[1] }, "permutation"},
-		{"wrong epoch", func(s *Snapshot) { s.Partial.Epoch = 3 }, "partial epoch"},
-		{"history", func(s *Snapshot) { s.History = s.History[:0] }, "history"},
-		{"too many epochs", func(s *Snapshot) { s.Epoch = 9 }, "training epochs"},
+		{"other config", func(s *train.Snapshot) { s.Config.Forward.LR *= 2 }, "forward"},
+		{"other sizes", func(s *train.Snapshot) { s.Sizes[1]++ }, "sizes"},
+		{"short weights", func(s *train.Snapshot) { s.W[1] = s.W[1][1:] }, "layer 2's W"},
+		{"short moments", func(s *train.Snapshot) { s.Optimizers[0].Buffers["v"][0] = nil }, "forward optimizer"},
+		{"bad noise", func(s *train.Snapshot) { s.Phases[0].Noise = s.Phases[0].Noise[:40] }, "noise"},
+		{"missing phase", func(s *train.Snapshot) { s.Phases = s.Phases[1:] }, "phases"},
+		{"bad shuffle", func(s *train.Snapshot) { s.Shuffle = []byte("x") }, "shuffle"},
+		{"not a permutation", func(s *train.Snapshot) { s.Partial.Order[0] = s.Partial.Order[1] }, "permutation"},
+		{"wrong epoch", func(s *train.Snapshot) { s.Partial.Epoch = 3 }, "partial epoch"},
+		{"history", func(s *train.Snapshot) { s.History = s.History[:0] }, "history"},
+		{"too many epochs", func(s *train.Snapshot) { s.Done = 12 }, "training epochs"},
 	}
 	for _, tc := range cases {
-		b, _ := New(c, data)
+		b, _ := train.New(c, data)
 		before, _ := b.Snapshot()
 		s, _ := a.Snapshot()
 		tc.mod(s)
 		err := b.Restore(s)
-		if err == nil || !errors.Is(err, ErrSnapshot) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want ErrSnapshot mentioning %q", tc.name, err, tc.want)
+		if err == nil || !errors.Is(err, train.ErrSnapshot) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want train.ErrSnapshot mentioning %q", tc.name, err, tc.want)
 		}
 		after, _ := b.Snapshot()
-		if d := sameBits(before, after); d != "" || after.Epoch != 0 || after.Partial != nil {
+		if d := sameBits(before, after); d != "" || after.Done != 0 || after.Partial != nil {
 			t.Errorf("%s: a refused snapshot changed the trainer (%s)", tc.name, d)
 		}
 	}
 	// More epochs than the snapshot's run: allowed (the run is extended).
 	c2 := c
 	c2.Epochs = 5
-	b, _ := New(c2, data)
+	b, _ := train.New(c2, data)
 	if err := b.Restore(good); err != nil {
 		t.Errorf("extending a run: %v", err)
 	}
@@ -259,11 +271,11 @@ func TestRestoreRefuses(t *testing.T) {
 // file, never a silently different state.
 func TestCheckpointCorrupt(t *testing.T) {
 	c := resumeConfig()
-	a, _ := New(c, tinyData(t, c))
+	a, _ := train.New(c, tinyData(t, c))
 	stopAt(t, a, "pretrain", 1, 3)
 	s, _ := a.Snapshot()
 	var buf bytes.Buffer
-	if err := s.Encode(&buf); err != nil {
+	if err := checkpoint.Write(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	good := buf.Bytes()
@@ -277,20 +289,20 @@ func TestCheckpointCorrupt(t *testing.T) {
 	for name, b := range cases {
 		p := filepath.Join(dir, name+".npz")
 		os.WriteFile(p, b, 0o644)
-		_, err := ReadCheckpoint(p)
-		if err == nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), p) {
+		_, err := checkpoint.Read(p)
+		if err == nil || !errors.Is(err, checkpoint.ErrCorrupt) || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: error %v, want ErrCorrupt naming the file", name, err)
 		}
 	}
 	// A weights file is not a checkpoint, but both hold a network.
 	p := filepath.Join(dir, "weights.npz")
 	buf.Reset()
-	WriteWeights(&buf, c, a.Net)
+	checkpoint.WriteWeights(&buf, c, a.Net)
 	os.WriteFile(p, buf.Bytes(), 0o644)
-	if _, err := ReadCheckpoint(p); err == nil || !strings.Contains(err.Error(), "weights file") {
+	if _, err := checkpoint.Read(p); err == nil || !strings.Contains(err.Error(), "weights file") {
 		t.Errorf("weights file read as a checkpoint: %v", err)
 	}
-	cfg, net, err := ReadNetwork(p)
+	cfg, net, err := checkpoint.ReadNetwork(p)
 	if err != nil || cfg.Batch != c.Batch || net.Forward[1].W.At(2, 3) != a.Net.Forward[1].W.At(2, 3) {
 		t.Errorf("ReadNetwork: %v", err)
 	}
@@ -308,18 +320,18 @@ func flip(b []byte, i int) []byte {
 func TestDiverged(t *testing.T) {
 	cases := []struct {
 		name string
-		mod  func(*Config)
+		mod  func(*train.Config)
 		nan  bool
 		want []string
 	}{
-		{"huge learning rate", func(c *Config) { c.Forward.LR = 1e307; c.ClipNorm = 0 }, false, []string{"train epoch 1", "layer"}},
-		{"NaN weight", func(c *Config) {}, true, []string{"train epoch 1, minibatch 1/", "layer 2's W"}},
+		{"huge learning rate", func(c *train.Config) { c.Forward.LR = 1e307; c.ClipNorm = 0 }, false, []string{"train epoch 1", "layer"}},
+		{"NaN weight", func(c *train.Config) {}, true, []string{"train epoch 1, minibatch 1/", "layer 2's W"}},
 	}
 	for _, tc := range cases {
 		c := resumeConfig()
 		c.Pretrain.Epochs = 0
 		tc.mod(&c)
-		tr, err := New(c, tinyData(t, c))
+		tr, err := train.New(c, tinyData(t, c))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -97,7 +97,7 @@ func New(cfg Config, data *Data, opts ...Options) (*Trainer, error) {
 	t := &Trainer{cfg: cfg, data: data, table: data.Norm.Table(), Net: net, method: m,
 		shufflePCG: pcg, shuffle: rand.New(pcg)}
 	t.eval = NewEvaluator(net, cfg, data.Norm, data.Classes)
-	if t.env, err = newEnv(cfg, m, net, cfg.Batch, cfg.Seed, o.Pool); err != nil {
+	if t.env, err = NewEnv(cfg, m, net, cfg.Batch, cfg.Seed, o.Pool); err != nil {
 		return nil, err
 	}
 	for _, p := range m.Phases {
@@ -164,6 +164,12 @@ func (t *Trainer) PretrainDone() bool { return t.done >= len(t.method.Prologue) 
 
 // Done reports whether every epoch has run.
 func (t *Trainer) Done() bool { return t.done >= t.method.Stages(t.cfg.Epochs) }
+
+// StagesLeft returns the number of epochs (of any phase) after the one
+// under way (or next) until the run ends.
+func (t *Trainer) StagesLeft() int {
+	return max(t.method.Stages(t.cfg.Epochs)-t.done-1, 0)
+}
 
 // Position describes where a run stands: the phase and 1-based epoch under
 // way (or next) and the minibatches of it already done.

@@ -1,10 +1,13 @@
-package train
+package train_test
 
 import (
 	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/strongdfc/strongdfc/presets"
+	"github.com/strongdfc/strongdfc/train"
 
 	"github.com/strongdfc/strongdfc/dataset"
 )
@@ -32,8 +35,8 @@ func syntheticSet(n, dim int, seed uint64) *dataset.Set {
 
 // tinyConfig is the published MNIST configuration shrunk to a network and
 // window that train in well under a second.
-func tinyConfig() Config {
-	c := MNIST()
+func tinyConfig() train.Config {
+	c := presets.MNIST()
 	c.Hidden = []int{12, 12}
 	c.Epochs = 3
 	c.Batch = 16
@@ -44,9 +47,9 @@ func tinyConfig() Config {
 	return c
 }
 
-func tinyData(t testing.TB, c Config) *Data {
+func tinyData(t testing.TB, c train.Config) *train.Data {
 	t.Helper()
-	d, err := SplitData(c, syntheticSet(320, 16, 1), syntheticSet(128, 16, 2), dataset.UnitNorm)
+	d, err := train.SplitData(c, syntheticSet(320, 16, 1), syntheticSet(128, 16, 2), dataset.UnitNorm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,19 +59,19 @@ func tinyData(t testing.TB, c Config) *Data {
 
 func TestTrainerLearns(t *testing.T) {
 	c := tinyConfig()
-	tr, err := New(c, tinyData(t, c))
+	tr, err := train.New(c, tinyData(t, c))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, before := tr.Evaluate(tr.Data().Test)
-	var last EpochResult
+	var last train.EpochResult
 	for !tr.Done() {
 		if last, err = tr.Next(context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if tr.PretrainEpoch != 1 || tr.Epoch != 3 {
-		t.Errorf("ran %d pre-training and %d training epochs", tr.PretrainEpoch, tr.Epoch)
+	if pre, ep := tr.Epochs(); pre != 1 || ep != 3 {
+		t.Errorf("ran %d pre-training and %d training epochs", pre, ep)
 	}
 	if last.TestAccuracy < 0.9 || last.TestAccuracy <= before {
 		t.Errorf("test accuracy %.3f after training (%.3f before)", last.TestAccuracy, before)
@@ -76,7 +79,7 @@ func TestTrainerLearns(t *testing.T) {
 	// Every diagnostic is a known column, finite, and training records
 	// all of them.
 	known := map[string]bool{}
-	for _, n := range DiagnosticNames(len(c.Hidden) + 1) {
+	for _, n := range train.DiagnosticNames(len(c.Hidden) + 1) {
 		known[n] = true
 	}
 	for _, r := range tr.History() {
@@ -96,7 +99,7 @@ func TestTrainerLearns(t *testing.T) {
 
 func TestTrainerCancel(t *testing.T) {
 	c := tinyConfig()
-	tr, err := New(c, tinyData(t, c))
+	tr, err := train.New(c, tinyData(t, c))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongdfc/strongdfc/checkpoint"
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
@@ -42,7 +43,7 @@ func loadNetwork(path, dataDir string) (string, train.Config, *circuit.Network, 
 	if err != nil {
 		return "", train.Config{}, nil, nil, err
 	}
-	cfg, net, err := train.ReadNetwork(file)
+	cfg, net, err := checkpoint.ReadNetwork(file)
 	if err != nil {
 		return "", train.Config{}, nil, nil, err
 	}
@@ -50,7 +51,7 @@ func loadNetwork(path, dataDir string) (string, train.Config, *circuit.Network, 
 	if err != nil {
 		return "", train.Config{}, nil, nil, err
 	}
-	if data.Train.Set.Dim != net.NIn() || data.Classes != net.NOut() {
+	if want := cfg.Sizes(data.Train.Set.Dim, data.Classes); net.NIn() != want[0] || net.NOut() != want[len(want)-1] {
 		return "", train.Config{}, nil, nil, fmt.Errorf("%s: the network has %d inputs and %d outputs, the data %d pixels and %d classes",
 			file, net.NIn(), net.NOut(), data.Train.Set.Dim, data.Classes)
 	}
@@ -104,7 +105,7 @@ JSON object per split on stdout.`,
 			if err != nil {
 				return err
 			}
-			ev := train.NewEvaluator(net, data.Norm, data.Classes, cfg.TargetClassValue)
+			ev := train.NewEvaluator(net, cfg, data.Norm, data.Classes)
 			for _, name := range splits {
 				sp, err := splitOf(data, name)
 				if err != nil {

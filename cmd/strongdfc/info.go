@@ -8,12 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/bench"
 	"github.com/strongdfc/strongdfc/internal/config"
-	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
-	"github.com/strongdfc/strongdfc/train"
+	"github.com/strongdfc/strongdfc/presets"
 )
 
 func newPresets() *cobra.Command {
@@ -27,7 +27,7 @@ a complete YAML configuration file, a starting point for --config.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if show != "" {
-				cfg, err := train.LookupPreset(show)
+				cfg, err := presets.Lookup(show)
 				if err != nil {
 					return err
 				}
@@ -39,7 +39,7 @@ a complete YAML configuration file, a starting point for --config.`,
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			for _, p := range train.Presets() {
+			for _, p := range presets.All() {
 				fmt.Fprintf(w, "%s\t%s\n", p.Name, p.Description)
 			}
 			return w.Flush()
@@ -117,7 +117,7 @@ process, their ratio, the backend and the peak memory.`,
 			if addr != "" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "pprof at http://%s/debug/pprof/\n", addr)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "bench: %d windows of %d steps, batch %d, backend %s\n", opt.Windows, cfg.Dynamics.Steps, cfg.Batch, linalg.Backend())
+			fmt.Fprintf(cmd.ErrOrStderr(), "bench: %d windows of %d steps, batch %d, backend %s\n", opt.Windows, cfg.Dynamics.Steps, cfg.Batch, compute.Backend())
 			r, err := bench.Run(cfg, opt)
 			if serr := stop(); serr != nil && err == nil {
 				err = serr

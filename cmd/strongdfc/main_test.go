@@ -21,6 +21,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/strongdfc/strongdfc/checkpoint"
 	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/npz"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
@@ -471,7 +472,7 @@ func TestDiverged(t *testing.T) {
 	if err := json.Unmarshal(e.read("nan", runfolder.Summary), &sum); err != nil || sum.Status != "diverged" || !strings.Contains(sum.Error, "layer 2") {
 		t.Errorf("summary %+v, %v", sum, err)
 	}
-	if s, err := train.ReadCheckpoint(filepath.Join(e.out, "nan", runfolder.Checkpoint)); err != nil || s.Epoch != 1 {
+	if s, err := checkpoint.Read(filepath.Join(e.out, "nan", runfolder.Checkpoint)); err != nil || epochsOf(s) != 1 {
 		t.Errorf("checkpoint: %v", err)
 	}
 }
@@ -540,11 +541,12 @@ func TestSignals(t *testing.T) {
 			cmd, _ = cliProcess(t, args(name)...)
 			continue
 		}
-		snap, err := train.ReadCheckpoint(cp)
+		snap, err := checkpoint.Read(cp)
 		if err != nil {
 			t.Fatalf("after kill %d the checkpoint is damaged: %v", kill, err)
 		}
-		t.Logf("kill %d: checkpoint after %d+%d epochs", kill, snap.PretrainEpoch, snap.Epoch)
+		pre, ep, _ := snap.Epochs()
+		t.Logf("kill %d: checkpoint after %d+%d epochs", kill, pre, ep)
 		if _, err := os.Stat(filepath.Join(e.out, name, runfolder.Weights)); err == nil {
 			break // the run had finished
 		}
@@ -602,4 +604,10 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "lr: 0.5") || !strings.Contains(stdout, "dataset: fashion-mnist") {
 		t.Errorf("train --dry-run: %d %q", code, stdout)
 	}
+}
+
+// epochsOf returns the training epochs a snapshot has done.
+func epochsOf(s *train.Snapshot) int {
+	_, e, _ := s.Epochs()
+	return e
 }

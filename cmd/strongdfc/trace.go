@@ -86,27 +86,46 @@ layer) with its data as trace.csv.`,
 					return usageError{fmt.Errorf("--samples: sample %d is not in the %s split (0..%d)", s, split, sp.Len()-1)}
 				}
 			}
-			p, T := cfg.TrainParams(), cfg.Dynamics.Steps
-			switch phase {
-			case "train":
-			case "pretrain":
-				p, T = cfg.PretrainParams(), cfg.Pretrain.Dynamics.Steps
-			default:
-				return usageError{fmt.Errorf("--phase %q: want train or pretrain", phase)}
+			m, err := cfg.MethodSpec()
+			if err != nil {
+				return err
 			}
+			var names []string
+			var sim train.Simulated
+			for _, p := range m.Phases {
+				if s, ok := p.(train.Simulated); ok {
+					names = append(names, p.Name())
+					if p.Name() == phase {
+						sim = s
+					}
+				}
+			}
+			if sim.PhaseName == "" {
+				return usageError{fmt.Errorf("--phase %q: method %s simulates the phases %v", phase, cfg.Method, names)}
+			}
+			T := sim.Window.Steps
 			if f.Changed("steps") {
 				T = steps
 			}
-			if !f.Changed("noise-seed") {
-				noiseSeed = train.NoiseSeed(cfg.Seed)
-			}
 			S := len(samples)
+			env, err := train.NewEnv(cfg, m, net, S, cfg.Seed, nil)
+			if err != nil {
+				return err
+			}
+			var noise neuron.NoiseSource // the phase's own, as in training
+			if f.Changed("noise-seed") {
+				noise = neuron.NewGaussian(noiseSeed)
+			}
 			x := mat.NewDense(S, data.Train.Set.Dim, nil)
 			labels := make([]int, S)
 			sp.Batch(x, labels, data.Norm.Table(), samples, 0)
-			tg := mat.NewDense(S, data.Classes, nil)
-			circuit.SetSoftTargets(tg, labels, cfg.TargetClassValue)
-			rec, err := trace.Record(net, p, neuron.NewGaussian(noiseSeed), x, tg, samples, labels,
+			tg := mat.NewDense(S, net.NOut(), nil)
+			if cfg.Autoencoder() {
+				tg.Copy(x)
+			} else {
+				circuit.SetSoftTargets(tg, labels, cfg.TargetClassValue)
+			}
+			rec, err := trace.Record(sim, env, noise, x, tg, samples, labels,
 				trace.Options{Steps: T, Every: every, Neurons: neurons})
 			if err != nil {
 				return err
@@ -143,8 +162,8 @@ layer) with its data as trace.csv.`,
 	fl.IntVar(&every, "every", 1, "record every `k`-th time step (and the last)")
 	fl.IntVar(&neurons, "neurons", 3, "`number` of neurons recorded per layer, evenly spaced")
 	fl.IntVar(&steps, "steps", 0, "time `steps` T of the window (default: the configuration's, 500 in the published runs)")
-	fl.StringVar(&phase, "phase", "train", "`dynamics` to simulate: train (training constants) or pretrain (feedback pre-training constants)")
-	fl.Uint64Var(&noiseSeed, "noise-seed", 0, "`seed` of the apical noise (default: the run's noise seed)")
+	fl.StringVar(&phase, "phase", "train", "`phase` whose dynamics to simulate: train, pretrain or sleep (as the method has them)")
+	fl.Uint64Var(&noiseSeed, "noise-seed", 0, "`seed` of the noise (default: the phase's noise seed in the run)")
 	fl.StringVar(&out, "out", "", "`folder` for the files (default: a new folder under RUN/traces with --from RUN, else under runs/)")
 	return cmd
 }

@@ -14,14 +14,14 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/bench"
-	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/prof"
-	"github.com/strongdfc/strongdfc/train"
+	"github.com/strongdfc/strongdfc/presets"
 )
 
 func main() {
-	cfg := train.MNIST()
+	cfg := presets.MNIST()
 	opt := bench.Options{Inputs: 784, Classes: 10}
 	var pf prof.Flags
 	flag.IntVar(&opt.Windows, "windows", 10, "timed `windows` (minibatches of 500 steps)")
@@ -38,7 +38,7 @@ func main() {
 	if addr != "" {
 		fmt.Fprintf(os.Stderr, "pprof at http://%s/debug/pprof/\n", addr)
 	}
-	fmt.Fprintf(os.Stderr, "bench: %d windows of %d steps, batch %d, backend %s\n", opt.Windows, cfg.Dynamics.Steps, cfg.Batch, linalg.Backend())
+	fmt.Fprintf(os.Stderr, "bench: %d windows of %d steps, batch %d, backend %s\n", opt.Windows, cfg.Dynamics.Steps, cfg.Batch, compute.Backend())
 	r, err := bench.Run(cfg, opt)
 	if serr := stop(); serr != nil && err == nil {
 		err = serr

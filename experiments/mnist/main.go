@@ -28,11 +28,11 @@ import (
 
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runner"
-	"github.com/strongdfc/strongdfc/train"
+	"github.com/strongdfc/strongdfc/presets"
 )
 
 func main() {
-	cfg := train.MNIST()
+	cfg := presets.MNIST()
 	opt := runner.Options{Command: os.Args}
 	var out string
 	method := flag.String("method", cfg.Method, "learning `method`: strong-dfc, strong-dfc-2phase, dfc, dfc-ss, dfc-ssa or bp")
@@ -56,7 +56,7 @@ func main() {
 	if opt.Preset != "mnist-strong-dfc" {
 		// Another published configuration, with the flags given on top.
 		set := cfg
-		preset, err := train.LookupPreset(opt.Preset)
+		preset, err := presets.Lookup(opt.Preset)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mnist:", err)
 			os.Exit(2)

@@ -27,9 +27,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/command"
-	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/plots"
+	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -76,7 +77,7 @@ func main() {
 
 	var runs []Run
 	for _, m := range strings.Split(*methods, ",") {
-		base, err := train.LookupPreset(*dataset + "-" + m)
+		base, err := presets.Lookup(*dataset + "-" + m)
 		if err != nil {
 			log.Fatal("preset", zap.Error(err))
 		}
@@ -145,7 +146,7 @@ func runLevel(ctx context.Context, cfg train.Config, data *train.Data, snap *tra
 		return Run{}, err
 	}
 	r := Run{Method: cfg.Method, Sigma: sigma, Seed: cfg.Seed, Epochs: cfg.Epochs, PretrainEpochs: cfg.Pretrain.Epochs,
-		TrainSamples: data.Train.Len(), Backend: linalg.Backend(), Angle: math.NaN(), GNAlignment: math.NaN(), Control: math.NaN()}
+		TrainSamples: data.Train.Len(), Backend: compute.Backend(), Angle: math.NaN(), GNAlignment: math.NaN(), Control: math.NaN()}
 	for !tr.Done() {
 		e, err := tr.Next(ctx, nil)
 		if err != nil {

@@ -28,9 +28,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/command"
-	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/sysinfo"
+	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -78,7 +79,7 @@ func main() {
 		var sharedSeconds float64
 		for _, m := range strings.Split(*methods, ",") {
 			name := ds + "-" + m
-			cfg, err := train.LookupPreset(name)
+			cfg, err := presets.Lookup(name)
 			if err != nil {
 				log.Fatal("preset", zap.Error(err))
 			}
@@ -126,7 +127,7 @@ func run(ctx context.Context, log *zap.Logger, name string, cfg train.Config, da
 	}
 	weak := cfg.Weak()
 	row := Row{Method: cfg.Method, Dataset: cfg.Dataset, Preset: name, Epochs: cfg.Epochs, Seed: cfg.Seed,
-		Backend: linalg.Backend(), Core: linalg.Core(), Machine: machine(), Date: time.Now().UTC().Format("2006-01-02")}
+		Backend: compute.Backend(), Core: compute.Core(), Machine: machine(), Date: time.Now().UTC().Format("2006-01-02")}
 	if weak && shared != nil {
 		if err := tr.RestorePretrained(shared); err != nil {
 			return Row{}, nil, 0, err

@@ -15,11 +15,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/strongdfc/strongdfc/circuit"
-	"github.com/strongdfc/strongdfc/internal/linalg"
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/sysinfo"
-	"github.com/strongdfc/strongdfc/neuron"
-	"github.com/strongdfc/strongdfc/scheduler"
-	"github.com/strongdfc/strongdfc/synapse"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -30,6 +27,8 @@ type Options struct {
 	// Inputs is the input dimension and Classes the number of outputs of
 	// the random data (784 and 10 for MNIST).
 	Inputs, Classes int
+	// Pool runs the products and loops (nil: one goroutine).
+	Pool *compute.Pool
 }
 
 // Result is what the benchmark reports; its JSON is the last line of the
@@ -48,6 +47,7 @@ type Result struct {
 	Backend    string  `json:"backend"`
 	Core       string  `json:"openblas_core,omitempty"`
 	GOMAXPROCS int     `json:"gomaxprocs"`
+	Workers    int     `json:"workers"`
 	PeakRSSMB  float64 `json:"peak_rss_mb"`
 
 	Windows        int     `json:"windows"`
@@ -88,29 +88,30 @@ func Run(cfg train.Config, opt Options) (Result, error) {
 		return Result{}, fmt.Errorf("bench: at least one window must be timed")
 	}
 	sizes := cfg.Sizes(opt.Inputs, opt.Classes)
-	act, err := neuron.ParseActivation(cfg.Activation)
+	acts, err := cfg.Acts()
 	if err != nil {
 		return Result{}, err
 	}
-	net, err := circuit.MLP(sizes, act)
+	net, err := circuit.NewNetwork(sizes, acts)
 	if err != nil {
 		return Result{}, err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	net.Init(rng)
-	fwd, err := synapse.NewAdam(cfg.Forward.AdamConfig(), net.ForwardParams())
+	net.Pool = opt.Pool
+	m, err := cfg.MethodSpec()
 	if err != nil {
 		return Result{}, err
 	}
-	fb, err := synapse.NewAdam(cfg.Feedback.AdamConfig(), net.FeedbackParams())
+	phase, ok := m.Phase("train").(train.Simulated)
+	if !ok {
+		return Result{}, fmt.Errorf("bench: method %s simulates no training windows", cfg.Method)
+	}
+	env, err := train.NewEnv(cfg, m, net, cfg.Batch, cfg.Seed, opt.Pool)
 	if err != nil {
 		return Result{}, err
 	}
-	c, err := circuit.New(net, cfg.TrainParams(), cfg.Batch, neuron.NewGaussian(cfg.Seed), fwd, fb)
-	if err != nil {
-		return Result{}, err
-	}
-	s, err := scheduler.New(scheduler.Config{Steps: cfg.Dynamics.Steps}, cfg.Dynamics.DT)
+	c, s, _, err := phase.Build(env, nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -142,21 +143,22 @@ func Run(cfg train.Config, opt Options) (Result, error) {
 	r := Result{
 		Windows: opt.Windows, Batch: cfg.Batch, Steps: cfg.Dynamics.Steps, Seconds: secs,
 		FLOPsPerWindow: WindowFLOPs(sizes, cfg.Batch, cfg.Dynamics.Steps),
-		Backend:        linalg.Backend(), Core: linalg.Core(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Backend:        compute.Backend(), Core: compute.Core(), GOMAXPROCS: runtime.GOMAXPROCS(0), Workers: opt.Pool.Workers(),
 		GoVersion: sysinfo.GoVersion(),
 	}
 	r.SamplesPerSecond = float64(opt.Windows*cfg.Batch) / secs
 	r.GFLOPS = r.FLOPsPerWindow * float64(opt.Windows) / secs / 1e9
 	r.MillisPerStep = secs * 1e3 / float64(opt.Windows*(cfg.Dynamics.Steps-1))
-	r.BLASGFLOPS, r.BLASShape = BLASRate(cfg.Batch, sizes[1])
+	r.BLASGFLOPS, r.BLASShape = BLASRate(opt.Pool, cfg.Batch, sizes[1])
 	r.Efficiency = r.GFLOPS / r.BLASGFLOPS
 	r.PeakRSSMB = sysinfo.PeakRSSMB()
 	return r, nil
 }
 
 // BLASRate returns the best rate, in GFLOP/s, of the representative
-// products of a batch and a hidden width n, and the shape that reached it.
-func BLASRate(batch, n int) (float64, string) {
+// products of a batch and a hidden width n, tiled on pool and as one
+// direct call, and the shape that reached it.
+func BLASRate(pool *compute.Pool, batch, n int) (float64, string) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	gen := func(r, c int) blas64.General {
 		g := blas64.General{Rows: r, Cols: c, Stride: c, Data: make([]float64, r*c)}
@@ -188,7 +190,7 @@ func BLASRate(batch, n int) (float64, string) {
 				if direct {
 					blas64.Gemm(blas.NoTrans, s.tB, 1, a, b, 0, c)
 				} else {
-					linalg.Gemm(blas.NoTrans, s.tB, 1, a, b, 0, c)
+					pool.Gemm(blas.NoTrans, s.tB, 1, a, b, 0, c)
 				}
 			}
 			mul()

@@ -27,6 +27,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -76,7 +77,7 @@ func Resolve(src Sources) (train.Config, string, error) {
 	if preset == "" {
 		preset = DefaultPreset
 	}
-	cfg, err := train.LookupPreset(preset)
+	cfg, err := presets.Lookup(preset)
 	if err != nil {
 		if src.File != "" && src.Preset == "" {
 			err = fmt.Errorf("%s: key preset: %w", src.File, err)
@@ -93,7 +94,7 @@ func Resolve(src Sources) (train.Config, string, error) {
 			return train.Config{}, "", err
 		}
 	}
-	return cfg, preset, nil
+	return cfg.Normalize(), preset, nil
 }
 
 // filePreset returns the value of the file's top-level preset key, if any.
@@ -196,8 +197,10 @@ var keyDoc = map[string]string{
 	"preset":             "the named configuration these values started from",
 	"method":             "learning method: strong-dfc, strong-dfc-2phase, dfc, dfc-ss, dfc-ssa or bp",
 	"dataset":            "mnist or fashion-mnist",
+	"task":               "classify (labels, cross-entropy, accuracy) or autoencode (the input is the target, MSE)",
 	"hidden":             "hidden layer sizes, in neurons",
 	"activation":         "rate function of the hidden layers (the output layer is linear)",
+	"activations":        "one rate function per hidden layer, overriding activation ([]: none)",
 	"epochs":             "training epochs",
 	"batch":              "minibatch size, in samples",
 	"seed":               "seed of the initial weights, the sample order and the noise",

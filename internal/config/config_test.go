@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -24,7 +25,7 @@ func write(t *testing.T, content string) string {
 // TestRoundTrip: every preset, written by Marshal and resolved from the
 // file, comes back bit for bit, whatever preset the command line names.
 func TestRoundTrip(t *testing.T) {
-	for _, p := range train.Presets() {
+	for _, p := range presets.All() {
 		want := p.Config()
 		b, err := Marshal(want, p.Name, "a header line")
 		if err != nil {
@@ -43,7 +44,7 @@ func TestRoundTrip(t *testing.T) {
 		if noPreset == string(b) {
 			t.Fatalf("%s: no preset line in\n%s", p.Name, b)
 		}
-		for _, base := range train.Presets() {
+		for _, base := range presets.All() {
 			got, _, err := Resolve(Sources{File: write(t, noPreset), Preset: base.Name})
 			if err != nil || !reflect.DeepEqual(got, want) {
 				t.Errorf("%s on top of %s: %v", p.Name, base.Name, err)
@@ -60,7 +61,7 @@ func TestLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := train.FashionMNIST()
+	want := presets.FashionMNIST()
 	want.Epochs = 3
 	want.Forward.LR = 0.5
 	want.Forward.Beta1 = 0.5
@@ -69,15 +70,15 @@ func TestLayers(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) || preset != "fashion-mnist-strong-dfc" {
 		t.Errorf("got %+v\nwant %+v", cfg, want)
 	}
-	if d := train.FashionMNIST(); d.Forward.LR == 0.5 || len(d.Hidden) != 3 {
+	if d := presets.FashionMNIST(); d.Forward.LR == 0.5 || len(d.Hidden) != 3 {
 		t.Error("decoding changed the preset itself")
 	}
 	cfg, _, err = Resolve(Sources{Preset: "fashion-mnist-strong-dfc"})
-	if err != nil || !reflect.DeepEqual(cfg, train.FashionMNIST()) {
+	if err != nil || !reflect.DeepEqual(cfg, presets.FashionMNIST()) {
 		t.Errorf("preset alone: %v", err)
 	}
 	cfg, _, _ = Resolve(Sources{})
-	if !reflect.DeepEqual(cfg, train.MNIST()) {
+	if !reflect.DeepEqual(cfg, presets.MNIST()) {
 		t.Error("the default is not the MNIST preset")
 	}
 }
@@ -156,13 +157,13 @@ func TestImpossibleValues(t *testing.T) {
 // FuzzDecode: no input makes the loader panic; what it accepts marshals
 // to a file that reads back to the same configuration.
 func FuzzDecode(f *testing.F) {
-	b, _ := Marshal(train.MNIST(), "mnist-strong-dfc")
+	b, _ := Marshal(presets.MNIST(), "mnist-strong-dfc")
 	f.Add(b)
 	f.Add([]byte("epochs: 3\nforward: {lr: 1e-3}\nhidden: [1, 2]\n"))
 	f.Add([]byte("dynamics:\n  dt: fast\n"))
 	f.Add([]byte("a: &x [1]\nb: *x\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Decode("fuzz.yaml", data, train.MNIST())
+		cfg, err := Decode("fuzz.yaml", data, presets.MNIST())
 		if err != nil {
 			if !strings.Contains(err.Error(), "fuzz.yaml") {
 				t.Fatalf("error does not name the file: %v", err)

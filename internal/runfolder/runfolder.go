@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/strongdfc/strongdfc/internal/linalg"
+	"github.com/strongdfc/strongdfc/compute"
 )
 
 // Files of a run folder.
@@ -226,7 +226,7 @@ type Program struct {
 func ProgramInfo() Program {
 	p := Program{
 		Module: "github.com/strongdfc/strongdfc", Version: "(unknown)", GoVersion: runtime.Version(),
-		OS: runtime.GOOS, Arch: runtime.GOARCH, Backend: linalg.Backend(), Core: linalg.Core(),
+		OS: runtime.GOOS, Arch: runtime.GOARCH, Backend: compute.Backend(), Core: compute.Core(),
 		CPUs: runtime.NumCPU(), MaxProcs: runtime.GOMAXPROCS(0),
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {

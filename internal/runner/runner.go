@@ -29,9 +29,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/strongdfc/strongdfc/checkpoint"
 	"github.com/strongdfc/strongdfc/circuit"
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/config"
-	"github.com/strongdfc/strongdfc/internal/linalg"
 	"github.com/strongdfc/strongdfc/internal/plots"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/sysinfo"
@@ -56,6 +57,9 @@ type Options struct {
 	// Log receives the log records (nil: none); the run folder's log.jsonl
 	// receives them too, as JSON lines.
 	Log *zap.Logger
+	// Pool runs the simulation's products and loops (nil: a pool of
+	// GOMAXPROCS workers for the run).
+	Pool *compute.Pool
 	// OnProgress is called after every minibatch and OnEpoch after every
 	// epoch, once the epoch is saved (both may be nil).
 	OnProgress func(train.Progress)
@@ -163,7 +167,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	}
 	sum = Summary{
 		Method: cfg.Method, Dataset: cfg.Dataset, Batch: cfg.Batch, Seed: cfg.Seed,
-		Backend: linalg.Backend(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: sysinfo.GoVersion(),
+		Backend: compute.Backend(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: sysinfo.GoVersion(),
 		TestAccuracy: math.NaN(), TestLoss: math.NaN(), ValidationAccuracy: math.NaN(), BestValidationAccuracy: math.NaN(),
 		Status: "failed",
 	}
@@ -190,12 +194,17 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	if err != nil {
 		return sum, err
 	}
-	tr, err := train.New(cfg, data)
+	pool := opt.Pool
+	if pool == nil {
+		pool = compute.NewPool(0)
+		defer pool.Close()
+	}
+	tr, err := train.New(cfg, data, train.Options{Pool: pool})
 	if err != nil {
 		return sum, err
 	}
 	if run != nil {
-		snap, err := train.ReadCheckpoint(run.Path(runfolder.Checkpoint))
+		snap, err := checkpoint.Read(run.Path(runfolder.Checkpoint))
 		if err != nil {
 			return sum, fmt.Errorf("resume: %w", err)
 		}
@@ -321,7 +330,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	}
 	sum.Status = "done"
 	if run != nil {
-		if err := run.WriteFile(runfolder.Weights, func(w io.Writer) error { return train.WriteWeights(w, cfg, tr.Net) }); err != nil {
+		if err := run.WriteFile(runfolder.Weights, func(w io.Writer) error { return checkpoint.WriteWeights(w, cfg, tr.Net) }); err != nil {
 			return sum, err
 		}
 		writePlots(run, tr.History(), log)
@@ -366,13 +375,7 @@ func remaining(tr *train.Trainer, p train.Progress, startBatch int) time.Duratio
 		return 0
 	}
 	per := p.Elapsed / time.Duration(done)
-	left := p.Batches - p.Batch
-	cfg := tr.Config()
-	if p.Phase == "pretrain" {
-		left += (p.Epochs - p.Epoch + cfg.Epochs - tr.Epoch) * p.Batches
-	} else {
-		left += (p.Epochs - p.Epoch) * p.Batches
-	}
+	left := p.Batches - p.Batch + tr.StagesLeft()*p.Batches
 	return per * time.Duration(left)
 }
 
@@ -400,7 +403,7 @@ func saveCheckpoint(run *runfolder.Run, tr *train.Trainer, log *zap.Logger) erro
 	if err != nil {
 		return err
 	}
-	if err := run.WriteFile(runfolder.Checkpoint, snap.Encode); err != nil {
+	if err := run.WriteFile(runfolder.Checkpoint, func(w io.Writer) error { return checkpoint.Write(w, snap) }); err != nil {
 		return err
 	}
 	log.Debug("checkpoint", zap.Stringer("at", tr.Position()), zap.Duration("took", time.Since(t)))

@@ -23,6 +23,7 @@ import (
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/scheduler"
+	"github.com/strongdfc/strongdfc/train"
 )
 
 // Options say what to record.
@@ -59,10 +60,12 @@ type Layer struct {
 	Basal, Apical, Soma, Rate []float64
 }
 
-// Record runs one window of net under p (learning switched off) on the
-// inputs x (S × n_0) with targets (S × n_L), drawing noise from noise,
-// and records it. samples and labels describe the rows of x.
-func Record(net *circuit.Network, p circuit.Params, noise neuron.NoiseSource, x, target *mat.Dense, samples, labels []int, opt Options) (*Trace, error) {
+// Record runs one window of the simulated phase (its dynamics, learning
+// switched off) of the run env describes on the inputs x (S × n_0) with
+// targets (S × n_L), drawing noise from noise (nil: the phase's own
+// source, seeded as in training), and records it. samples and labels
+// describe the rows of x.
+func Record(phase train.Simulated, env *train.Env, noise neuron.NoiseSource, x, target *mat.Dense, samples, labels []int, opt Options) (*Trace, error) {
 	S, _ := x.Dims()
 	if len(samples) != S || len(labels) != S {
 		panic(fmt.Sprintf("trace: %d samples and %d labels for %d rows", len(samples), len(labels), S))
@@ -70,17 +73,17 @@ func Record(net *circuit.Network, p circuit.Params, noise neuron.NoiseSource, x,
 	if opt.Every <= 0 || opt.Neurons <= 0 {
 		return nil, fmt.Errorf("trace: every = %d and neurons = %d must be positive", opt.Every, opt.Neurons)
 	}
-	p.LearnForward, p.LearnFeedback = false, false
-	c, err := circuit.New(net, p, S, noise, nil, nil)
+	phase.Rules = nil
+	phase.Window = scheduler.Config{Steps: opt.Steps}
+	e := *env
+	e.Batch = S
+	c, s, _, err := phase.Build(&e, noise)
 	if err != nil {
 		return nil, err
 	}
-	s, err := scheduler.New(scheduler.Config{Steps: opt.Steps}, p.DT)
-	if err != nil {
-		return nil, err
-	}
+	net := env.Net
 	nOut := net.NOut()
-	t := &Trace{DT: p.DT, Softmax: p.Error == circuit.SoftmaxError, Samples: samples, Labels: labels, Classes: nOut,
+	t := &Trace{DT: phase.DT, Softmax: phase.Circuit.Error == circuit.SoftmaxError, Samples: samples, Labels: labels, Classes: nOut,
 		Target: append([]float64(nil), target.RawMatrix().Data[:S*nOut]...)}
 	for i := 1; i <= net.L(); i++ {
 		t.Layers = append(t.Layers, Layer{Index: i, Neurons: spread(net.Sizes[i], opt.Neurons)})

@@ -13,6 +13,7 @@ import (
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/internal/npz"
 	"github.com/strongdfc/strongdfc/neuron"
+	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -20,7 +21,7 @@ import (
 // drives the output's softmax toward the label over the window (strong
 // feedback).
 func TestRecord(t *testing.T) {
-	cfg := train.MNIST()
+	cfg := presets.MNIST()
 	net, err := circuit.MLP([]int{6, 8, 8, 4}, neuron.Tanh)
 	if err != nil {
 		t.Fatal(err)
@@ -30,8 +31,15 @@ func TestRecord(t *testing.T) {
 	labels := []int{2, 0}
 	tg := mat.NewDense(2, 4, nil)
 	circuit.SetSoftTargets(tg, labels, 0.99)
-	p := cfg.TrainParams()
-	tr, err := Record(net, p, neuron.NewGaussian(3), x, tg, []int{5, 9}, labels, Options{Steps: 301, Every: 10, Neurons: 3})
+	m, err := cfg.MethodSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := train.NewEnv(cfg, m, net, 2, cfg.Seed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Record(m.Phase("train").(train.Simulated), env, neuron.NewGaussian(3), x, tg, []int{5, 9}, labels, Options{Steps: 301, Every: 10, Neurons: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
