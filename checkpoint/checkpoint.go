@@ -301,7 +301,6 @@ func Read(path string) (*train.Snapshot, error) {
 	return s, nil
 }
 
-
 func decodeSnapshot(set *npz.Set) (*train.Snapshot, error) {
 	src := set.Source
 	if !set.Has("counters") && set.Has("layer1.W") {

@@ -9,8 +9,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/compute"
+	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/train"
 )
 
