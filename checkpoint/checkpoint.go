@@ -98,17 +98,14 @@ func Write(w io.Writer, s *train.Snapshot) error {
 	}
 	add := func(a ...npz.Array) { arrays = append(arrays, a...) }
 	add(npz.Int64("format", []int64{CheckpointFormat}), npz.Int64("counters", []int64{int64(s.Done)}))
-	m, err := s.Config.MethodSpec()
-	if err != nil {
-		return err
-	}
-	var optNames, phaseNames []string
+	var opts []optJSON
+	var phaseNames []string
 	for _, o := range s.Optimizers {
-		pn, err := paramNames(m, o.Name, s.Sizes)
+		pn, err := paramNames(o.Of, s.Sizes)
 		if err != nil {
 			return err
 		}
-		optNames = append(optNames, o.Name)
+		opts = append(opts, optJSON{o.Name, o.Of})
 		add(npz.Int64("opt."+o.Name+".t", []int64{int64(o.Steps)}))
 		for _, buf := range sortedKeys(o.Buffers) {
 			b := o.Buffers[buf]
@@ -127,7 +124,7 @@ func Write(w io.Writer, s *train.Snapshot) error {
 			add(npz.Bytes("rng.phase."+p.Name, p.Noise))
 		}
 	}
-	oj, _ := json.Marshal(optNames)
+	oj, _ := json.Marshal(opts)
 	pj, _ := json.Marshal(phaseNames)
 	add(npz.Bytes("optimizers.json", oj), npz.Bytes("phases.json", pj), npz.Bytes("rng.shuffle", s.Shuffle))
 	if p := s.Partial; p != nil {
@@ -160,25 +157,28 @@ func sortedKeys(m map[string][][]float64) []string {
 	return ks
 }
 
-// paramNames returns the names of the parameters optimizer name of method
-// m updates, in its order (layer1.W, layer1.b, ... or layer1.Q, ...).
-func paramNames(m train.Method, name string, sizes []int) ([]string, error) {
-	for _, o := range m.Optimizers {
-		if o.Name != name {
-			continue
-		}
-		var names []string
-		for i := 1; i < len(sizes); i++ {
-			p := "layer" + strconv.Itoa(i) + "."
-			if o.Of == train.OfForward {
-				names = append(names, p+"W", p+"b")
-			} else {
-				names = append(names, p+"Q")
-			}
-		}
-		return names, nil
+// optJSON names an optimizer and what it updates (train.Optimizer.Of).
+type optJSON struct {
+	Name string `json:"name"`
+	Of   string `json:"of"`
+}
+
+// paramNames returns the names of the parameters an optimizer of the given
+// kind updates, in its order (layer1.W, layer1.b, ... or layer1.Q, ...).
+func paramNames(of string, sizes []int) ([]string, error) {
+	if of != train.OfForward && of != train.OfFeedback {
+		return nil, fmt.Errorf("checkpoint: an optimizer of unknown parameters %q", of)
 	}
-	return nil, fmt.Errorf("checkpoint: the method has no optimizer %q", name)
+	var names []string
+	for i := 1; i < len(sizes); i++ {
+		p := "layer" + strconv.Itoa(i) + "."
+		if of == train.OfForward {
+			names = append(names, p+"W", p+"b")
+		} else {
+			names = append(names, p+"Q")
+		}
+	}
+	return names, nil
 }
 
 type partialJSON struct {
@@ -314,15 +314,15 @@ func decodeSnapshot(set *npz.Set) (*train.Snapshot, error) {
 	if s.Config, s.Sizes, s.W, s.B, s.Q, err = readWeights(set); err != nil {
 		return nil, err
 	}
-	m, err := s.Config.MethodSpec()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src, err)
-	}
 	switch f[0] {
 	case 1:
+		var m train.Method
+		if m, err = s.Config.MethodSpec(); err != nil {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
 		err = decodeV1(set, m, s)
 	case CheckpointFormat:
-		err = decodeV2(set, m, s)
+		err = decodeV2(set, s)
 	default:
 		return nil, fmt.Errorf("%s: checkpoint format %d, this program reads 1 and %d (is it a weights file?)", src, f[0], CheckpointFormat)
 	}
@@ -349,9 +349,9 @@ func decodeSnapshot(set *npz.Set) (*train.Snapshot, error) {
 
 // readOptimizer reads optimizer name's step count and buffers (their
 // names from the archive's array names, with prefix).
-func readOptimizer(set *npz.Set, m train.Method, name, prefix string, sizes []int) (synapse.OptimizerState, error) {
+func readOptimizer(set *npz.Set, of, name, prefix string, sizes []int) (synapse.OptimizerState, error) {
 	st := synapse.OptimizerState{Buffers: map[string][][]float64{}}
-	pn, err := paramNames(m, name, sizes)
+	pn, err := paramNames(of, sizes)
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", set.Source, err)
 	}
@@ -401,7 +401,7 @@ func cutSuffix(s, p string) (string, bool) {
 	return s, false
 }
 
-func decodeV2(set *npz.Set, m train.Method, s *train.Snapshot) error {
+func decodeV2(set *npz.Set, s *train.Snapshot) error {
 	src := set.Source
 	c, err := set.Int64("counters", 1)
 	if err != nil {
@@ -411,11 +411,12 @@ func decodeV2(set *npz.Set, m train.Method, s *train.Snapshot) error {
 		return fmt.Errorf("%s: impossible stage counter %d", src, c[0])
 	}
 	s.Done = int(c[0])
-	var optNames, phaseNames []string
+	var opts []optJSON
+	var phaseNames []string
 	for _, x := range []struct {
 		name string
-		dst  *[]string
-	}{{"optimizers.json", &optNames}, {"phases.json", &phaseNames}} {
+		dst  any
+	}{{"optimizers.json", &opts}, {"phases.json", &phaseNames}} {
 		b, err := set.Bytes(x.name)
 		if err != nil {
 			return err
@@ -424,12 +425,12 @@ func decodeV2(set *npz.Set, m train.Method, s *train.Snapshot) error {
 			return fmt.Errorf("%s: %s: %w", src, x.name, err)
 		}
 	}
-	for _, n := range optNames {
-		st, err := readOptimizer(set, m, n, "opt.", s.Sizes)
+	for _, o := range opts {
+		st, err := readOptimizer(set, o.Of, o.Name, "opt.", s.Sizes)
 		if err != nil {
 			return err
 		}
-		s.Optimizers = append(s.Optimizers, train.NamedOptimizerState{Name: n, OptimizerState: st})
+		s.Optimizers = append(s.Optimizers, train.NamedOptimizerState{Name: o.Name, Of: o.Of, OptimizerState: st})
 	}
 	for _, n := range phaseNames {
 		clk, err := set.Int64("phase."+n+".clock", 1)
@@ -477,11 +478,11 @@ func decodeV1(set *npz.Set, m train.Method, s *train.Snapshot) error {
 	s.Done = pretrain + epoch*len(m.Epoch) + stage
 	for _, o := range m.Optimizers {
 		if set.Has("adam." + o.Name + ".t") {
-			st, err := readOptimizer(set, m, o.Name, "adam.", s.Sizes)
+			st, err := readOptimizer(set, o.Of, o.Name, "adam.", s.Sizes)
 			if err != nil {
 				return err
 			}
-			s.Optimizers = append(s.Optimizers, train.NamedOptimizerState{Name: o.Name, OptimizerState: st})
+			s.Optimizers = append(s.Optimizers, train.NamedOptimizerState{Name: o.Name, Of: o.Of, OptimizerState: st})
 			continue
 		}
 		if o.Name != "pretrain" || pretrain < len(m.Prologue) {
@@ -494,7 +495,7 @@ func decodeV1(set *npz.Set, m train.Method, s *train.Snapshot) error {
 				st.Buffers[b] = append(st.Buffers[b], make([]float64, s.Sizes[i]*s.Sizes[len(s.Sizes)-1]))
 			}
 		}
-		s.Optimizers = append(s.Optimizers, train.NamedOptimizerState{Name: o.Name, OptimizerState: st})
+		s.Optimizers = append(s.Optimizers, train.NamedOptimizerState{Name: o.Name, Of: o.Of, OptimizerState: st})
 	}
 	for _, p := range m.Phases {
 		ps := train.PhaseState{Name: p.Name()}

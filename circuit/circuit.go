@@ -421,8 +421,9 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 // need of the controller and say what they need of the layers (taps);
 // then, for layers 1..L in order, the basal input is computed from the new
 // rates of the layer below (instantaneous transmission), the apical drive
-// from u[k+1] (proactive controller), and the layer integrates, filling the
-// taps; finally the rules commit the step.
+// from u[k+1] (proactive controller), the layer integrates, filling the
+// taps, and the rules take what it gave them (Learner.Integrated, while it
+// is in cache).
 func (c *Circuit) Step() {
 	L := c.net.L()
 	c.ctrl.Step(c.Output(), c.tgt)
@@ -439,9 +440,9 @@ func (c *Circuit) Step() {
 		}
 		c.net.Feedback[i-1].Drive(c.pool, st.Feedback, c.ctrl.U)
 		c.layers[i-1].Step(st, &c.taps[i-1])
-	}
-	for _, l := range c.learners {
-		l.EndStep()
+		for _, l := range c.learners {
+			l.Integrated(i)
+		}
 	}
 	c.basal1Stale = false
 	c.steps++

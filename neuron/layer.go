@@ -95,9 +95,10 @@ type State struct {
 	Extra []*mat.Dense
 
 	rows []Row
-	// Scratch for one step: the apical noise draws and term (xi), the
-	// somatic noise (sn) and the mismatch (mm), n values per row each.
-	xi, sn, mm []float64
+	// Scratch of one step, n values per row, used in turn for the apical
+	// noise draws and term, the somatic noise and the mismatch: one
+	// buffer, so that a step touches no more memory than it must.
+	xi []float64
 }
 
 // NewState returns a zero state for batch samples of n neurons with extra
@@ -114,8 +115,6 @@ func NewState(batch, n, extra int) *State {
 		Rate:     mat.NewDense(batch, n, nil),
 		Noise:    mat.NewDense(batch, n, nil),
 		xi:       make([]float64, batch*n),
-		sn:       make([]float64, batch*n),
-		mm:       make([]float64, batch*n),
 	}
 	for range extra {
 		s.Extra = append(s.Extra, mat.NewDense(batch, n, nil))
@@ -333,7 +332,9 @@ func (s *stepBody) Range(lo, hi int) {
 			}
 			var somaNoise []float64
 			if ss > 0 {
-				somaNoise = st.sn[i*n:][:n]
+				// The row's scratch is free again once the apical
+				// compartment has its voltage.
+				somaNoise = st.xi[i*n:][:n]
 				l.noise.StdNormal(-l.index, i, somaNoise)
 				for j := range somaNoise {
 					somaNoise[j] *= ss
@@ -341,7 +342,7 @@ func (s *stepBody) Range(lo, hi int) {
 			}
 			l.soma.Integrate(row, somaNoise)
 			if taps.mismatch {
-				l.soma.Mismatch(st.mm[i*n:][:n], row)
+				l.soma.Mismatch(st.xi[i*n:][:n], row)
 			}
 		}
 		for _, t := range taps.list {
@@ -357,7 +358,7 @@ func (s *State) tapSource(q Quantity) ([]float64, int) {
 	switch q {
 	case TapMismatch:
 		_, n := s.Dims()
-		return s.mm, n
+		return s.xi, n
 	case TapRate:
 		m = s.Rate
 	case TapApical:
@@ -385,7 +386,7 @@ func (s *State) Rows(b int) *State {
 	v := &State{
 		Basal: sl(s.Basal), Feedback: sl(s.Feedback), Apical: sl(s.Apical),
 		Soma: sl(s.Soma), Rate: sl(s.Rate), Noise: sl(s.Noise),
-		rows: s.rows[:b], xi: s.xi[:b*n], sn: s.sn[:b*n], mm: s.mm[:b*n],
+		rows: s.rows[:b], xi: s.xi[:b*n],
 	}
 	for _, m := range s.Extra {
 		v.Extra = append(v.Extra, sl(m))

@@ -41,9 +41,10 @@ type Snapshot struct {
 	History []EpochResult
 }
 
-// NamedOptimizerState is the state of one of a method's optimizers.
+// NamedOptimizerState is the state of one of a method's optimizers, with
+// what it updates (Optimizer.Of).
 type NamedOptimizerState struct {
-	Name string
+	Name, Of string
 	synapse.OptimizerState
 }
 
@@ -92,7 +93,7 @@ func (t *Trainer) Snapshot() (*Snapshot, error) {
 		s.Q = append(s.Q, slices.Clone(t.Net.Feedback[i].Q.RawMatrix().Data))
 	}
 	for _, o := range t.method.Optimizers {
-		s.Optimizers = append(s.Optimizers, NamedOptimizerState{Name: o.Name, OptimizerState: t.optimizer(o.Name).State()})
+		s.Optimizers = append(s.Optimizers, NamedOptimizerState{Name: o.Name, Of: o.Of, OptimizerState: t.optimizer(o.Name).State()})
 	}
 	for _, p := range t.phases {
 		st, err := p.run.State()
@@ -227,8 +228,8 @@ func (t *Trainer) check(s *Snapshot) error {
 		return fmt.Errorf("states of %d optimizers, the method has %d", len(s.Optimizers), len(m.Optimizers))
 	}
 	for i, o := range s.Optimizers {
-		if o.Name != m.Optimizers[i].Name {
-			return fmt.Errorf("optimizer %d is %q, want %q", i+1, o.Name, m.Optimizers[i].Name)
+		if o.Name != m.Optimizers[i].Name || o.Of != m.Optimizers[i].Of {
+			return fmt.Errorf("optimizer %d is %q of the %s parameters, want %q of the %s parameters", i+1, o.Name, o.Of, m.Optimizers[i].Name, m.Optimizers[i].Of)
 		}
 	}
 	if len(s.Phases) != len(t.phases) {

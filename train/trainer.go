@@ -31,6 +31,10 @@ type Progress struct {
 type Options struct {
 	// Pool runs the products and loops (nil: the calling goroutine only).
 	Pool *compute.Pool
+	// Method, when not nil, replaces the method the configuration names
+	// (Config.MethodSpec): a method of other phases, rules or somata.
+	// The configuration still gives the network, the data and the seed.
+	Method *Method
 }
 
 // phaseRun is a phase of the run with its runner.
@@ -85,6 +89,12 @@ func New(cfg Config, data *Data, opts ...Options) (*Trainer, error) {
 	m, err := cfg.MethodSpec()
 	if err != nil {
 		return nil, err
+	}
+	if o.Method != nil {
+		m = *o.Method
+		if err := m.validate(cfg); err != nil {
+			return nil, err
+		}
 	}
 	acts, _ := cfg.Acts()
 	net, err := circuit.NewNetwork(cfg.Sizes(data.Train.Set.Dim, data.Classes), acts)

@@ -118,6 +118,8 @@ process, their ratio, the backend and the peak memory.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "pprof at http://%s/debug/pprof/\n", addr)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "bench: %d windows of %d steps, batch %d, backend %s\n", opt.Windows, cfg.Dynamics.Steps, cfg.Batch, compute.Backend())
+			opt.Pool = compute.NewPool(0)
+			defer opt.Pool.Close()
 			r, err := bench.Run(cfg, opt)
 			if serr := stop(); serr != nil && err == nil {
 				err = serr

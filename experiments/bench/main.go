@@ -30,6 +30,8 @@ func main() {
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random `seed`")
 	pf.Register(flag.CommandLine)
 	flag.Parse()
+	opt.Pool = compute.NewPool(0)
+	defer opt.Pool.Close()
 	stop, addr, err := pf.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

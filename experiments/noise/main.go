@@ -92,7 +92,7 @@ func main() {
 		for s := 1; s <= *seeds; s++ {
 			cfg := base
 			cfg.Seed = uint64(s)
-			pre, err := train.New(cfg, data)
+			pre, err := train.New(cfg, data, train.Options{Pool: cs.Pool})
 			if err != nil {
 				log.Fatal("config", zap.Error(err))
 			}
@@ -106,7 +106,7 @@ func main() {
 				log.Fatal("snapshot", zap.Error(err))
 			}
 			for _, sigma := range levels {
-				r, err := runLevel(ctx, cfg, data, snap, sigma)
+				r, err := runLevel(ctx, cfg, data, snap, sigma, cs.Pool)
 				if err != nil {
 					log.Error("run failed", zap.String("method", m), zap.Float64("sigma", sigma), zap.Uint64("seed", cfg.Seed), zap.Error(err))
 					if ctx.Err() != nil {
@@ -135,10 +135,10 @@ func main() {
 
 // runLevel trains cfg with somatic noise sigma, continuing from the
 // pre-trained state snap.
-func runLevel(ctx context.Context, cfg train.Config, data *train.Data, snap *train.Snapshot, sigma float64) (Run, error) {
+func runLevel(ctx context.Context, cfg train.Config, data *train.Data, snap *train.Snapshot, sigma float64, pool *compute.Pool) (Run, error) {
 	start := time.Now()
 	cfg.SomaSigma = sigma
-	tr, err := train.New(cfg, data)
+	tr, err := train.New(cfg, data, train.Options{Pool: pool})
 	if err != nil {
 		return Run{}, err
 	}

@@ -87,7 +87,7 @@ func main() {
 			if *pretrain >= 0 && cfg.Pretrain.Epochs > 0 {
 				cfg.Pretrain.Epochs = *pretrain
 			}
-			row, snap, secs, err := run(ctx, log, name, cfg, *dataDir, shared, sharedSeconds, filepath.Join(*out, name+".jsonl"))
+			row, snap, secs, err := run(ctx, cs.Pool, log, name, cfg, *dataDir, shared, sharedSeconds, filepath.Join(*out, name+".jsonl"))
 			if err != nil {
 				log.Error("run failed", zap.String("preset", name), zap.Error(err))
 				if ctx.Err() != nil {
@@ -115,13 +115,13 @@ func main() {
 // run trains one configuration. For the DFC variants it continues from
 // shared (DFC's state at the end of pre-training, which took sharedSecs)
 // when given, and otherwise returns that state for the next ones.
-func run(ctx context.Context, log *zap.Logger, name string, cfg train.Config, dataDir string, shared *train.Snapshot, sharedSecs float64, epochsFile string) (Row, *train.Snapshot, float64, error) {
+func run(ctx context.Context, pool *compute.Pool, log *zap.Logger, name string, cfg train.Config, dataDir string, shared *train.Snapshot, sharedSecs float64, epochsFile string) (Row, *train.Snapshot, float64, error) {
 	start := time.Now()
 	data, err := train.LoadData(cfg, dataDir)
 	if err != nil {
 		return Row{}, nil, 0, err
 	}
-	tr, err := train.New(cfg, data)
+	tr, err := train.New(cfg, data, train.Options{Pool: pool})
 	if err != nil {
 		return Row{}, nil, 0, err
 	}

@@ -1,6 +1,6 @@
 // Package command holds what the experiment commands share when they
-// start: a console logger, a context that SIGINT and SIGTERM cancel, and
-// the profiling their flags ask for.
+// start: a console logger, a context that SIGINT and SIGTERM cancel, a
+// worker pool, and the profiling their flags ask for.
 package command
 
 import (
@@ -13,13 +13,16 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/prof"
 )
 
-// Session is a running command's logger and context.
+// Session is a running command's logger, context and worker pool.
 type Session struct {
-	Log    *zap.Logger
-	Ctx    context.Context
+	Log *zap.Logger
+	Ctx context.Context
+	// Pool has GOMAXPROCS workers for the command's simulations.
+	Pool   *compute.Pool
 	cancel context.CancelFunc
 	stop   func() error
 }
@@ -48,7 +51,7 @@ func Start(pf prof.Flags) *Session {
 		log.Info("pprof", zap.String("url", "http://"+addr+"/debug/pprof/"))
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	return &Session{Log: log, Ctx: ctx, cancel: cancel, stop: stop}
+	return &Session{Log: log, Ctx: ctx, Pool: compute.NewPool(0), cancel: cancel, stop: stop}
 }
 
 // Close stops the profiles (writing the heap profile), the signal handling
@@ -58,6 +61,7 @@ func (s *Session) Close() {
 		s.Log.Error("profiling", zap.Error(err))
 	}
 	s.cancel()
+	s.Pool.Close()
 	_ = s.Log.Sync()
 }
 
