@@ -6,11 +6,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/dataset"
+	"github.com/strongdfc/strongdfc/internal/synth"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -87,7 +87,7 @@ func TestPresetWeights(t *testing.T) {
 			if c.Autoencoder() {
 				t.Skip("added after the redesign; the autoencoder test covers it")
 			}
-			d, err := train.SplitData(c, syntheticSet(432, 16, 3), syntheticSet(64, 16, 4), dataset.UnitNorm)
+			d, err := train.SplitData(c, synth.Set(432, 16, 3), synth.Set(64, 16, 4), dataset.UnitNorm)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,25 +120,4 @@ func TestPresetWeights(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syntheticSet returns n images of dim pixels in 4 classes, each class a
-// noisy bright band at its own place, which a small network learns quickly.
-func syntheticSet(n, dim int, seed uint64) *dataset.Set {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	s := &dataset.Set{Name: "synthetic", Rows: 1, Cols: dim, Dim: dim, Classes: 4,
-		Pixels: make([]uint8, n*dim), Labels: make([]uint8, n)}
-	for i := range n {
-		c := rng.IntN(4)
-		s.Labels[i] = uint8(c)
-		img := s.Image(i)
-		for j := range img {
-			v := 40 * rng.Float64()
-			if j*4/dim == c {
-				v += 180
-			}
-			img[j] = uint8(v)
-		}
-	}
-	return s
 }

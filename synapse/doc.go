@@ -1,20 +1,15 @@
-// Package synapse owns the connections between populations and how they
-// learn.
+// Package synapse owns the connections between populations and the
+// optimizers that change them.
 //
 // A Forward projection (weights W, bias b) drives the basal compartment of
 // the layer above: v_ff = r·Wᵀ + b. A Feedback projection (weights Q) carries
 // the controller's signal u to the apical compartment: Q·u. Both hold a
-// gradient buffer beside their weights, like a tensor's .grad.
+// gradient buffer beside their weights, like a tensor's .grad, and compute
+// on the compute.Pool they are given.
 //
-// The two plasticity rules are local in space and time and accumulate their
-// sums online, one time step at a time, never storing a trajectory:
-// ForwardRule correlates the somatic-minus-basal rate difference with the
-// presynaptic rate, FeedbackRule correlates the noisy apical voltage with the
-// high-passed control. To run near the speed of the machine's matrix units,
-// both stack several time steps and add them with a single matrix product
-// (see Correlator). At the end of a window a rule turns its sum into a
-// gradient in its projection's buffer; ClipNorm and an Optimizer (Adam or
-// SGD) then apply it.
-//
-// Weight initialisation (xavier-normal, identity) is in init.go.
+// Plasticity rules (package circuit) write gradients into those buffers;
+// ClipNorm limits a group's norm and an Optimizer (Adam with torch's
+// semantics, or SGD with momentum) applies them. Optimizers expose their
+// state (OptimizerState) for checkpoints. Weight initialisation
+// (xavier-normal, identity) is in init.go.
 package synapse

@@ -3,35 +3,12 @@ package train_test
 import (
 	"context"
 	"math"
-	"math/rand/v2"
 	"testing"
 
+	"github.com/strongdfc/strongdfc/internal/synth"
 	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
-
-	"github.com/strongdfc/strongdfc/dataset"
 )
-
-// syntheticSet returns n images of dim pixels in 4 classes, each class a
-// noisy bright band at its own place, which a small network learns quickly.
-func syntheticSet(n, dim int, seed uint64) *dataset.Set {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	s := &dataset.Set{Name: "synthetic", Rows: 1, Cols: dim, Dim: dim, Classes: 4,
-		Pixels: make([]uint8, n*dim), Labels: make([]uint8, n)}
-	for i := range n {
-		c := rng.IntN(4)
-		s.Labels[i] = uint8(c)
-		img := s.Image(i)
-		for j := range img {
-			v := 40 * rng.Float64()
-			if j*4/dim == c {
-				v += 180
-			}
-			img[j] = uint8(v)
-		}
-	}
-	return s
-}
 
 // tinyConfig is the published MNIST configuration shrunk to a network and
 // window that train in well under a second.
@@ -49,11 +26,10 @@ func tinyConfig() train.Config {
 
 func tinyData(t testing.TB, c train.Config) *train.Data {
 	t.Helper()
-	d, err := train.SplitData(c, syntheticSet(320, 16, 1), syntheticSet(128, 16, 2), dataset.UnitNorm)
+	d, err := synth.Data(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Classes = 4
 	return d
 }
 

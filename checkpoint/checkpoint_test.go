@@ -1,0 +1,162 @@
+package checkpoint_test
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/strongdfc/strongdfc/checkpoint"
+	"github.com/strongdfc/strongdfc/internal/synth"
+	"github.com/strongdfc/strongdfc/train"
+)
+
+func finish(t *testing.T, tr *train.Trainer) {
+	t.Helper()
+	for !tr.Done() {
+		if _, err := tr.Next(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sameRun reports the first difference between two finished runs: weights,
+// optimizer and phase states (but those named in skip) and the history's
+// results.
+func sameRun(a, b *train.Snapshot, skip ...string) string {
+	eq := func(x, y []float64) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range a.W {
+		if !eq(a.W[i], b.W[i]) || !eq(a.B[i], b.B[i]) || !eq(a.Q[i], b.Q[i]) {
+			return "weights"
+		}
+	}
+	for k, o := range a.Optimizers {
+		if slices.Contains(skip, o.Name) {
+			continue
+		}
+		if o.Steps != b.Optimizers[k].Steps {
+			return o.Name + " steps"
+		}
+		for name, buf := range o.Buffers {
+			for i := range buf {
+				if !eq(buf[i], b.Optimizers[k].Buffers[name][i]) {
+					return o.Name + " " + name
+				}
+			}
+		}
+	}
+	for i, p := range a.Phases {
+		if slices.Contains(skip, p.Name) {
+			continue
+		}
+		if p.Clock != b.Phases[i].Clock || !bytes.Equal(p.Noise, b.Phases[i].Noise) {
+			return p.Name + " phase"
+		}
+	}
+	if len(a.History) != len(b.History) {
+		return "history"
+	}
+	for i := range a.History {
+		x, y := a.History[i], b.History[i]
+		if x.Phase != y.Phase || !eq([]float64{x.TrainLoss, x.TrainAccuracy, x.TestAccuracy, x.ValLoss}, []float64{y.TrainLoss, y.TrainAccuracy, y.TestAccuracy, y.ValLoss}) {
+			return "results of " + x.Phase
+		}
+	}
+	return ""
+}
+
+// TestReadFormat1: checkpoints written by the program before phases became
+// a list (format 1; testdata/v1, written at commit 175a25b: single-phase
+// Strong-DFC stopped in pre-training, in training and at an epoch's end;
+// DFC in a sleep phase; backprop) resume to exactly the run an
+// uninterrupted program makes today.
+func TestReadFormat1(t *testing.T) {
+	files, _ := filepath.Glob("testdata/v1/*.npz")
+	if len(files) != 5 {
+		t.Fatalf("found %d format-1 checkpoints", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			snap, err := checkpoint.Read(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := snap.Config
+			data, err := synth.Data(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := train.New(c, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			finish(t, ref)
+			want, _ := ref.Snapshot()
+			tr, err := train.New(c, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tr.Restore(snap); err != nil {
+				t.Fatal(err)
+			}
+			if tr.Done() || len(tr.History()) == 0 {
+				t.Fatalf("restored at %s with %d epochs done", tr.Position(), len(tr.History()))
+			}
+			// Format 1 dropped the pre-training optimizer and noise when
+			// pre-training ended (they never run again): their states are not
+			// compared then.
+			var skip []string
+			if pre, _, _ := snap.Epochs(); pre == c.Pretrain.Epochs {
+				skip = append(skip, "pretrain")
+			}
+			finish(t, tr)
+			got, _ := tr.Snapshot()
+			if d := sameRun(want, got, skip...); d != "" {
+				t.Errorf("resumed from a format-1 checkpoint: %s differ from an uninterrupted run", d)
+			}
+		})
+	}
+}
+
+// TestWriteRead: a snapshot taken in the middle of an epoch comes back
+// from a file equal, and a run resumed from it ends as an uninterrupted one.
+func TestWriteRead(t *testing.T) {
+	snap, err := checkpoint.Read("testdata/v1/strong-dfc-train.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := synth.Data(snap.Config)
+	a, _ := train.New(snap.Config, data)
+	if err := a.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := a.Snapshot()
+	var buf bytes.Buffer
+	if err := checkpoint.Write(&buf, s2); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "c.npz")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	back, err := checkpoint.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sameRun(s2, back); d != "" || back.Done != s2.Done || back.Partial == nil || back.Partial.Next != s2.Partial.Next {
+		t.Errorf("read back differs: %s (done %d/%d)", d, back.Done, s2.Done)
+	}
+}
