@@ -50,7 +50,7 @@ func ExampleContinuousForward() {
 	sgd, _ := synapse.NewSGD(synapse.SGDConfig{LR: 0.5}, net.ForwardParams())
 	clock, _ := scheduler.NewClock(0.001)
 	c, err := circuit.New(net, clock, 1, circuit.Config{
-		Params: circuit.Params{TauV: 0.01, Alpha: 1e-3, KP: 2, Error: circuit.SoftmaxError, Target: circuit.LabelTarget},
+		Params:   circuit.Params{TauV: 0.01, Alpha: 1e-3, KP: 2, Error: circuit.SoftmaxError, Target: circuit.LabelTarget},
 		Learning: []circuit.Learning{{Rule: circuit.ContinuousForward{}, Optimizer: sgd}},
 	})
 	if err != nil {
