@@ -10,7 +10,7 @@ import (
 	"strconv"
 
 	"github.com/strongdfc/strongdfc/circuit"
-	"github.com/strongdfc/strongdfc/internal/npz"
+	"github.com/strongdfc/strongdfc/checkpoint/npz"
 	"github.com/strongdfc/strongdfc/synapse"
 	"github.com/strongdfc/strongdfc/train"
 )

@@ -23,7 +23,7 @@ import (
 
 	"github.com/strongdfc/strongdfc/checkpoint"
 	"github.com/strongdfc/strongdfc/dataset"
-	"github.com/strongdfc/strongdfc/internal/npz"
+	"github.com/strongdfc/strongdfc/checkpoint/npz"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
 	"github.com/strongdfc/strongdfc/train"

@@ -21,7 +21,7 @@ var rank = map[string]int{
 	"neuron":           1,
 	"synapse":          1,
 	"dataset":          1,
-	"internal/npz":     1,
+	"checkpoint/npz":   1,
 	"internal/sysinfo": 1,
 	"internal/prof":    1,
 	"internal/golden":  1,
