@@ -32,6 +32,8 @@ import (
 //	phases.json              uint8, the phases' names in the method's order
 //	phase.NAME.clock         int64 [step] of phase NAME's clock
 //	rng.phase.NAME           uint8, the state of phase NAME's noise source (when it has one)
+//	phase.NAME.started       int64 [0 or 1], whether phase NAME's stream has started (stream phases)
+//	state.NAME.VAR           float64, variable VAR of phase NAME's circuit (stream phases: layerI.soma, controller.u, ...)
 //	rng.shuffle              uint8, math/rand/v2 PCG state
 //	partial.order            int64, the interrupted epoch's sample order
 //	partial.sums             float64 [loss, accuracy, seconds, diagnostics...]
@@ -118,6 +120,21 @@ func Write(w io.Writer, s *train.Snapshot) error {
 		add(npz.Int64("phase."+p.Name+".clock", []int64{p.Clock}))
 		if p.Noise != nil {
 			add(npz.Bytes("rng.phase."+p.Name, p.Noise))
+		}
+		if p.Vars != nil {
+			started := int64(0)
+			if p.Started {
+				started = 1
+			}
+			add(npz.Int64("phase."+p.Name+".started", []int64{started}))
+			names := make([]string, 0, len(p.Vars))
+			for n := range p.Vars {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				add(npz.Float64("state."+p.Name+"."+n, p.Vars[n]))
+			}
 		}
 	}
 	oj, _ := json.Marshal(opts)
@@ -437,6 +454,23 @@ func decodeV2(set *npz.Set, s *train.Snapshot) error {
 		if set.Has("rng.phase." + n) {
 			if p.Noise, err = set.Bytes("rng.phase." + n); err != nil {
 				return err
+			}
+		}
+		if set.Has("phase." + n + ".started") {
+			st, err := set.Int64("phase."+n+".started", 1)
+			if err != nil {
+				return err
+			}
+			p.Started = st[0] != 0
+			p.Vars = map[string][]float64{}
+			for _, a := range set.Names() {
+				v, ok := cutPrefix(a, "state."+n+".")
+				if !ok {
+					continue
+				}
+				if p.Vars[v], err = set.Float64(a); err != nil {
+					return err
+				}
 			}
 		}
 		s.Phases = append(s.Phases, p)

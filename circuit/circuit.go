@@ -335,6 +335,38 @@ func (c *Circuit) Norm(name string) float64 {
 	return math.NaN()
 }
 
+// Var is a named matrix of a circuit's dynamic state.
+type Var struct {
+	Name string
+	M    *mat.Dense
+}
+
+// StateVars returns the matrices that hold the circuit's dynamic state
+// between windows, at the circuit's full capacity (maxBatch rows), by
+// name: every layer's basal, apical and somatic voltages, rates, noise
+// filter and the soma's own variables; the controller's u, u_int and e;
+// and the state of rules that keep one (a learner implementing
+// interface{ StateVars() []Var }). A stream that never resets continues
+// exactly from a copy of them. The matrices are the circuit's own.
+func (c *Circuit) StateVars() []Var {
+	var vs []Var
+	for i, st := range c.full {
+		p := fmt.Sprintf("layer%d.", i+1)
+		vs = append(vs, Var{p + "basal", st.Basal}, Var{p + "apical", st.Apical}, Var{p + "soma", st.Soma},
+			Var{p + "rate", st.Rate}, Var{p + "noise", st.Noise})
+		for j, name := range c.layers[i].Soma().Extra() {
+			vs = append(vs, Var{p + name, st.Extra[j]})
+		}
+	}
+	vs = append(vs, Var{"controller.u", c.ctrlF.U}, Var{"controller.u_int", c.ctrlF.UInt}, Var{"controller.e", c.ctrlF.E})
+	for _, l := range c.learners {
+		if s, ok := l.(interface{ StateVars() []Var }); ok {
+			vs = append(vs, s.StateVars()...)
+		}
+	}
+	return vs
+}
+
 func (c *Circuit) setBatch(b int) {
 	c.batch = b
 	c.st = c.st[:0]

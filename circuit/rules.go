@@ -102,8 +102,15 @@ func depthOr(d int) (int, error) {
 // and the sign are the published convention, which the published learning
 // rates assume. Depth is the number of steps stacked per product (0:
 // DefaultStackDepth).
+//
+// When plasticity is applied several times per window (every n steps),
+// PerWindow > 0 normalises every application's sum by PerWindow (the
+// window's T) instead of by the steps it holds, so that the applications
+// of a window add up to the window-end gradient: plain SGD then makes the
+// same change to first order in its learning rate.
 type ContinuousForward struct {
-	Depth int
+	Depth     int
+	PerWindow int
 }
 
 // Bind returns the bound rule.
@@ -112,7 +119,16 @@ func (r ContinuousForward) Bind(c *Circuit) (Learner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newForwardLearner(c, depth, forwardContinuous)
+	if r.PerWindow < 0 {
+		return nil, fmt.Errorf("forward rule: steps per window %d must be non-negative", r.PerWindow)
+	}
+	l, err := newForwardLearner(c, depth, forwardContinuous)
+	if err == nil {
+		for _, s := range l.sums {
+			s.perWindow = r.PerWindow
+		}
+	}
+	return l, err
 }
 
 // LastStepForward takes the forward rule's term from the window's last
@@ -331,12 +347,15 @@ func (l *forwardLearner) analyticTerms() error {
 // s_i = c_i / max(σ_i, 0.01)², with c_i = (1 + τ_v/τ_noise)^(L−i) when
 // LayerScaling is on (τ_v = ScalingTauV, or the circuit's when 0) and 1
 // otherwise. Depth is the number of steps stacked per product (0:
-// DefaultStackDepth).
+// DefaultStackDepth). PerWindow > 0 normalises every application's sum by
+// PerWindow (a window's T−1 pairs) instead of by the pairs it holds, as
+// ContinuousForward's.
 type FeedbackRule struct {
 	TauF, FilterDT float64
 	LayerScaling   bool
 	ScalingTauV    float64
 	Depth          int
+	PerWindow      int
 }
 
 // Validate reports an impossible value, given the circuit's dt and noise
@@ -362,6 +381,8 @@ func (r FeedbackRule) Validate(dt, tauNoise float64) error {
 		return fmt.Errorf("feedback rule: scaling τ_v = %g must be non-negative", r.ScalingTauV)
 	case r.Depth < 0:
 		return fmt.Errorf("feedback rule: stack depth %d must be non-negative", r.Depth)
+	case r.PerWindow < 0:
+		return fmt.Errorf("feedback rule: pairs per window %d must be non-negative", r.PerWindow)
 	}
 	return nil
 }
@@ -409,7 +430,7 @@ func (r FeedbackRule) Bind(c *Circuit) (Learner, error) {
 	}
 	for i := 1; i <= L; i++ {
 		scale := FeedbackScale(p.LayerSigma(i, L), r.LayerScale(i, L, p.TauV, p.TauNoise))
-		l.sums = append(l.sums, &feedbackSum{corr: compute.NewCorrelator(c.Pool(), net.NOut(), net.Sizes[i], c.MaxBatch(), depth, false), scale: scale})
+		l.sums = append(l.sums, &feedbackSum{corr: compute.NewCorrelator(c.Pool(), net.NOut(), net.Sizes[i], c.MaxBatch(), depth, false), scale: scale, perWindow: r.PerWindow})
 		l.groups = append(l.groups, Group{Name: fmt.Sprintf("feedback_layer%d", i), Kind: "feedback", Layer: i,
 			Params: net.Feedback[i-1].Params(fmt.Sprintf("layer%d.", i))})
 	}
@@ -426,6 +447,7 @@ type feedbackLearner struct {
 	lpF, hpF *mat.Dense // the filter's state, capacity maxBatch
 	lp, hp   *mat.Dense // views of the current batch
 	started  bool
+	startedM *mat.Dense // started, 1×1, once StateVars was asked for
 }
 
 func (l *feedbackLearner) Groups() []Group { return l.groups }
@@ -437,7 +459,26 @@ func (l *feedbackLearner) Scale(i int) float64 { return l.sums[i-1].scale }
 // (nil without a filter).
 func (l *feedbackLearner) Filter() (lp, hp *mat.Dense) { return l.lp, l.hp }
 
+// StateVars returns the filter's state: u_lp, u_hp (full capacity) and
+// whether it has started (1×1, 0 or 1).
+func (l *feedbackLearner) StateVars() []Var {
+	if l.lpF == nil {
+		return nil
+	}
+	if l.startedM == nil {
+		l.startedM = mat.NewDense(1, 1, nil)
+		if l.started {
+			l.startedM.Set(0, 0, 1)
+		}
+	}
+	return []Var{{"feedback.u_lp", l.lpF}, {"feedback.u_hp", l.hpF}, {"feedback.started", l.startedM}}
+}
+
 func (l *feedbackLearner) Begin(reset bool) {
+	if l.startedM != nil {
+		// A state restored from a checkpoint says whether the filter ran.
+		l.started = l.startedM.At(0, 0) != 0
+	}
 	b := l.c.Batch()
 	if b != l.batch {
 		l.batch = b
@@ -460,6 +501,9 @@ func (l *feedbackLearner) Begin(reset bool) {
 			l.hp.Zero()
 		}
 		l.started = false
+		if l.startedM != nil {
+			l.startedM.Set(0, 0, 0)
+		}
 	}
 	for i, s := range l.sums {
 		s.corr.SetB(l.c.State(i + 1).Apical) // v_fb[k], the first half of the next pair
@@ -487,6 +531,9 @@ func (l *feedbackLearner) filter() *mat.Dense {
 		}
 	}
 	l.started = true
+	if l.startedM != nil {
+		l.startedM.Set(0, 0, 1)
+	}
 	return l.hp
 }
 
@@ -511,14 +558,18 @@ func (l *feedbackLearner) Gradient() {
 // the narrow u_hp as the correlator's A and v_fb as its B, and transposes
 // the sum at the end.
 type feedbackSum struct {
-	corr  *compute.Correlator
-	scale float64
+	corr      *compute.Correlator
+	scale     float64
+	perWindow int // when positive, normalises the sum instead of the pairs
 }
 
 // Gradient sets f.GradQ from what has been accumulated and empties the sum.
 func (r *feedbackSum) Gradient(f *synapse.Feedback) {
 	sum := r.corr.Sum()
 	if t := r.corr.Terms(); t > 0 {
+		if r.perWindow > 0 {
+			t = r.perWindow
+		}
 		f.GradQ.Scale(r.scale/(float64(r.corr.Batch())*float64(t)), sum.T())
 	} else {
 		f.GradQ.Zero()
@@ -544,6 +595,8 @@ type forwardSum struct {
 	sumW   *mat.Dense // Σ over earlier values of pre
 	colSum []float64
 	terms  int
+	// perWindow, when positive, normalises the sum instead of terms.
+	perWindow int
 }
 
 func newForwardSum(pool *compute.Pool, out, in, maxBatch, depth int, constPre bool) *forwardSum {
@@ -692,7 +745,11 @@ func (r *forwardSum) Gradient(f *synapse.Forward) {
 		r.Reset()
 		return
 	}
-	scale := -2 / (float64(batch) * float64(r.terms))
+	n := r.terms
+	if r.perWindow > 0 {
+		n = r.perWindow
+	}
+	scale := -2 / (float64(batch) * float64(n))
 	f.GradW.Scale(scale, sum)
 	gb := f.GradB.RawVector().Data
 	for j, x := range colSum {

@@ -24,8 +24,8 @@ func MNIST() train.Config {
 		},
 		TauNoise: 0.07, TauF: 0.5, LayerScaling: true,
 		ClipNorm: 1.0,
-		Forward:  train.Adam{LR: 0.0003095880739373081, Beta1: 0.9, Beta2: 0.99, Eps: 1.6288767089312233e-05},
-		Feedback: train.Adam{LR: 2.0091405897656825e-08, Beta1: 0.99, Beta2: 0.999, Eps: 1.1023320392297719e-11, WeightDecay: 0.5},
+		Forward:  train.OptimizerConfig{LR: 0.0003095880739373081, Beta1: 0.9, Beta2: 0.99, Eps: 1.6288767089312233e-05},
+		Feedback: train.OptimizerConfig{LR: 2.0091405897656825e-08, Beta1: 0.99, Beta2: 0.999, Eps: 1.1023320392297719e-11, WeightDecay: 0.5},
 		Pretrain: train.Pretrain{
 			Epochs: 1, LR: 4.5160347135162454e-07,
 			Dynamics: train.Dynamics{
@@ -50,8 +50,8 @@ func FashionMNIST() train.Config {
 		Sigma: 0.0033626248925544607, SigmaOut: 0.040920898808660004,
 	}
 	c.TauNoise = 0.05
-	c.Forward = train.Adam{LR: 0.0009531990715839369, Beta1: 0.99, Beta2: 0.999, Eps: 9.710433697812103e-08}
-	c.Feedback = train.Adam{LR: 2.286529865070366e-08, Beta1: 0.99, Beta2: 0.999, Eps: 1.8382415746971348e-11}
+	c.Forward = train.OptimizerConfig{LR: 0.0009531990715839369, Beta1: 0.99, Beta2: 0.999, Eps: 9.710433697812103e-08}
+	c.Feedback = train.OptimizerConfig{LR: 2.286529865070366e-08, Beta1: 0.99, Beta2: 0.999, Eps: 1.8382415746971348e-11}
 	c.Pretrain = train.Pretrain{
 		Epochs: 20, LR: 3.431924248095537e-07,
 		Dynamics: train.Dynamics{
@@ -78,8 +78,8 @@ func DFCMNIST() train.Config {
 	c.TargetStep = 0.013812748252649061
 	c.Dynamics = train.Dynamics{DT: 0.02, Steps: 500, TauV: 0.2, Alpha: 0.0017723664900917734, KP: 2}
 	c.TauNoise, c.TauF, c.LayerScaling = 0, 0, false
-	c.Forward = train.Adam{LR: 0.0010924329072635147, Beta1: 0.9, Beta2: 0.99, Eps: 5.83238643406511e-07}
-	c.Feedback = train.Adam{LR: 4.348352883654314e-05, Beta1: 0.99, Beta2: 0.99, Eps: 3.355535527361205e-05, WeightDecay: 0.1}
+	c.Forward = train.OptimizerConfig{LR: 0.0010924329072635147, Beta1: 0.9, Beta2: 0.99, Eps: 5.83238643406511e-07}
+	c.Feedback = train.OptimizerConfig{LR: 4.348352883654314e-05, Beta1: 0.99, Beta2: 0.99, Eps: 3.355535527361205e-05, WeightDecay: 0.1}
 	sleep := train.Dynamics{DT: 0.0011421804343878519, Steps: 44, TauV: 0.005870467170683501,
 		Alpha: 0.39857902933813705, KP: 0.0713515876863314,
 		Sigma: 0.035483751742735006, SigmaOut: 0.035483751742735006}
@@ -96,8 +96,8 @@ func DFCFashionMNIST() train.Config {
 	c.TargetClassValue = 0.999
 	c.TargetStep = 0.019957011262493028
 	c.Dynamics = train.Dynamics{DT: 0.02, Steps: 500, TauV: 0.2, Alpha: 0.000451125353657906, KP: 2}
-	c.Forward = train.Adam{LR: 0.0010672718162774038, Beta1: 0.99, Beta2: 0.999, Eps: 3.210886729268312e-07}
-	c.Feedback = train.Adam{LR: 4.3780877225194805e-05, Beta1: 0.99, Beta2: 0.99, Eps: 1.0433715362737473e-08, WeightDecay: 0.001}
+	c.Forward = train.OptimizerConfig{LR: 0.0010672718162774038, Beta1: 0.99, Beta2: 0.999, Eps: 3.210886729268312e-07}
+	c.Feedback = train.OptimizerConfig{LR: 4.3780877225194805e-05, Beta1: 0.99, Beta2: 0.99, Eps: 1.0433715362737473e-08, WeightDecay: 0.001}
 	sleep := train.Dynamics{DT: 0.004294669581123954, Steps: 54, TauV: 0.009266592158186437,
 		Alpha: 0.611510021981854, KP: 0.010409666247193437,
 		Sigma: 0.001281308789330547, SigmaOut: 0.001281308789330547}
@@ -120,8 +120,8 @@ func StrongDFC2MNIST() train.Config {
 	c.TargetClassValue = 0.9
 	c.Dynamics = train.Dynamics{DT: 0.001, Steps: 500, TauV: 0.03553062335953924, Alpha: 0.008082122141749502, KP: 2}
 	c.TauNoise, c.TauF, c.LayerScaling = 0.05, 0.5, false
-	c.Forward = train.Adam{LR: 0.0006560184719951886, Beta1: 0.9, Beta2: 0.99, Eps: 0.00023225688276019436}
-	c.Feedback = train.Adam{LR: 9.776610079269425e-06, Beta1: 0.999, Beta2: 0.9, Eps: 0.0019707791920650247, WeightDecay: 1e-05}
+	c.Forward = train.OptimizerConfig{LR: 0.0006560184719951886, Beta1: 0.9, Beta2: 0.99, Eps: 0.00023225688276019436}
+	c.Feedback = train.OptimizerConfig{LR: 9.776610079269425e-06, Beta1: 0.999, Beta2: 0.9, Eps: 0.0019707791920650247, WeightDecay: 1e-05}
 	sleep := train.Dynamics{DT: 0.0031943783402810927, Steps: 500, TauV: 0.0072383695016716215,
 		Alpha: 0.9944618528446518, KP: 0.0691564739128701, Sigma: 0.15, SigmaOut: 0.15}
 	c.Sleep = train.Sleep{Before: 1, ApicalTau: 0.12961120842685991, Dynamics: sleep}
@@ -136,8 +136,8 @@ func StrongDFC2FashionMNIST() train.Config {
 	c.Dataset = "fashion-mnist"
 	c.TargetClassValue = 0.999
 	c.Dynamics = train.Dynamics{DT: 0.001, Steps: 500, TauV: 0.007427384207234133, Alpha: 0.0013123372965380246, KP: 2}
-	c.Forward = train.Adam{LR: 0.0011969828175078612, Beta1: 0.9, Beta2: 0.9, Eps: 2.9646405819945323e-07}
-	c.Feedback = train.Adam{LR: 1.587623302238223e-05, Beta1: 0.99, Beta2: 0.999, Eps: 8.46521372179368e-08, WeightDecay: 0.1}
+	c.Forward = train.OptimizerConfig{LR: 0.0011969828175078612, Beta1: 0.9, Beta2: 0.9, Eps: 2.9646405819945323e-07}
+	c.Feedback = train.OptimizerConfig{LR: 1.587623302238223e-05, Beta1: 0.99, Beta2: 0.999, Eps: 8.46521372179368e-08, WeightDecay: 0.1}
 	sleep := train.Dynamics{DT: 0.0019841648377832226, Steps: 500, TauV: 0.009034403214049455,
 		Alpha: 0.41918471180494776, KP: 0.09906907227394046, Sigma: 0.15, SigmaOut: 0.15}
 	c.Sleep = train.Sleep{Before: 1, After: 2, ApicalTau: 0.22603240790914256, Dynamics: sleep}
@@ -151,7 +151,7 @@ func BPMNIST() train.Config {
 	c.Method = train.MethodBP
 	c.Dynamics, c.Pretrain, c.Sleep = train.Dynamics{}, train.Pretrain{}, train.Sleep{}
 	c.TauNoise, c.TauF, c.LayerScaling = 0, 0, false
-	c.Forward = train.Adam{LR: 0.002, Beta1: 0.9, Beta2: 0.999, Eps: 0.002}
+	c.Forward = train.OptimizerConfig{LR: 0.002, Beta1: 0.9, Beta2: 0.999, Eps: 0.002}
 	return c
 }
 
@@ -159,7 +159,7 @@ func BPMNIST() train.Config {
 func BPFashionMNIST() train.Config {
 	c := BPMNIST()
 	c.Dataset = "fashion-mnist"
-	c.Forward = train.Adam{LR: 0.0004, Beta1: 0.9, Beta2: 0.999, Eps: 0.0002}
+	c.Forward = train.OptimizerConfig{LR: 0.0004, Beta1: 0.9, Beta2: 0.999, Eps: 0.0002}
 	return c
 }
 
@@ -194,6 +194,27 @@ func MNISTAutoencoderBP() train.Config {
 	return c
 }
 
+// Online returns c learning online: plasticity applied at every step of
+// its training windows, each sample shown for a window of its own (the
+// state is reset for every minibatch), the optimizers' constants scaled to
+// per-step updates.
+func Online(c train.Config) train.Config {
+	c.ApplyEvery = 1
+	return c
+}
+
+// Stream returns c learning on a never-reset stream with no separate
+// phases: plasticity at every step, the samples of every minibatch
+// presented as Batch parallel streams whose state carries from one sample
+// to the next, and no feedback pre-training or sleep.
+func Stream(c train.Config) train.Config {
+	c = Online(c)
+	c.Stream = true
+	c.Pretrain.Epochs = 0
+	c.Sleep.Before, c.Sleep.After = 0, 0
+	return c
+}
+
 // Preset is a named, published configuration.
 type Preset struct {
 	Name        string
@@ -214,6 +235,10 @@ var presets = []Preset{
 	{"fashion-mnist-dfc-ssa", "DFC-SSA on Fashion-MNIST: DFC's constants, update from the analytic steady state", func() train.Config { return withMethod(DFCFashionMNIST(), train.MethodDFCSSA) }},
 	{"mnist-bp", "backpropagation in the same MLP on MNIST, as published (98.17 %)", BPMNIST},
 	{"fashion-mnist-bp", "backpropagation in the same MLP on Fashion-MNIST, as published (89.40 %)", BPFashionMNIST},
+	{"mnist-strong-dfc-online", "single-phase Strong-DFC on MNIST learning at every step, a window per sample", func() train.Config { return Online(MNIST()) }},
+	{"mnist-strong-dfc-stream", "single-phase Strong-DFC on MNIST learning at every step on a never-reset stream, no pre-training", func() train.Config { return Stream(MNIST()) }},
+	{"fashion-mnist-strong-dfc-online", "single-phase Strong-DFC on Fashion-MNIST learning at every step, a window per sample", func() train.Config { return Online(FashionMNIST()) }},
+	{"fashion-mnist-strong-dfc-stream", "single-phase Strong-DFC on Fashion-MNIST learning at every step on a never-reset stream, no pre-training", func() train.Config { return Stream(FashionMNIST()) }},
 	{"mnist-autoencoder", "the MNIST autoencoder 784-256-32-256-784 by single-phase Strong-DFC (MNIST constants, 200-step windows)", MNISTAutoencoder},
 	{"mnist-autoencoder-bp", "the same autoencoder by backpropagation", MNISTAutoencoderBP},
 }
@@ -221,6 +246,10 @@ var presets = []Preset{
 // All returns the named configurations, sorted by name.
 func All() []Preset {
 	out := append([]Preset(nil), presets...)
+	for i, p := range out {
+		f := p.Config
+		out[i].Config = func() train.Config { return f().Normalize() }
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
@@ -229,7 +258,7 @@ func All() []Preset {
 func Lookup(name string) (train.Config, error) {
 	for _, p := range presets {
 		if p.Name == name {
-			return p.Config(), nil
+			return p.Config().Normalize(), nil
 		}
 	}
 	var names []string

@@ -62,7 +62,9 @@ type Config struct {
 	// that compute their update without simulating, such as DFC-SSA's).
 	Steps int
 	// ApplyEvery is 0 to apply the plasticity once at the end of a window,
-	// or n > 0 to apply it every n steps (1: continuous-time plasticity).
+	// or n > 0 to apply it every n steps (1: continuous-time plasticity)
+	// and at the window's end when steps are left over, so that nothing
+	// accumulated carries into the next window.
 	ApplyEvery int
 	// Stream presents samples as a continuous stream: the state carries
 	// over from one window to the next instead of being reset.
@@ -150,11 +152,18 @@ func (s *Scheduler) Window(sys System, x, target *mat.Dense) error {
 			}
 		}
 	}
-	if s.cfg.ApplyEvery == 0 {
+	if n := s.cfg.ApplyEvery; n == 0 || (T-1)%n != 0 {
 		return sys.Apply()
 	}
 	return nil
 }
+
+// Started reports whether a stream has started (its first window reset
+// the state; the next ones continue it).
+func (s *Scheduler) Started() bool { return s.started }
+
+// SetStarted sets whether a stream has started (to resume one).
+func (s *Scheduler) SetStarted(v bool) { s.started = v }
 
 func (s *Scheduler) notify(k, T int) {
 	for _, o := range s.observers {

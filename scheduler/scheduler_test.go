@@ -39,7 +39,8 @@ func TestWindowSchedules(t *testing.T) {
 	}{
 		{"end of window", Config{Steps: 5}, 2, []int{4, 8}, []bool{true, true}},
 		{"continuous plasticity", Config{Steps: 4, ApplyEvery: 1}, 1, []int{1, 2, 3}, []bool{true}},
-		{"every 2 steps", Config{Steps: 6, ApplyEvery: 2}, 1, []int{2, 4}, []bool{true}},
+		{"every 2 steps", Config{Steps: 6, ApplyEvery: 2}, 1, []int{2, 4, 5}, []bool{true}},
+		{"every 2 steps, none left", Config{Steps: 5, ApplyEvery: 2}, 1, []int{2, 4}, []bool{true}},
 		{"stream", Config{Steps: 3, Stream: true}, 3, []int{2, 4, 6}, []bool{true, false, false}},
 		{"one index (analytic)", Config{Steps: 1}, 2, []int{0, 0}, []bool{true, true}},
 	}

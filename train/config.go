@@ -25,18 +25,85 @@ type Dynamics struct {
 	SigmaOut float64 `json:"sigma_out" yaml:"sigma_out"`
 }
 
-// Adam are an Adam optimizer's hyperparameters.
-type Adam struct {
+// OptimizerConfig are an optimizer's kind and hyperparameters: Adam (LR,
+// Beta1, Beta2, Eps, WeightDecay) or SGD (LR, Momentum, WeightDecay). The
+// constants are those of one update per window; when plasticity is applied
+// every n steps (Config.ApplyEvery) they are scaled to updates every
+// fraction f = n/(T−1) of a window (see Scaled and docs/online.md).
+type OptimizerConfig struct {
+	// Kind is "adam" or "sgd" ("" reads as "adam").
+	Kind        string  `json:"kind,omitempty" yaml:"kind"`
 	LR          float64 `json:"lr" yaml:"lr"`
 	Beta1       float64 `json:"beta1" yaml:"beta1"`
 	Beta2       float64 `json:"beta2" yaml:"beta2"`
 	Eps         float64 `json:"eps" yaml:"eps"`
+	Momentum    float64 `json:"momentum,omitempty" yaml:"momentum"`
 	WeightDecay float64 `json:"weight_decay" yaml:"weight_decay"`
 }
 
-// AdamConfig returns the optimizer configuration.
-func (a Adam) AdamConfig() synapse.AdamConfig {
+// The optimizer kinds.
+const (
+	KindAdam = "adam"
+	KindSGD  = "sgd"
+)
+
+// AdamConfig returns the configuration as Adam's.
+func (a OptimizerConfig) AdamConfig() synapse.AdamConfig {
 	return synapse.AdamConfig{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, WeightDecay: a.WeightDecay}
+}
+
+// SGDConfig returns the configuration as SGD's.
+func (a OptimizerConfig) SGDConfig() synapse.SGDConfig {
+	return synapse.SGDConfig{LR: a.LR, Momentum: a.Momentum, WeightDecay: a.WeightDecay}
+}
+
+// Scaled returns the constants of one update every fraction f of a window
+// (f = n/(T−1) for updates every n steps of windows of T indices), whose
+// gradients are the window's gradient's share of those steps (the rules
+// normalise per window, circuit.ContinuousForward.PerWindow). The decays
+// Beta1, Beta2 and Momentum become their f-th powers, so that moments
+// forget at the same rate per window. SGD keeps its learning rate: its
+// updates of one window add up to the window-end update. Adam normalises
+// its steps, so its learning rate and ε are multiplied by f: each update
+// is then f of a window-end update, and ε stays in proportion to the
+// per-update gradients. f = 1 changes nothing.
+func (a OptimizerConfig) Scaled(f float64) OptimizerConfig {
+	if f == 1 {
+		return a
+	}
+	a.Beta1 = math.Pow(a.Beta1, f)
+	a.Beta2 = math.Pow(a.Beta2, f)
+	a.Momentum = math.Pow(a.Momentum, f)
+	if a.Kind != KindSGD {
+		a.LR *= f
+		a.Eps *= f
+	}
+	return a
+}
+
+// validate reports an impossible value, naming the section.
+func (a OptimizerConfig) validate(where string) error {
+	switch a.Kind {
+	case "", KindAdam:
+		if err := a.AdamConfig().Validate(); err != nil {
+			return fmt.Errorf("config: %s: %w", where, err)
+		}
+	case KindSGD:
+		if err := a.SGDConfig().Validate(); err != nil {
+			return fmt.Errorf("config: %s: %w", where, err)
+		}
+	default:
+		return fmt.Errorf("config: %s.kind = %q: want %s or %s", where, a.Kind, KindAdam, KindSGD)
+	}
+	return nil
+}
+
+// newOptimizer makes the optimizer of params.
+func (a OptimizerConfig) newOptimizer(params []synapse.Param) (synapse.Optimizer, error) {
+	if a.Kind == KindSGD {
+		return synapse.NewSGD(a.SGDConfig(), params)
+	}
+	return synapse.NewAdam(a.AdamConfig(), params)
 }
 
 // Sleep configures the sleep phase of the two-phase methods (dfc, dfc-ss,
@@ -101,10 +168,11 @@ type Config struct {
 	LayerScaling bool     `json:"layer_scaling" yaml:"layer_scaling"`
 	// ClipNorm is the per-layer gradient-norm limit.
 	ClipNorm float64 `json:"clip_norm" yaml:"clip_norm"`
-	// Forward and Feedback are the two optimizers.
-	Forward  Adam     `json:"forward" yaml:"forward"`
-	Feedback Adam     `json:"feedback" yaml:"feedback"`
-	Pretrain Pretrain `json:"pretrain" yaml:"pretrain"`
+	// Forward and Feedback are the two optimizers (pre-training uses the
+	// feedback's with its own learning rate).
+	Forward  OptimizerConfig `json:"forward" yaml:"forward"`
+	Feedback OptimizerConfig `json:"feedback" yaml:"feedback"`
+	Pretrain Pretrain        `json:"pretrain" yaml:"pretrain"`
 	// StackDepth is the number of time steps per plasticity product (0:
 	// the default).
 	StackDepth int `json:"stack_depth" yaml:"stack_depth"`
@@ -116,6 +184,16 @@ type Config struct {
 	SomaSigma float64 `json:"soma_sigma" yaml:"soma_sigma"`
 	// Sleep is the sleep phase of the two-phase methods.
 	Sleep Sleep `json:"sleep" yaml:"sleep"`
+	// ApplyEvery applies the plasticity of training windows every n steps
+	// (1: at every step) instead of at the window's end (0, as published);
+	// the optimizers' constants are scaled to match (OptimizerConfig).
+	ApplyEvery int `json:"apply_every,omitempty" yaml:"apply_every"`
+	// Stream presents the training samples as a stream: the state of the
+	// training circuit is never reset, only the input and the label switch
+	// after dynamics.steps−1 steps, and the controller keeps running; the
+	// minibatch's samples are Batch parallel streams that share the
+	// weights.
+	Stream bool `json:"stream,omitempty" yaml:"stream"`
 }
 
 // The learning methods.
@@ -220,18 +298,28 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	if err := c.Forward.AdamConfig().Validate(); err != nil {
-		return fmt.Errorf("config: forward: %w", err)
+	if err := c.Forward.validate("forward"); err != nil {
+		return err
 	}
-	if err := c.Feedback.AdamConfig().Validate(); err != nil {
-		return fmt.Errorf("config: feedback: %w", err)
+	if err := c.Feedback.validate("feedback"); err != nil {
+		return err
+	}
+	switch {
+	case c.ApplyEvery < 0:
+		return fmt.Errorf("config: apply_every = %d must be non-negative (0: at the window's end, n: every n steps)", c.ApplyEvery)
+	case (c.ApplyEvery > 0 || c.Stream) && c.Method == MethodBP:
+		return fmt.Errorf("config: apply_every and stream need simulated windows; method %s has none", c.Method)
+	case (c.ApplyEvery > 0 || c.Stream) && c.Method == MethodDFCSSA:
+		return fmt.Errorf("config: apply_every and stream need simulated windows; method %s computes its update analytically without steps (use dfc or dfc-ss)", c.Method)
+	case c.ApplyEvery >= c.Dynamics.Steps && c.Dynamics.Steps > 0:
+		return fmt.Errorf("config: apply_every = %d is not less than dynamics.steps = %d: plasticity would be applied once per window", c.ApplyEvery, c.Dynamics.Steps)
 	}
 	if c.Pretrain.Epochs > 0 && c.Method != MethodBP {
 		if err := c.Pretrain.Dynamics.validate("pretrain.dynamics"); err != nil {
 			return err
 		}
-		if err := c.pretrainAdam().AdamConfig().Validate(); err != nil {
-			return fmt.Errorf("config: pretrain: %w", err)
+		if err := c.pretrainAdam().validate("pretrain"); err != nil {
+			return err
 		}
 	}
 	// Every phase's circuit, rules and window, checked by building them
@@ -274,12 +362,19 @@ const (
 )
 
 // Normalize returns c with its defaults spelt out: the task "" is
-// "classify", and an empty list of activations is none (nil). Configurations
+// "classify", the optimizer kind "" is "adam", and an empty list of
+// activations is none (nil). Configurations
 // read from files and checkpoints are normalised, so that equal runs
 // compare equal.
 func (c Config) Normalize() Config {
 	if c.Task == "" {
 		c.Task = TaskClassify
+	}
+	if c.Forward.Kind == "" {
+		c.Forward.Kind = KindAdam
+	}
+	if c.Feedback.Kind == "" {
+		c.Feedback.Kind = KindAdam
 	}
 	if len(c.Activations) == 0 {
 		c.Activations = nil
@@ -330,7 +425,7 @@ func (c Config) Loss() circuit.Loss {
 	return circuit.CrossEntropy{}
 }
 
-func (c Config) pretrainAdam() Adam {
+func (c Config) pretrainAdam() OptimizerConfig {
 	a := c.Feedback
 	a.LR = c.Pretrain.LR
 	return a

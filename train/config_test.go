@@ -43,6 +43,13 @@ func TestConfigValidate(t *testing.T) {
 		{"target value", func(c *train.Config) { c.TargetClassValue = 1.5 }, "target_class_value"},
 		{"negative lr", func(c *train.Config) { c.Forward.LR = -1 }, "forward"},
 		{"hidden 0", func(c *train.Config) { c.Hidden = []int{256, 0} }, "hidden"},
+		{"apply every -1", func(c *train.Config) { c.ApplyEvery = -1 }, "apply_every"},
+		{"apply every window", func(c *train.Config) { c.ApplyEvery = 500 }, "apply_every"},
+		{"stream of one-step windows", func(c *train.Config) { c.Stream = true; c.Dynamics.Steps = 1 }, "steps"},
+		{"stream with dfc-ssa", func(c *train.Config) { *c = presets.DFCMNIST(); c.Method = train.MethodDFCSSA; c.Stream = true }, "dfc-ssa"},
+		{"online backprop", func(c *train.Config) { *c = presets.BPMNIST(); c.ApplyEvery = 1 }, "apply_every"},
+		{"unknown optimizer", func(c *train.Config) { c.Forward.Kind = "rmsprop" }, "forward.kind"},
+		{"sgd momentum 1", func(c *train.Config) { c.Forward.Kind = "sgd"; c.Forward.Momentum = 1 }, "forward"},
 	}
 	for _, tc := range cases {
 		c := presets.MNIST()

@@ -6,7 +6,6 @@ import (
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/scheduler"
-	"github.com/strongdfc/strongdfc/synapse"
 )
 
 // A Method is how a run learns: its optimizers, its phases, and when each
@@ -29,9 +28,9 @@ type Method struct {
 // ("feedback") of every layer. Phases refer to optimizers by name, and
 // share an optimizer's state when they name the same one.
 type Optimizer struct {
-	Name string
-	Of   string
-	Adam synapse.AdamConfig
+	Name   string
+	Of     string
+	Config OptimizerConfig
 }
 
 // The parameters an Optimizer can update.
@@ -162,6 +161,18 @@ func (c Config) Weak() bool {
 	return c.Method == MethodDFC || c.Method == MethodDFCSS || c.Method == MethodDFCSSA
 }
 
+// perWindow returns the number of terms a rule normalises each update by
+// when plasticity is applied several times per window: the window's T
+// (the forward rule, which counts the first state) or T−1 (the feedback
+// rule's pairs), less the given offset; 0 (normalise by the terms held)
+// for updates at the window's end.
+func (c Config) perWindow(offset int) int {
+	if c.ApplyEvery == 0 {
+		return 0
+	}
+	return c.Dynamics.Steps - offset
+}
+
 // errorKind is the controller's error in training windows: the softmax
 // error of strong feedback, the plain difference for weak DFC and for
 // autoencoders.
@@ -198,16 +209,27 @@ func (c Config) MethodSpec() (Method, error) {
 	if !knownMethod(c.Method) {
 		return Method{}, fmt.Errorf("config: unknown method %q", c.Method)
 	}
-	m := Method{Optimizers: []Optimizer{{Name: "forward", Of: OfForward, Adam: c.Forward.AdamConfig()}}}
+	// Plasticity applied every n steps of training windows of T indices:
+	// the training optimizers' constants are scaled to updates every
+	// n/(T−1) of a window.
+	f := 1.0
+	if c.ApplyEvery > 0 {
+		f = float64(c.ApplyEvery) / float64(c.Dynamics.Steps-1)
+	}
+	m := Method{Optimizers: []Optimizer{{Name: "forward", Of: OfForward, Config: c.Forward.Scaled(f)}}}
 	loss := c.Loss()
 	if c.Method == MethodBP {
 		m.Phases = []Phase{Backprop{PhaseName: "train", Loss: loss, Optimizer: "forward", ClipNorm: c.ClipNorm}}
 		m.Epoch = []string{"train"}
 		return m, nil
 	}
-	m.Optimizers = append(m.Optimizers, Optimizer{Name: "feedback", Of: OfFeedback, Adam: c.Feedback.AdamConfig()})
+	fb := c.Feedback
+	if !c.twoPhase() {
+		fb = fb.Scaled(f) // the training windows learn the feedback weights too
+	}
+	m.Optimizers = append(m.Optimizers, Optimizer{Name: "feedback", Of: OfFeedback, Config: fb})
 	if c.Pretrain.Epochs > 0 {
-		m.Optimizers = append(m.Optimizers, Optimizer{Name: "pretrain", Of: OfFeedback, Adam: c.pretrainAdam().AdamConfig()})
+		m.Optimizers = append(m.Optimizers, Optimizer{Name: "pretrain", Of: OfFeedback, Config: c.pretrainAdam()})
 	}
 	d := c.Dynamics
 	train := Simulated{
@@ -216,12 +238,13 @@ func (c Config) MethodSpec() (Method, error) {
 			TauV: d.TauV, Alpha: d.Alpha, KP: d.KP, Sigma: d.Sigma, SigmaOut: d.SigmaOut,
 			TauNoise: c.TauNoise, SomaSigma: c.SomaSigma, Error: c.errorKind(), Target: circuit.LabelTarget, Loss: loss,
 		},
-		DT: d.DT, Window: scheduler.Config{Steps: d.Steps}, NoiseSeed: SeedNoise,
+		DT: d.DT, Window: scheduler.Config{Steps: d.Steps, ApplyEvery: c.ApplyEvery, Stream: c.Stream}, NoiseSeed: SeedNoise,
 	}
 	if !c.twoPhase() {
 		train.Rules = []RuleSpec{
-			{Rule: circuit.ContinuousForward{Depth: c.StackDepth}, Optimizer: "forward", ClipNorm: c.ClipNorm},
-			{Rule: circuit.FeedbackRule{TauF: c.TauF, LayerScaling: c.LayerScaling, Depth: c.StackDepth}, Optimizer: "feedback", ClipNorm: c.ClipNorm},
+			{Rule: circuit.ContinuousForward{Depth: c.StackDepth, PerWindow: c.perWindow(0)}, Optimizer: "forward", ClipNorm: c.ClipNorm},
+			{Rule: circuit.FeedbackRule{TauF: c.TauF, LayerScaling: c.LayerScaling, Depth: c.StackDepth, PerWindow: c.perWindow(1)},
+				Optimizer: "feedback", ClipNorm: c.ClipNorm},
 		}
 		m.Phases = append(m.Phases, train)
 		m.Epoch = []string{"train"}
@@ -249,7 +272,7 @@ func (c Config) MethodSpec() (Method, error) {
 	var fwd circuit.Rule = circuit.LastStepForward{}
 	switch c.Method {
 	case MethodDFC:
-		fwd = circuit.ContinuousForward{Depth: c.StackDepth}
+		fwd = circuit.ContinuousForward{Depth: c.StackDepth, PerWindow: c.perWindow(0)}
 	case MethodDFCSSA:
 		fwd = circuit.AnalyticForward{}
 		train.Window.Steps = 1

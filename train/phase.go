@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -58,7 +59,7 @@ func NewEnv(c Config, m Method, net *circuit.Network, batch int, seed uint64, po
 		if _, dup := env.Optimizers[o.Name]; dup {
 			return nil, fmt.Errorf("two optimizers named %s", o.Name)
 		}
-		a, err := synapse.NewAdam(o.Adam, ps)
+		a, err := o.Config.newOptimizer(ps)
 		if err != nil {
 			return nil, fmt.Errorf("optimizer %s: %w", o.Name, err)
 		}
@@ -110,11 +111,15 @@ type WindowResult struct {
 }
 
 // PhaseState is the state of a phase that a checkpoint keeps: its clock's
-// step count and its noise source's state.
+// step count and its noise source's state and, for a phase whose samples
+// come as a stream, whether the stream has started and the circuit's
+// dynamic state (circuit.Circuit.StateVars: name → row-major values).
 type PhaseState struct {
-	Name  string
-	Clock int64
-	Noise []byte
+	Name    string
+	Clock   int64
+	Noise   []byte
+	Started bool
+	Vars    map[string][]float64
 }
 
 // RuleSpec puts a plasticity rule in a phase with the optimizer (by name)
@@ -182,17 +187,19 @@ func (s Simulated) Start(env *Env) (Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &simRunner{env: env, c: c, s: sch, noise: noise.(*neuron.Gaussian), uBar: mat.NewDense(env.Batch, env.Net.NOut(), nil)}
+	r := &simRunner{env: env, c: c, s: sch, noise: noise.(*neuron.Gaussian), stream: s.Window.Stream,
+		uBar: mat.NewDense(env.Batch, env.Net.NOut(), nil)}
 	sch.Observe(1, r.observer(s.Window.Steps))
 	return r, nil
 }
 
 // simRunner runs a Simulated phase.
 type simRunner struct {
-	env   *Env
-	c     *circuit.Circuit
-	s     *scheduler.Scheduler
-	noise *neuron.Gaussian
+	env    *Env
+	c      *circuit.Circuit
+	s      *scheduler.Scheduler
+	noise  *neuron.Gaussian
+	stream bool // the circuit's state carries from window to window
 	// What the observer records of the window under way.
 	targets *mat.Dense
 	last    WindowResult
@@ -260,7 +267,15 @@ func (r *simRunner) Window(x, targets *mat.Dense) (WindowResult, error) {
 
 func (r *simRunner) State() (PhaseState, error) {
 	b, err := r.noise.MarshalBinary()
-	return PhaseState{Clock: r.s.Clock().Step(), Noise: b}, err
+	st := PhaseState{Clock: r.s.Clock().Step(), Noise: b}
+	if r.stream && r.c != nil {
+		st.Started = r.s.Started()
+		st.Vars = map[string][]float64{}
+		for _, v := range r.c.StateVars() {
+			st.Vars[v.Name] = slices.Clone(v.M.RawMatrix().Data)
+		}
+	}
+	return st, err
 }
 
 // CheckState checks the clock and the noise state (a state without noise,
@@ -269,19 +284,54 @@ func (r *simRunner) CheckState(s PhaseState) error {
 	if s.Clock < 0 {
 		return fmt.Errorf("clock at step %d", s.Clock)
 	}
-	if s.Noise == nil {
+	if s.Noise != nil {
+		if err := checkNoise("noise", s.Noise, r.noise); err != nil {
+			return err
+		}
+	}
+	if !r.stream || r.c == nil {
+		if s.Vars != nil {
+			return errors.New("a stream's state, but this phase resets its state every window")
+		}
 		return nil
 	}
-	return checkNoise("noise", s.Noise, r.noise)
+	if s.Vars == nil {
+		if s.Started {
+			return errors.New("a stream under way without its state")
+		}
+		return nil
+	}
+	vars := r.c.StateVars()
+	if len(s.Vars) != len(vars) {
+		return fmt.Errorf("a stream state of %d variables, this circuit has %d", len(s.Vars), len(vars))
+	}
+	for _, v := range vars {
+		got, ok := s.Vars[v.Name]
+		if !ok {
+			return fmt.Errorf("the stream state has no %s", v.Name)
+		}
+		rows, cols := v.M.Dims()
+		if len(got) != rows*cols {
+			return fmt.Errorf("the stream state's %s has %d values, want %d×%d", v.Name, len(got), rows, cols)
+		}
+	}
+	return nil
 }
 
 func (r *simRunner) SetState(s PhaseState) {
 	r.s.Clock().SetStep(s.Clock)
-	if s.Noise == nil {
-		return
+	if s.Noise != nil {
+		if err := r.noise.UnmarshalBinary(s.Noise); err != nil {
+			panic(err) // checked before
+		}
 	}
-	if err := r.noise.UnmarshalBinary(s.Noise); err != nil {
-		panic(err) // checked before
+	if r.stream && r.c != nil {
+		r.s.SetStarted(s.Started)
+		for _, v := range r.c.StateVars() {
+			if data, ok := s.Vars[v.Name]; ok {
+				copy(v.M.RawMatrix().Data, data)
+			}
+		}
 	}
 }
 

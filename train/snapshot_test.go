@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/strongdfc/strongdfc/checkpoint"
+	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
 
 	"github.com/strongdfc/strongdfc/circuit"
@@ -352,5 +353,39 @@ func TestDiverged(t *testing.T) {
 				t.Errorf("%s: error %q does not mention %q", tc.name, err, w)
 			}
 		}
+	}
+}
+
+// TestResumeExactStream: a run on a never-reset stream with plasticity at
+// every step, stopped in the middle of the stream (within an epoch, and
+// between two), resumes from a checkpoint file to the same bits as an
+// uninterrupted run: the circuit's state travels in the checkpoint.
+func TestResumeExactStream(t *testing.T) {
+	c := presets.Stream(resumeConfig())
+	c.Epochs = 2
+	data := tinyData(t, c)
+	ref, err := train.New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, ref)
+	want, _ := ref.Snapshot()
+	if want.Phases[0].Vars == nil || !want.Phases[0].Started {
+		t.Fatal("a stream's snapshot holds no circuit state")
+	}
+	for _, stop := range []struct{ epoch, batch int }{{1, 3}, {2, 1}, {2, 6}} {
+		_, got := resumed(t, c, data, "train", stop.epoch, stop.batch)
+		if d := sameBits(want, got); d != "" {
+			t.Errorf("stopped at epoch %d minibatch %d: %s differ from the uninterrupted stream", stop.epoch, stop.batch, d)
+		}
+	}
+	// The same run that resets its state every window ends elsewhere.
+	w := c
+	w.Stream = false
+	other, _ := train.New(w, data)
+	finish(t, other)
+	got, _ := other.Snapshot()
+	if d := sameBits(want, got); d == "" {
+		t.Error("a stream and windows that reset end with the same weights")
 	}
 }

@@ -61,7 +61,7 @@ func TestLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := presets.FashionMNIST()
+	want := presets.FashionMNIST().Normalize()
 	want.Epochs = 3
 	want.Forward.LR = 0.5
 	want.Forward.Beta1 = 0.5
@@ -74,11 +74,11 @@ func TestLayers(t *testing.T) {
 		t.Error("decoding changed the preset itself")
 	}
 	cfg, _, err = Resolve(Sources{Preset: "fashion-mnist-strong-dfc"})
-	if err != nil || !reflect.DeepEqual(cfg, presets.FashionMNIST()) {
+	if err != nil || !reflect.DeepEqual(cfg, presets.FashionMNIST().Normalize()) {
 		t.Errorf("preset alone: %v", err)
 	}
 	cfg, _, _ = Resolve(Sources{})
-	if !reflect.DeepEqual(cfg, presets.MNIST()) {
+	if !reflect.DeepEqual(cfg, presets.MNIST().Normalize()) {
 		t.Error("the default is not the MNIST preset")
 	}
 }
@@ -92,7 +92,7 @@ func TestBadInput(t *testing.T) {
 		preset        string
 		want          []string
 	}{
-		{"unknown key", "epochs: 3\nforward:\n  lr: 1\n  momentum: 0.9\n", nil, "", []string{"run.yaml", "line 4", "forward.momentum", `unknown key "momentum"`, "beta1"}},
+		{"unknown key", "epochs: 3\nforward:\n  lr: 1\n  moment: 0.9\n", nil, "", []string{"run.yaml", "line 4", "forward.moment", `unknown key "moment"`, "beta1"}},
 		{"unknown top key", "epoch: 3\n", nil, "", []string{"line 1", `unknown key "epoch"`, "epochs"}},
 		{"wrong type", "dynamics:\n  dt: fast\n", nil, "", []string{"line 2", "dynamics.dt", `"fast" is not a valid number`}},
 		{"wrong list", "hidden: [256, x]\n", nil, "", []string{"line 1", "hidden[1]", "integer"}},
