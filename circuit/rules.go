@@ -750,7 +750,7 @@ func (r *forwardSum) Gradient(f *synapse.Forward) {
 		n = r.perWindow
 	}
 	scale := -2 / (float64(batch) * float64(n))
-	f.GradW.Scale(scale, sum)
+	r.pool.Scale(f.GradW.RawMatrix().Data, scale, sum.RawMatrix().Data)
 	gb := f.GradB.RawVector().Data
 	for j, x := range colSum {
 		gb[j] = scale * x

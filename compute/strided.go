@@ -2,6 +2,7 @@ package compute
 
 import (
 	"fmt"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -82,5 +83,32 @@ func (d Strided) PutRows(i0, i1 int, src []float64, stride, n int) {
 	for j := range n {
 		c := data[j*cs:][:4]
 		c[0], c[1], c[2], c[3] = r0[j], r1[j], r2[j], r3[j]
+	}
+}
+
+// Scale sets dst[i] = alpha·src[i] on the pool's workers (dst and src of
+// the same length; they may be the same slice).
+func (p *Pool) Scale(dst []float64, alpha float64, src []float64) {
+	if len(dst) != len(src) {
+		panic(fmt.Sprintf("compute: Scale: dst has %d values, src %d", len(dst), len(src)))
+	}
+	b := scaleBodies.Get().(*scaleBody)
+	b.dst, b.src, b.alpha = dst, src, alpha
+	p.Run(len(dst), 4096, b)
+	b.dst, b.src = nil, nil
+	scaleBodies.Put(b)
+}
+
+var scaleBodies = sync.Pool{New: func() any { return new(scaleBody) }}
+
+type scaleBody struct {
+	dst, src []float64
+	alpha    float64
+}
+
+func (b *scaleBody) Range(lo, hi int) {
+	d, s := b.dst[lo:hi], b.src[lo:hi]
+	for i, x := range s {
+		d[i] = b.alpha * x
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/strongdfc/strongdfc/compute"
 )
 
 // ClipNorm scales the gradients of a group jointly so that their combined
@@ -130,6 +132,11 @@ func (c AdamConfig) Validate() error {
 type Adam struct {
 	cfg    AdamConfig
 	params []Param
+	// Pool runs Step's elementwise loop (nil: the caller). Every entry is
+	// updated on its own, so the result does not depend on it.
+	Pool *compute.Pool
+	body adamBody
+	rng  paramRange
 	// M and V are the first and second moments, one per parameter.
 	M, V [][]float64
 	// T is the number of steps taken.
@@ -179,21 +186,65 @@ func (a *Adam) SetState(s OptimizerState) error {
 func (a *Adam) Step() {
 	a.T++
 	c := a.cfg
-	bc1 := 1 - math.Pow(c.Beta1, float64(a.T))
-	bc2 := math.Sqrt(1 - math.Pow(c.Beta2, float64(a.T)))
-	stepSize := c.LR / bc1
-	for i, p := range a.params {
-		m, v := a.M[i], a.V[i]
-		for j, g := range p.Grad {
-			if c.WeightDecay != 0 {
-				g += c.WeightDecay * p.Value[j]
-			}
-			m[j] = m[j]*c.Beta1 + (1-c.Beta1)*g
-			v[j] = v[j]*c.Beta2 + (1-c.Beta2)*g*g
-			denom := math.Sqrt(v[j])/bc2 + c.Eps
-			p.Value[j] += -stepSize * m[j] / denom // torch addcdiv_: p + (value·m)/denom
+	a.body.a = a
+	a.body.bc2 = math.Sqrt(1 - math.Pow(c.Beta2, float64(a.T)))
+	a.body.stepSize = c.LR / (1 - math.Pow(c.Beta1, float64(a.T)))
+	a.rng = paramRange{params: a.params, body: &a.body}
+	runParams(a.Pool, &a.rng)
+}
+
+// adamBody is Step's loop over a range of the parameters' entries.
+type adamBody struct {
+	a             *Adam
+	bc2, stepSize float64
+}
+
+func (b *adamBody) param(i, lo, hi int) {
+	c, p := b.a.cfg, b.a.params[i]
+	m, v := b.a.M[i][lo:hi], b.a.V[i][lo:hi]
+	val, grad := p.Value[lo:hi], p.Grad[lo:hi]
+	for j, g := range grad {
+		if c.WeightDecay != 0 {
+			g += c.WeightDecay * val[j]
 		}
+		m[j] = m[j]*c.Beta1 + (1-c.Beta1)*g
+		v[j] = v[j]*c.Beta2 + (1-c.Beta2)*g*g
+		denom := math.Sqrt(v[j])/b.bc2 + c.Eps
+		val[j] += -b.stepSize * m[j] / denom // torch addcdiv_: p + (value·m)/denom
 	}
+}
+
+// paramBody updates entries lo..hi-1 of parameter i.
+type paramBody interface {
+	param(i, lo, hi int)
+}
+
+// paramRange adapts a paramBody to a compute.Body over the concatenation
+// of the parameters' entries.
+type paramRange struct {
+	params []Param
+	body   paramBody
+}
+
+func (r *paramRange) Range(lo, hi int) {
+	off := 0
+	for i, p := range r.params {
+		n := len(p.Value)
+		if a, b := max(lo, off), min(hi, off+n); a < b {
+			r.body.param(i, a-off, b-off)
+		}
+		off += n
+	}
+}
+
+// runParams runs r's body over every entry of its parameters on pool, in
+// chunks of at least 4096 entries.
+func runParams(pool *compute.Pool, r *paramRange) {
+	n := 0
+	for _, p := range r.params {
+		n += len(p.Value)
+	}
+	pool.Run(n, 4096, r)
 }
 
 // SGDConfig are the hyperparameters of stochastic gradient descent with
@@ -219,6 +270,10 @@ func (c SGDConfig) Validate() error {
 type SGD struct {
 	cfg    SGDConfig
 	params []Param
+	// Pool runs Step's elementwise loop (nil: the caller).
+	Pool *compute.Pool
+	body sgdBody
+	rng  paramRange
 	// Buf is the momentum buffer of each parameter (nil without momentum).
 	Buf [][]float64
 	// T is the number of steps taken.
@@ -269,23 +324,32 @@ func (s *SGD) SetState(st OptimizerState) error {
 
 // Step takes one step on every parameter.
 func (s *SGD) Step() {
-	c := s.cfg
-	for i, p := range s.params {
-		for j, g := range p.Grad {
-			if c.WeightDecay != 0 {
-				g += c.WeightDecay * p.Value[j]
-			}
-			if c.Momentum > 0 {
-				b := s.Buf[i]
-				if s.T == 0 {
-					b[j] = g
-				} else {
-					b[j] = c.Momentum*b[j] + g
-				}
-				g = b[j]
-			}
-			p.Value[j] -= c.LR * g
-		}
-	}
+	s.body.s = s
+	s.rng = paramRange{params: s.params, body: &s.body}
+	runParams(s.Pool, &s.rng)
 	s.T++
+}
+
+// sgdBody is Step's loop over a range of the parameters' entries.
+type sgdBody struct{ s *SGD }
+
+func (b *sgdBody) param(i, lo, hi int) {
+	s := b.s
+	c, p := s.cfg, s.params[i]
+	val, grad := p.Value[lo:hi], p.Grad[lo:hi]
+	for j, g := range grad {
+		if c.WeightDecay != 0 {
+			g += c.WeightDecay * val[j]
+		}
+		if c.Momentum > 0 {
+			buf := s.Buf[i][lo:hi]
+			if s.T == 0 {
+				buf[j] = g
+			} else {
+				buf[j] = c.Momentum*buf[j] + g
+			}
+			g = buf[j]
+		}
+		val[j] -= c.LR * g
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/strongdfc/strongdfc/circuit"
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/synapse"
 )
@@ -98,12 +99,22 @@ func (a OptimizerConfig) validate(where string) error {
 	return nil
 }
 
-// newOptimizer makes the optimizer of params.
-func (a OptimizerConfig) newOptimizer(params []synapse.Param) (synapse.Optimizer, error) {
+// newOptimizer makes the optimizer of params, stepping on pool.
+func (a OptimizerConfig) newOptimizer(params []synapse.Param, pool *compute.Pool) (synapse.Optimizer, error) {
 	if a.Kind == KindSGD {
-		return synapse.NewSGD(a.SGDConfig(), params)
+		s, err := synapse.NewSGD(a.SGDConfig(), params)
+		if err != nil {
+			return nil, err
+		}
+		s.Pool = pool
+		return s, nil
 	}
-	return synapse.NewAdam(a.AdamConfig(), params)
+	ad, err := synapse.NewAdam(a.AdamConfig(), params)
+	if err != nil {
+		return nil, err
+	}
+	ad.Pool = pool
+	return ad, nil
 }
 
 // Sleep configures the sleep phase of the two-phase methods (dfc, dfc-ss,

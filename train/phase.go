@@ -59,7 +59,7 @@ func NewEnv(c Config, m Method, net *circuit.Network, batch int, seed uint64, po
 		if _, dup := env.Optimizers[o.Name]; dup {
 			return nil, fmt.Errorf("two optimizers named %s", o.Name)
 		}
-		a, err := o.Config.newOptimizer(ps)
+		a, err := o.Config.newOptimizer(ps, pool)
 		if err != nil {
 			return nil, fmt.Errorf("optimizer %s: %w", o.Name, err)
 		}
