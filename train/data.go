@@ -15,6 +15,45 @@ type Data struct {
 	Train, Validation, Test dataset.Split
 	Norm                    dataset.Norm
 	Classes                 int
+	// Blocks, when not empty, cuts the training split into consecutive
+	// blocks of these sizes (summing to its length) that every epoch
+	// presents in order, shuffled only within each block: a sequence of
+	// tasks for continual learning.
+	Blocks []int
+}
+
+// epochOrder draws an epoch's order of the training samples with rng.
+func (d *Data) epochOrder(rng interface{ Perm(int) []int }) []int {
+	n := d.Train.Len()
+	if len(d.Blocks) == 0 {
+		return rng.Perm(n)
+	}
+	order := make([]int, 0, n)
+	for _, b := range d.Blocks {
+		off := len(order)
+		for _, i := range rng.Perm(b) {
+			order = append(order, off+i)
+		}
+	}
+	return order
+}
+
+// check reports blocks that do not cover the training split.
+func (d *Data) check() error {
+	if len(d.Blocks) == 0 {
+		return nil
+	}
+	sum := 0
+	for _, b := range d.Blocks {
+		if b <= 0 {
+			return fmt.Errorf("training blocks %v: sizes must be positive", d.Blocks)
+		}
+		sum += b
+	}
+	if sum != d.Train.Len() {
+		return fmt.Errorf("training blocks %v hold %d samples, the training split %d", d.Blocks, sum, d.Train.Len())
+	}
+	return nil
 }
 
 // LoadData reads the configured data set from dir (or its default place

@@ -82,6 +82,9 @@ func New(cfg Config, data *Data, opts ...Options) (*Trainer, error) {
 	if data.Train.Len() == 0 {
 		return nil, fmt.Errorf("no training samples")
 	}
+	if err := data.check(); err != nil {
+		return nil, err
+	}
 	var o Options
 	if len(opts) > 0 {
 		o = opts[0]
@@ -304,7 +307,7 @@ type epochState struct {
 // newEpoch draws the epoch's order of samples.
 func (t *Trainer) newEpoch(phase string, epoch int) *epochState {
 	names := t.phase(phase).diagNames
-	return &epochState{phase: phase, epoch: epoch, order: t.shuffle.Perm(t.data.Train.Len()),
+	return &epochState{phase: phase, epoch: epoch, order: t.data.epochOrder(t.shuffle),
 		diagNames: names, diagSums: make([]float64, len(names))}
 }
 
