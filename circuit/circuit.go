@@ -53,9 +53,18 @@ type Params struct {
 	// layer; TauNoise the noise filter's time constant (0: white noise).
 	Sigma, SigmaOut, TauNoise float64
 	// Apical is the apical compartment of every layer (nil:
-	// neuron.InstantApical) and Soma the soma (nil: neuron.RateSoma).
-	Apical neuron.ApicalModel
-	Soma   neuron.SomaModel
+	// neuron.InstantApical), Soma the soma of the hidden layers and
+	// OutputSoma the output layer's (nil: neuron.RateSoma).
+	Apical           neuron.ApicalModel
+	Soma, OutputSoma neuron.SomaModel
+	// Input presents the input as spike trains (nil: the values as given,
+	// constant within a window).
+	Input *PoissonInput
+	// EventDriven computes the basal input of every layer whose
+	// presynaptic population spikes from its spikes, at a cost in
+	// proportion to them, instead of as a dense product of the decoded
+	// traces; the two agree to rounding.
+	EventDriven bool
 	// Error and Target choose the controller's error and set-point;
 	// TargetStep is λ of WeakTarget and Loss the loss it differentiates
 	// (nil: CrossEntropy).
@@ -155,11 +164,13 @@ type Circuit struct {
 	norms    []float64
 	taps     []neuron.Taps
 
-	pass          *Pass
-	gradBuf       *mat.Dense
-	refreshBasal1 bool // an update changes layer 1's forward weights
-	basal1Stale   bool
-	steps         int // steps since the last Present
+	pass    *Pass
+	gradBuf *mat.Dense
+	enc     *encoder      // spiking input (nil: the input as given)
+	ev      []*eventLayer // event-driven basal input, per layer (nil: dense)
+	refresh []bool        // an update changes layer i's forward weights
+	stale   []bool        // layer i's basal input must be recomputed densely
+	steps   int           // steps since the last Present
 
 	// GradientHook, when set, is called by Apply after the gradients are
 	// computed and before they are clipped, for diagnostics (the angle of
@@ -193,9 +204,13 @@ func New(net *Network, clock *scheduler.Clock, maxBatch int, cfg Config) (*Circu
 	L := net.L()
 	c := &Circuit{net: net, p: p, clock: clock, pool: cfg.Pool, maxBatch: maxBatch}
 	for i := 1; i <= L; i++ {
+		soma := p.Soma
+		if i == L {
+			soma = p.OutputSoma
+		}
 		lp := neuron.Params{
 			Size: net.Sizes[i], Activation: net.Acts[i-1], DT: clock.DT(), TauV: p.TauV,
-			Sigma: p.LayerSigma(i, L), TauNoise: p.TauNoise, Apical: p.Apical, Soma: p.Soma, SomaSigma: p.SomaSigma,
+			Sigma: p.LayerSigma(i, L), TauNoise: p.TauNoise, Apical: p.Apical, Soma: soma, SomaSigma: p.SomaSigma,
 		}
 		l, err := neuron.NewLayer(i, lp, cfg.Noise, cfg.Pool)
 		if err != nil {
@@ -208,6 +223,10 @@ func New(net *Network, clock *scheduler.Clock, maxBatch int, cfg Config) (*Circu
 	c.xF = mat.NewDense(maxBatch, net.NIn(), nil)
 	c.tF = mat.NewDense(maxBatch, net.NOut(), nil)
 	c.taps = make([]neuron.Taps, L)
+	c.refresh, c.stale = make([]bool, L), make([]bool, L)
+	if err := c.setupSpikes(cfg.Noise); err != nil {
+		return nil, err
+	}
 	c.setBatch(maxBatch)
 	if err := c.bind(cfg.Learning); err != nil {
 		return nil, err
@@ -217,7 +236,10 @@ func New(net *Network, clock *scheduler.Clock, maxBatch int, cfg Config) (*Circu
 
 // bind binds the rules and checks each optimizer against its rule's groups.
 func (c *Circuit) bind(ls []Learning) error {
-	w1 := &c.net.Forward[0].W.RawMatrix().Data[0]
+	ws := map[*float64]int{}
+	for i, f := range c.net.Forward {
+		ws[&f.W.RawMatrix().Data[0]] = i
+	}
 	for k, lr := range ls {
 		if lr.Rule == nil || lr.Optimizer == nil {
 			return fmt.Errorf("circuit: learning %d has no rule or no optimizer", k+1)
@@ -237,8 +259,8 @@ func (c *Circuit) bind(ls []Learning) error {
 					return fmt.Errorf("circuit: rule %d's parameter %s has %d values and %d gradients", k+1, p.Name, len(p.Value), len(p.Grad))
 				}
 				mine[&p.Value[0]] = true
-				if &p.Value[0] == w1 {
-					c.refreshBasal1 = true
+				if i, ok := ws[&p.Value[0]]; ok {
+					c.refresh[i] = true
 				}
 			}
 			var grads [][]float64
@@ -290,9 +312,13 @@ func (c *Circuit) Layer(i int) *neuron.Layer { return c.layers[i-1] }
 func (c *Circuit) State(i int) *neuron.State { return c.st[i-1] }
 
 // Pre returns the presynaptic rates of layer i (1..L) for the current
-// batch: the input for layer 1, the rates of layer i−1 otherwise.
+// batch: the input (or, with spiking input, its decoded trace) for layer
+// 1, the rates of layer i−1 otherwise.
 func (c *Circuit) Pre(i int) *mat.Dense {
 	if i == 1 {
+		if c.enc != nil {
+			return c.enc.trace
+		}
 		return c.x
 	}
 	return c.st[i-2].Rate
@@ -359,6 +385,9 @@ func (c *Circuit) StateVars() []Var {
 		}
 	}
 	vs = append(vs, Var{"controller.u", c.ctrlF.U}, Var{"controller.u_int", c.ctrlF.UInt}, Var{"controller.e", c.ctrlF.E})
+	if c.enc != nil {
+		vs = append(vs, Var{"input.trace", c.enc.traceF}, Var{"input.spike", c.enc.spikeF})
+	}
 	for _, l := range c.learners {
 		if s, ok := l.(interface{ StateVars() []Var }); ok {
 			vs = append(vs, s.StateVars()...)
@@ -381,6 +410,9 @@ func (c *Circuit) setBatch(b int) {
 		c.tgt = c.tF.Slice(0, b, 0, c.net.NOut()).(*mat.Dense)
 	}
 	c.gradBuf = mat.NewDense(b, c.net.NOut(), nil)
+	if c.enc != nil {
+		c.enc.setBatch(b)
+	}
 }
 
 // Present starts a window with the inputs x (batch × n_0) and, for
@@ -414,8 +446,27 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 	c.x.Copy(x)
 	c.steps = 0
 	L := c.net.L()
-	c.net.Forward[0].Drive(c.pool, c.st[0].Basal, c.x)
-	c.basal1Stale = false
+	if c.enc != nil && reset {
+		c.enc.reset(c.x)
+	}
+	c.net.Forward[0].Drive(c.pool, c.st[0].Basal, c.Pre(1))
+	for i := range c.stale {
+		c.stale[i] = false
+	}
+	for _, ev := range c.ev {
+		if ev != nil {
+			ev.refresh()
+		}
+	}
+	if !reset {
+		// A continuing stream: the event-driven layers start from their
+		// dense values at the (unchanged) state.
+		for i := 2; i <= L; i++ {
+			if c.ev[i-1] != nil {
+				c.net.Forward[i-1].Drive(c.pool, c.st[i-1].Basal, c.Pre(i))
+			}
+		}
+	}
 	if reset {
 		for i := 1; i <= L; i++ {
 			if i > 1 {
@@ -465,18 +516,27 @@ func (c *Circuit) Step() {
 	for _, l := range c.learners {
 		l.Step(c.taps)
 	}
+	if c.enc != nil {
+		c.enc.step()
+	}
 	for i := 1; i <= L; i++ {
 		st := c.st[i-1]
-		if i > 1 || c.basal1Stale {
+		switch ev := c.ev[i-1]; {
+		case ev != nil && !c.stale[i-1]:
+			ev.step()
+		case i > 1 || c.stale[i-1] || c.enc != nil:
 			c.net.Forward[i-1].Drive(c.pool, st.Basal, c.Pre(i))
+			if ev != nil {
+				ev.refresh()
+			}
 		}
+		c.stale[i-1] = false
 		c.net.Feedback[i-1].Drive(c.pool, st.Feedback, c.ctrl.U)
 		c.layers[i-1].Step(st, &c.taps[i-1])
 		for _, l := range c.learners {
 			l.Integrated(i)
 		}
 	}
-	c.basal1Stale = false
 	c.steps++
 }
 
@@ -520,8 +580,10 @@ func (c *Circuit) Apply() error {
 	for _, lr := range c.learning {
 		lr.Optimizer.Step()
 	}
-	if c.refreshBasal1 {
-		c.basal1Stale = true
+	for i, r := range c.refresh {
+		if r {
+			c.stale[i] = true
+		}
 	}
 	return nil
 }

@@ -186,7 +186,9 @@ func newForwardLearner(c *Circuit, depth int, mode forwardMode) (*forwardLearner
 	net := c.Network()
 	l := &forwardLearner{c: c, mode: mode, batch: c.MaxBatch()}
 	for i := 1; i <= net.L(); i++ {
-		l.sums = append(l.sums, newForwardSum(c.Pool(), net.Sizes[i], net.Sizes[i-1], c.MaxBatch(), depth, i == 1))
+		// The input layer's presynaptic rate is constant within a window,
+		// unless the input spikes.
+		l.sums = append(l.sums, newForwardSum(c.Pool(), net.Sizes[i], net.Sizes[i-1], c.MaxBatch(), depth, i == 1 && !c.InputVaries()))
 	}
 	return l, nil
 }
@@ -229,6 +231,9 @@ func (l *forwardLearner) Step(taps []neuron.Taps) {
 func (l *forwardLearner) Integrated(i int) {
 	if l.mode != forwardContinuous {
 		return
+	}
+	if i == 1 && l.c.InputVaries() {
+		l.sums[0].corr.SetB(l.c.Pre(1)) // the input's trace of this step
 	}
 	l.sums[i-1].Commit()
 }

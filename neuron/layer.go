@@ -97,8 +97,9 @@ type State struct {
 	rows []Row
 	// Scratch of one step, n values per row, used in turn for the apical
 	// noise draws and term, the somatic noise and the mismatch: one
-	// buffer, so that a step touches no more memory than it must.
-	xi []float64
+	// buffer, so that a step touches no more memory than it must. ru holds
+	// a random soma's uniform draws.
+	xi, ru []float64
 }
 
 // NewState returns a zero state for batch samples of n neurons with extra
@@ -137,6 +138,9 @@ func (s *State) makeRows() {
 		for _, m := range s.Extra {
 			r.Extra = append(r.Extra, row(m, i))
 		}
+		if s.ru != nil {
+			r.Rand = s.ru[i*n:][:n:n]
+		}
 	}
 }
 
@@ -156,7 +160,8 @@ type Layer struct {
 	pool   *compute.Pool
 	soma   Soma
 	apical Apical
-	noisy  NoisyApical // apical, when it fuses the noise filter
+	noisy  NoisyApical   // apical, when it fuses the noise filter
+	unif   UniformSource // for a random soma's draws (nil otherwise)
 
 	c1, c2 float64 // noise filter: ñ ← c1·ξ + c2·ñ
 
@@ -193,6 +198,13 @@ func NewLayer(index int, p Params, noise NoiseSource, pool *compute.Pool) (*Laye
 		return nil, fmt.Errorf("layer %d: %w", index, err)
 	}
 	l.noisy, _ = l.apical.(NoisyApical)
+	if r, ok := l.soma.(random); ok && r.Random() {
+		u, ok := noise.(UniformSource)
+		if !ok {
+			return nil, fmt.Errorf("layer %d: its soma spikes at random and needs a noise source with uniform streams (neuron.Gaussian)", index)
+		}
+		l.unif = u
+	}
 	if p.TauNoise > 0 {
 		a := p.DT / p.TauNoise
 		l.c1, l.c2 = a/math.Sqrt(p.DT), 1-a
@@ -219,7 +231,13 @@ func (l *Layer) Soma() Soma { return l.soma }
 // NewState returns a zero state of the layer for batch samples, with the
 // soma's own variables.
 func (l *Layer) NewState(batch int) *State {
-	return NewState(batch, l.p.Size, len(l.soma.Extra()))
+	st := NewState(batch, l.p.Size, len(l.soma.Extra()))
+	if l.unif != nil {
+		st.ru = make([]float64, batch*l.p.Size)
+		st.makeRows()
+		l.unif.ReserveUniform(l.index+1, batch)
+	}
+	return st
 }
 
 // Reset sets the state to the start of a window at its current basal
@@ -340,6 +358,9 @@ func (s *stepBody) Range(lo, hi int) {
 					somaNoise[j] *= ss
 				}
 			}
+			if l.unif != nil {
+				l.unif.Uniform(l.index, i, row.Rand)
+			}
 			l.soma.Integrate(row, somaNoise)
 			if taps.mismatch {
 				l.soma.Mismatch(st.xi[i*n:][:n], row)
@@ -390,6 +411,9 @@ func (s *State) Rows(b int) *State {
 	}
 	for _, m := range s.Extra {
 		v.Extra = append(v.Extra, sl(m))
+	}
+	if s.ru != nil {
+		v.ru = s.ru[:b*n]
 	}
 	return v
 }

@@ -18,14 +18,27 @@ type NoiseSource interface {
 	StdNormal(layer, row int, dst []float64)
 }
 
+// UniformSource is a NoiseSource that also supplies uniform draws in
+// (0, 1), for spike generators: one stream per (population, row),
+// populations numbered 0 (the input) to L, independent of the normal
+// streams.
+type UniformSource interface {
+	NoiseSource
+	Uniform(pop, row int, dst []float64)
+	// ReserveUniform makes the streams of populations 0..pops-1 and rows
+	// 0..rows-1 exist (called once, before concurrent use).
+	ReserveUniform(pops, rows int)
+}
+
 // Gaussian is the default NoiseSource: one independent stream per (layer,
 // row), all derived from a single seed. Draws use xoshiro256++ and the
-// ziggurat method (ziggurat.go).
+// ziggurat method (ziggurat.go). It is also a UniformSource.
 type Gaussian struct {
 	seed uint64
 	mu   sync.Mutex // guards growth of streams
-	// streams[layer-1][row]
+	// streams[slot][row], slot as in slot(); unif[pop][row]
 	streams [][]stream
+	unif    [][]stream
 }
 
 // NewGaussian returns a source whose streams are derived from seed.
@@ -56,6 +69,36 @@ func (g *Gaussian) Reserve(layers, rows int) {
 	}
 }
 
+// uniformSalt sets the uniform streams' seeds apart from the normal ones.
+const uniformSalt = 0x756e69666f726d00
+
+// ReserveUniform makes sure uniform streams exist for populations
+// 0..pops-1 and rows 0..rows-1.
+func (g *Gaussian) ReserveUniform(pops, rows int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for len(g.unif) < pops {
+		g.unif = append(g.unif, nil)
+	}
+	for p := range pops {
+		for r := len(g.unif[p]); r < rows; r++ {
+			g.unif[p] = append(g.unif[p], newStream(splitmix(g.seed^uniformSalt^splitmix(uint64(p+1)<<32|uint64(r)))))
+		}
+	}
+}
+
+// Uniform fills dst with uniform draws in (0, 1) of the (population, row)
+// stream.
+func (g *Gaussian) Uniform(pop, row int, dst []float64) {
+	if pop < 0 || pop >= len(g.unif) || row < 0 || row >= len(g.unif[pop]) {
+		panic(fmt.Sprintf("neuron: uniform stream (population %d, row %d) not reserved", pop, row))
+	}
+	st := &g.unif[pop][row]
+	for i := range dst {
+		dst[i] = st.uniform()
+	}
+}
+
 // StdNormal fills dst with standard normal draws of the (layer, row)
 // stream.
 func (g *Gaussian) StdNormal(layer, row int, dst []float64) {
@@ -81,6 +124,17 @@ func (g *Gaussian) MarshalBinary() ([]byte, error) {
 			}
 		}
 	}
+	if len(g.unif) > 0 {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(g.unif)))
+		for _, pop := range g.unif {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(pop)))
+			for _, s := range pop {
+				for _, w := range s.s {
+					b = binary.LittleEndian.AppendUint64(b, w)
+				}
+			}
+		}
+	}
 	return b, nil
 }
 
@@ -100,29 +154,45 @@ func (g *Gaussian) UnmarshalBinary(b []byte) error {
 		return bad
 	}
 	seed := binary.LittleEndian.Uint64(h)
-	layers := int(binary.LittleEndian.Uint32(h[8:]))
-	if layers > len(b) {
+	table := func(n int) ([][]stream, bool) {
+		if n > len(b) {
+			return nil, false
+		}
+		t := make([][]stream, n)
+		for l := range n {
+			h, ok := next(4)
+			if !ok {
+				return nil, false
+			}
+			rows := int(binary.LittleEndian.Uint32(h))
+			if rows > len(b)/32 {
+				return nil, false
+			}
+			t[l] = make([]stream, rows)
+			for r := range rows {
+				h, ok := next(32)
+				if !ok {
+					return nil, false
+				}
+				for w := range 4 {
+					t[l][r].s[w] = binary.LittleEndian.Uint64(h[8*w:])
+				}
+			}
+		}
+		return t, true
+	}
+	streams, ok := table(int(binary.LittleEndian.Uint32(h[8:])))
+	if !ok {
 		return bad
 	}
-	streams := make([][]stream, layers)
-	for l := range layers {
+	var unif [][]stream
+	if len(b) > 0 { // the uniform streams (absent in states written before them)
 		h, ok := next(4)
 		if !ok {
 			return bad
 		}
-		rows := int(binary.LittleEndian.Uint32(h))
-		if rows > len(b)/32 {
+		if unif, ok = table(int(binary.LittleEndian.Uint32(h))); !ok {
 			return bad
-		}
-		streams[l] = make([]stream, rows)
-		for r := range rows {
-			h, ok := next(32)
-			if !ok {
-				return bad
-			}
-			for w := range 4 {
-				streams[l][r].s[w] = binary.LittleEndian.Uint64(h[8*w:])
-			}
 		}
 	}
 	if len(b) != 0 {
@@ -130,7 +200,7 @@ func (g *Gaussian) UnmarshalBinary(b []byte) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.seed, g.streams = seed, streams
+	g.seed, g.streams, g.unif = seed, streams, unif
 	return nil
 }
 

@@ -8,6 +8,9 @@ import "fmt"
 type Row struct {
 	Basal, Apical, Soma, Rate []float64
 	Extra                     [][]float64
+	// Rand holds this step's uniform draws in (0, 1), one per neuron, for
+	// a soma that draws them (nil otherwise).
+	Rand []float64
 }
 
 // Soma is the somatic compartment of a population: how the somatic voltage
@@ -35,6 +38,12 @@ type Soma interface {
 	// alone would make it send (φ(v) − φ(v_ff) for a rate neuron): the
 	// error that forward plasticity turns into weight changes.
 	Mismatch(dst []float64, r *Row)
+}
+
+// A random soma draws uniform numbers every step: the layer fills
+// Row.Rand from its noise source (a UniformSource) before Integrate.
+type random interface {
+	Random() bool
 }
 
 // A SomaModel makes the somata of a population from its constants. The

@@ -1,0 +1,231 @@
+package circuit
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/strongdfc/strongdfc/neuron"
+)
+
+// PoissonInput presents the input as spike trains: in every step, input j
+// of a sample spikes with probability RateMax·dt·clamp(x_j, 0, 1), and
+// layer 1 receives the spikes' trace,
+//
+//	s̃[k+1] = (1 − dt/τ_s)·s̃[k] + (1/τ_s)·spike[k+1],
+//
+// decoded to [0, 1] as s̃/RateMax (whose expectation is clamp(x)). Inputs
+// are then meant to lie in [0, 1] (pixels scaled by 255). The draws come
+// from the circuit's noise source (population 0 of a
+// neuron.UniformSource).
+type PoissonInput struct {
+	RateMax, TauSyn float64
+}
+
+func (in PoissonInput) validate(dt float64) error {
+	switch {
+	case !(in.RateMax > 0) || math.IsInf(in.RateMax, 0):
+		return fmt.Errorf("circuit: input spike rate %g must be positive", in.RateMax)
+	case in.RateMax*dt > 1:
+		return fmt.Errorf("circuit: input spike rate %g is more than one spike per step of %g", in.RateMax, dt)
+	case !(in.TauSyn >= dt) || math.IsInf(in.TauSyn, 0):
+		return fmt.Errorf("circuit: input synaptic time constant %g must be at least dt = %g", in.TauSyn, dt)
+	}
+	return nil
+}
+
+// encoder turns the presented input into spike trains and their decoded
+// trace, batch × n_0.
+type encoder struct {
+	c               *Circuit
+	unif            neuron.UniformSource
+	pmax, a         float64 // p = pmax·clamp(x); x̂ ← (1−a)·x̂ + tc·alpha·spike
+	traceF, spikeF  *mat.Dense
+	trace, spike    *mat.Dense // views of the current batch
+	u               []float64  // the draws, batch × n_0
+	body            encoderBody
+	alpha, beta, tc float64 // decoding for event-driven transmission
+}
+
+func newEncoder(c *Circuit, in PoissonInput, noise neuron.NoiseSource) (*encoder, error) {
+	dt := c.clock.DT()
+	if err := in.validate(dt); err != nil {
+		return nil, err
+	}
+	u, ok := noise.(neuron.UniformSource)
+	if !ok {
+		return nil, fmt.Errorf("circuit: spiking input needs a noise source with uniform streams (neuron.Gaussian)")
+	}
+	u.ReserveUniform(1, c.maxBatch)
+	n := c.net.NIn()
+	e := &encoder{c: c, unif: u, pmax: in.RateMax * dt, a: dt / in.TauSyn,
+		traceF: mat.NewDense(c.maxBatch, n, nil), spikeF: mat.NewDense(c.maxBatch, n, nil),
+		u: make([]float64, c.maxBatch*n), alpha: 1 / in.RateMax, beta: 0, tc: 1 / in.TauSyn}
+	e.body.e = e
+	e.setBatch(c.maxBatch)
+	return e, nil
+}
+
+func (e *encoder) setBatch(b int) {
+	n := e.c.net.NIn()
+	e.trace = e.traceF.Slice(0, b, 0, n).(*mat.Dense)
+	e.spike = e.spikeF.Slice(0, b, 0, n).(*mat.Dense)
+}
+
+// reset puts the trace at its expectation for input x: clamp(x, 0, 1).
+func (e *encoder) reset(x *mat.Dense) {
+	e.spike.Zero()
+	b, n := x.Dims()
+	for i := range b {
+		xr, tr := x.RawRowView(i), e.trace.RawRowView(i)
+		for j := range n {
+			tr[j] = math.Min(1, math.Max(0, xr[j]))
+		}
+	}
+}
+
+// step draws one step's input spikes and advances the decoded trace.
+func (e *encoder) step() {
+	b, _ := e.trace.Dims()
+	e.c.pool.Run(b, 8, &e.body)
+}
+
+type encoderBody struct{ e *encoder }
+
+func (b *encoderBody) Range(lo, hi int) {
+	e := b.e
+	n := e.c.net.NIn()
+	for i := lo; i < hi; i++ {
+		u := e.u[i*n:][:n]
+		e.unif.Uniform(0, i, u)
+		x, tr, sp := e.c.x.RawRowView(i), e.trace.RawRowView(i), e.spike.RawRowView(i)
+		for j := range n {
+			s := 0.0
+			if u[j] < e.pmax*math.Min(1, math.Max(0, x[j])) {
+				s = 1
+			}
+			sp[j] = s
+			// The decoded trace x̂ = s̃/RateMax: x̂ ← (1−a)·x̂ + spike/(τ_s·RateMax).
+			tr[j] += s*e.tc*e.alpha - e.a*tr[j]
+		}
+	}
+}
+
+// eventLayer computes a layer's basal input from the spikes of its
+// presynaptic population: with the population's decoded trace
+// x̂[k+1] = (1−a)·x̂[k] + a·β + g·spike[k+1],
+//
+//	v_ff[k+1] = (1−a)·v_ff[k] + a·(b + β·W·1) + g·Σ_{j spiked} W[:, j],
+//
+// which equals W·x̂ + b to rounding at a cost in proportion to the spikes.
+// It keeps Wᵀ (so that a spike adds a contiguous row) and the constant
+// vector, both refreshed whenever the weights change.
+type eventLayer struct {
+	c          *Circuit
+	i          int // the layer (1..L)
+	a, beta, g float64
+	wt         *mat.Dense // Wᵀ, n_{i−1} × n_i
+	cst        []float64  // b + β·W·1
+	spikes     func() *mat.Dense
+	body       eventBody
+}
+
+func newEventLayer(c *Circuit, i int, a, beta, g float64, spikes func() *mat.Dense) *eventLayer {
+	out, in := c.net.Forward[i-1].Dims()
+	ev := &eventLayer{c: c, i: i, a: a, beta: beta, g: g, wt: mat.NewDense(in, out, nil), cst: make([]float64, out), spikes: spikes}
+	ev.body.ev = ev
+	return ev
+}
+
+// refresh copies Wᵀ and recomputes the constant vector from the current
+// weights.
+func (ev *eventLayer) refresh() {
+	f := ev.c.net.Forward[ev.i-1]
+	ev.wt.CloneFrom(f.W.T())
+	out, in := f.Dims()
+	b := f.B.RawVector().Data
+	for r := range out {
+		s := 0.0
+		for _, w := range f.W.RawRowView(r)[:in] {
+			s += w
+		}
+		ev.cst[r] = b[r] + ev.beta*s
+	}
+}
+
+// step advances the basal voltages of the current batch by one step.
+func (ev *eventLayer) step() {
+	b, _ := ev.c.st[ev.i-1].Dims()
+	ev.c.pool.Run(b, 8, &ev.body)
+}
+
+type eventBody struct{ ev *eventLayer }
+
+func (b *eventBody) Range(lo, hi int) {
+	ev := b.ev
+	basal := ev.c.st[ev.i-1].Basal
+	spk := ev.spikes()
+	_, n := basal.Dims()
+	keep := 1 - ev.a
+	wt := ev.wt.RawMatrix()
+	for r := lo; r < hi; r++ {
+		v := basal.RawRowView(r)[:n]
+		for j := range v {
+			v[j] = keep*v[j] + ev.a*ev.cst[j]
+		}
+		for j, s := range spk.RawRowView(r) {
+			if s != 0 {
+				w := wt.Data[j*wt.Stride:][:n]
+				for k := range v {
+					v[k] += ev.g * w[k]
+				}
+			}
+		}
+	}
+}
+
+// InputVaries reports whether the input layer's presynaptic activity
+// changes within a window (spiking input).
+func (c *Circuit) InputVaries() bool { return c.enc != nil }
+
+// InputSpikes returns the input's spikes of the last step (batch × n_0),
+// or nil when the input does not spike.
+func (c *Circuit) InputSpikes() *mat.Dense {
+	if c.enc == nil {
+		return nil
+	}
+	return c.enc.spike
+}
+
+// setupSpikes builds the input encoder and the event-driven layers.
+func (c *Circuit) setupSpikes(noise neuron.NoiseSource) error {
+	p := c.p
+	if p.Input != nil {
+		var err error
+		if c.enc, err = newEncoder(c, *p.Input, noise); err != nil {
+			return err
+		}
+	}
+	c.ev = make([]*eventLayer, c.net.L())
+	if !p.EventDriven {
+		return nil
+	}
+	for i := 1; i <= c.net.L(); i++ {
+		switch {
+		case i == 1 && c.enc != nil:
+			e := c.enc
+			c.ev[0] = newEventLayer(c, 1, e.a, e.beta, e.tc*e.alpha, func() *mat.Dense { return e.spike })
+		case i > 1:
+			dec, ok := c.layers[i-2].Soma().(neuron.Decoder)
+			k := neuron.Spikes(c.layers[i-2].Soma())
+			if !ok || k < 0 {
+				continue
+			}
+			a, alpha, beta, gain := dec.Decoding()
+			pre := i - 1
+			c.ev[i-1] = newEventLayer(c, i, a, beta, alpha*gain, func() *mat.Dense { return c.st[pre-1].Extra[k] })
+		}
+	}
+	return nil
+}
