@@ -26,6 +26,9 @@ const (
 	// FeedforwardTarget: r* = r_L⁻, no teaching signal (the sleep phase, in
 	// which only noise drives the controller).
 	FeedforwardTarget
+	// NoTarget: the controller is off (u stays 0): the network runs on its
+	// own, as when it is evaluated.
+	NoTarget
 )
 
 // String names the target kind.
@@ -37,6 +40,8 @@ func (k TargetKind) String() string {
 		return "weak"
 	case FeedforwardTarget:
 		return "feedforward"
+	case NoTarget:
+		return "none"
 	}
 	return fmt.Sprintf("TargetKind(%d)", uint8(k))
 }
@@ -95,7 +100,7 @@ func (p Params) Validate() error {
 		return fmt.Errorf("circuit: output noise σ_out = %g must be non-negative", p.SigmaOut)
 	case !(p.TauNoise >= 0) || !finite(p.TauNoise):
 		return fmt.Errorf("circuit: τ_noise = %g must be non-negative", p.TauNoise)
-	case p.Target > FeedforwardTarget:
+	case p.Target > NoTarget:
 		return fmt.Errorf("circuit: unknown target kind %d", p.Target)
 	case p.Error > DifferenceError:
 		return fmt.Errorf("circuit: unknown error kind %d", p.Error)
@@ -432,7 +437,7 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 	if b > c.maxBatch {
 		panic(fmt.Sprintf("circuit: Present: batch of %d exceeds the circuit's maximum %d", b, c.maxBatch))
 	}
-	if c.p.Target != FeedforwardTarget {
+	if c.p.Target != FeedforwardTarget && c.p.Target != NoTarget {
 		if target == nil {
 			panic("circuit: Present: this circuit's target kind needs targets")
 		}
@@ -509,7 +514,9 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 // is in cache).
 func (c *Circuit) Step() {
 	L := c.net.L()
-	c.ctrl.Step(c.Output(), c.tgt)
+	if c.p.Target != NoTarget {
+		c.ctrl.Step(c.Output(), c.tgt)
+	}
 	for i := range c.taps {
 		c.taps[i].Reset()
 	}

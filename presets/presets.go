@@ -215,6 +215,15 @@ func Stream(c train.Config) train.Config {
 	return c
 }
 
+// Spiking returns c with spiking hidden neurons (400 spikes per unit of
+// time at most, 0.4 per step of dt = 0.001; synaptic traces of τ_s =
+// 0.01, about τ_v), the input as spike trains of the same maximal rate,
+// and event-driven transmission (docs/spiking.md).
+func Spiking(c train.Config) train.Config {
+	c.Spiking = train.Spiking{RateMax: 400, TauSyn: 0.01, InputRateMax: 400, EventDriven: true}
+	return c
+}
+
 // Preset is a named, published configuration.
 type Preset struct {
 	Name        string
@@ -239,6 +248,8 @@ var presets = []Preset{
 	{"mnist-strong-dfc-stream", "single-phase Strong-DFC on MNIST learning at every step on a never-reset stream, no pre-training", func() train.Config { return Stream(MNIST()) }},
 	{"fashion-mnist-strong-dfc-online", "single-phase Strong-DFC on Fashion-MNIST learning at every step, a window per sample", func() train.Config { return Online(FashionMNIST()) }},
 	{"fashion-mnist-strong-dfc-stream", "single-phase Strong-DFC on Fashion-MNIST learning at every step on a never-reset stream, no pre-training", func() train.Config { return Stream(FashionMNIST()) }},
+	{"mnist-spiking-strong-dfc", "single-phase Strong-DFC on MNIST with spiking hidden neurons and spike-train inputs", func() train.Config { return Spiking(MNIST()) }},
+	{"fashion-mnist-spiking-strong-dfc", "single-phase Strong-DFC on Fashion-MNIST with spiking hidden neurons and spike-train inputs", func() train.Config { return Spiking(FashionMNIST()) }},
 	{"mnist-autoencoder", "the MNIST autoencoder 784-256-32-256-784 by single-phase Strong-DFC (MNIST constants, 200-step windows)", MNISTAutoencoder},
 	{"mnist-autoencoder-bp", "the same autoencoder by backpropagation", MNISTAutoencoderBP},
 }

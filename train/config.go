@@ -117,6 +117,25 @@ func (a OptimizerConfig) newOptimizer(params []synapse.Param, pool *compute.Pool
 	return ad, nil
 }
 
+// Spiking configures spiking neurons (neuron.SpikingSoma) in the hidden
+// layers and spike trains at the input (circuit.PoissonInput).
+type Spiking struct {
+	// RateMax is the hidden neurons' maximal firing rate, in spikes per
+	// unit of time (0: rate neurons); TauSyn the time constant of the
+	// synaptic traces.
+	RateMax float64 `json:"rate_max" yaml:"rate_max"`
+	TauSyn  float64 `json:"tau_syn" yaml:"tau_syn"`
+	// InputRateMax is the input spike trains' maximal rate (0: the inputs
+	// as given); with spiking input the pixels are scaled to [0, 1].
+	InputRateMax float64 `json:"input_rate_max" yaml:"input_rate_max"`
+	// EventDriven computes a layer's basal input from its presynaptic
+	// spikes (cost in proportion to them) instead of a dense product.
+	EventDriven bool `json:"event_driven" yaml:"event_driven"`
+}
+
+// On reports whether anything spikes.
+func (s Spiking) On() bool { return s.RateMax > 0 || s.InputRateMax > 0 }
+
 // Sleep configures the sleep phase of the two-phase methods (dfc, dfc-ss,
 // dfc-ssa, strong-dfc-2phase): windows in which only noise (and, for
 // strong-dfc-2phase, the label) drives the controller and only the
@@ -205,6 +224,9 @@ type Config struct {
 	// minibatch's samples are Batch parallel streams that share the
 	// weights.
 	Stream bool `json:"stream,omitempty" yaml:"stream"`
+	// Spiking makes the hidden layers spiking neurons and the input spike
+	// trains (docs/spiking.md); its zero value is the rate network.
+	Spiking Spiking `json:"spiking" yaml:"spiking"`
 }
 
 // The learning methods.
@@ -314,6 +336,14 @@ func (c Config) Validate() error {
 	}
 	if err := c.Feedback.validate("feedback"); err != nil {
 		return err
+	}
+	if sp := c.Spiking; sp.On() {
+		if c.Method == MethodBP {
+			return fmt.Errorf("config: spiking: method %s has no simulated neurons", c.Method)
+		}
+		if sp.RateMax < 0 || sp.InputRateMax < 0 || !(sp.TauSyn > 0) {
+			return fmt.Errorf("config: spiking: rate_max = %g and input_rate_max = %g must be non-negative, tau_syn = %g positive", sp.RateMax, sp.InputRateMax, sp.TauSyn)
+		}
 	}
 	switch {
 	case c.ApplyEvery < 0:

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/strongdfc/strongdfc/scheduler"
+
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/strongdfc/strongdfc/circuit"
@@ -77,6 +79,9 @@ func LoadData(c Config, dir string) (*Data, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if c.Spiking.InputRateMax > 0 {
+		norm = dataset.UnitNorm // spike rates in proportion to the pixels
 	}
 	return SplitData(c, tr, te, norm)
 }
@@ -174,3 +179,59 @@ func (e *Evaluator) Evaluate(sp dataset.Split) (loss, acc float64) {
 var nanValue = math.NaN()
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// SimulatedAccuracy returns the accuracy of the network's own dynamics on
+// a split: the samples are presented, batch at a time, to a circuit with
+// the training phase's neurons and dynamics, its controller off and no
+// plasticity, for windows of steps time indices, and each sample's class
+// is its largest output averaged over the window's last quarter. For a
+// network of spiking neurons this is the spiking network's accuracy;
+// Evaluate's feedforward pass is its mean field. The noise is drawn from
+// its own seed (SeedEvalNoise), so evaluating changes nothing of the run.
+func (t *Trainer) SimulatedAccuracy(sp dataset.Split, steps, batch int) (float64, error) {
+	ph, ok := t.method.Phase("train").(Simulated)
+	if !ok {
+		return math.NaN(), fmt.Errorf("method %s simulates no training windows", t.cfg.Method)
+	}
+	n := sp.Len()
+	if n == 0 || steps < 2 || batch <= 0 {
+		return math.NaN(), fmt.Errorf("simulated accuracy of %d samples with windows of %d steps in batches of %d", n, steps, batch)
+	}
+	ph.Rules = nil
+	ph.Circuit.Target = circuit.NoTarget
+	ph.Window = scheduler.Config{Steps: steps}
+	ph.NoiseSeed = SeedEvalNoise
+	env := *t.env
+	env.Batch = min(batch, n)
+	c, s, _, err := ph.Build(&env, nil)
+	if err != nil {
+		return math.NaN(), err
+	}
+	x := mat.NewDense(env.Batch, sp.Set.Dim, nil)
+	labels := make([]int, env.Batch)
+	mean := mat.NewDense(env.Batch, t.Net.NOut(), nil)
+	from := steps - max(steps/4, 1)
+	var view *mat.Dense
+	s.Observe(1, func(k int, _ *scheduler.Clock) {
+		if k == from {
+			view.Zero()
+		}
+		if k >= from {
+			view.Add(view, c.Output())
+		}
+	})
+	correct := 0
+	for lo := 0; lo < n; lo += env.Batch {
+		b := min(env.Batch, n-lo)
+		xb := x.Slice(0, b, 0, sp.Set.Dim).(*mat.Dense)
+		view = mean.Slice(0, b, 0, t.Net.NOut()).(*mat.Dense)
+		sp.Batch(xb, labels[:b], t.table, nil, lo)
+		if err := s.Window(c, xb, nil); err != nil {
+			return math.NaN(), err
+		}
+		tg := mat.NewDense(b, t.Net.NOut(), nil)
+		circuit.SetSoftTargets(tg, labels[:b], 1)
+		correct += circuit.Correct(view, tg)
+	}
+	return float64(correct) / float64(n), nil
+}

@@ -132,6 +132,7 @@ const (
 	SeedNoise
 	SeedPretrainNoise
 	SeedSleepNoise
+	SeedEvalNoise
 )
 
 // SubSeed derives the seed of a use from a run's seed (splitmix64).
@@ -173,6 +174,31 @@ func (c Config) perWindow(offset int) int {
 	return c.Dynamics.Steps - offset
 }
 
+// spikingPhases gives every simulated phase of m the configuration's
+// neurons.
+func (c Config) spikingPhases(m *Method) {
+	for i, p := range m.Phases {
+		if s, ok := p.(Simulated); ok {
+			s.Circuit = c.neurons(s.Circuit)
+			m.Phases[i] = s
+		}
+	}
+}
+
+// neurons sets the somata, input and transmission of a phase's circuit
+// from the configuration's spiking section.
+func (c Config) neurons(p circuit.Params) circuit.Params {
+	sp := c.Spiking
+	if sp.RateMax > 0 {
+		p.Soma = neuron.SpikingSoma{RateMax: sp.RateMax, TauSyn: sp.TauSyn}
+	}
+	if sp.InputRateMax > 0 {
+		p.Input = &circuit.PoissonInput{RateMax: sp.InputRateMax, TauSyn: sp.TauSyn}
+	}
+	p.EventDriven = sp.EventDriven
+	return p
+}
+
 // errorKind is the controller's error in training windows: the softmax
 // error of strong feedback, the plain difference for weak DFC and for
 // autoencoders.
@@ -206,6 +232,15 @@ func (c Config) errorKind() circuit.ErrorKind {
 //
 // bp trains by backpropagation in a single training phase.
 func (c Config) MethodSpec() (Method, error) {
+	m, err := c.publishedMethod()
+	if err == nil {
+		c.spikingPhases(&m)
+	}
+	return m, err
+}
+
+// publishedMethod builds the method of MethodSpec with rate neurons.
+func (c Config) publishedMethod() (Method, error) {
 	if !knownMethod(c.Method) {
 		return Method{}, fmt.Errorf("config: unknown method %q", c.Method)
 	}

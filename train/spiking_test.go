@@ -1,0 +1,50 @@
+package train_test
+
+import (
+	"testing"
+
+	"github.com/strongdfc/strongdfc/presets"
+	"github.com/strongdfc/strongdfc/train"
+)
+
+// TestSpikingLearns: a small network of spiking hidden neurons fed spike
+// trains learns the synthetic task by single-phase Strong-DFC: its
+// feedforward (mean-field) accuracy and the accuracy of its own spiking
+// dynamics both rise well above chance.
+func TestSpikingLearns(t *testing.T) {
+	c := presets.Spiking(tinyConfig())
+	c.Pretrain.Epochs = 0
+	tr, err := train.New(c, tinyData(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, before := tr.Evaluate(tr.Data().Test)
+	finish(t, tr)
+	_, after := tr.Evaluate(tr.Data().Test)
+	spk, err := tr.SimulatedAccuracy(tr.Data().Test, 60, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("mean-field accuracy %.3f (before %.3f), spiking %.3f", after, before, spk)
+	if after < 0.8 || after <= before || spk < 0.7 {
+		t.Errorf("spiking network: mean-field accuracy %.3f (before %.3f), spiking %.3f", after, before, spk)
+	}
+}
+
+// TestResumeExactSpikingStream: a spiking network on a stream resumes
+// from a checkpoint mid-stream to the same bits (its spikes, traces and
+// input trains travel in the checkpoint).
+func TestResumeExactSpikingStream(t *testing.T) {
+	c := presets.Spiking(presets.Stream(resumeConfig()))
+	data := tinyData(t, c)
+	ref, err := train.New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, ref)
+	want, _ := ref.Snapshot()
+	_, got := resumed(t, c, data, "train", 2, 3)
+	if d := sameBits(want, got); d != "" {
+		t.Errorf("%s differ from the uninterrupted spiking stream", d)
+	}
+}
