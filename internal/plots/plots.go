@@ -32,6 +32,9 @@ type Series struct {
 	X, Y   []float64
 	Color  int  // index into Palette
 	Dashed bool // drawn dashed (e.g. a target)
+	// Ticks draws every point as a short vertical tick and no line (a
+	// spike raster).
+	Ticks bool
 }
 
 // Panel is one plot of a figure.
@@ -168,6 +171,20 @@ func (pn Panel) plot() (*plot.Plot, error) {
 		if len(xys[i]) == 0 {
 			continue
 		}
+		if s.Ticks {
+			sc, err := plotter.NewScatter(xys[i])
+			if err != nil {
+				return nil, fmt.Errorf("plots: %s: %s: %w", pn.Title, s.Name, err)
+			}
+			sc.Color = Palette[(s.Color%len(Palette)+len(Palette))%len(Palette)]
+			sc.Shape = tickGlyph{}
+			sc.Radius = vg.Points(3)
+			p.Add(sc)
+			if s.Name != "" {
+				p.Legend.Add(s.Name, sc)
+			}
+			continue
+		}
 		l, err := plotter.NewLine(xys[i])
 		if err != nil {
 			return nil, fmt.Errorf("plots: %s: %s: %w", pn.Title, s.Name, err)
@@ -193,6 +210,15 @@ func (pn Panel) plot() (*plot.Plot, error) {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// tickGlyph draws a vertical tick of the glyph's height, as spike rasters
+// mark spikes.
+type tickGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (tickGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	c.StrokeLine2(draw.LineStyle{Color: sty.Color, Width: vg.Points(1)}, pt.X, pt.Y-sty.Radius, pt.X, pt.Y+sty.Radius)
+}
 
 // WriteCSV writes the figure's data, one row per point: panel, series, x,
 // y (the full float64 precision; NaN where a value is missing).

@@ -41,8 +41,9 @@ type Options struct {
 type Trace struct {
 	DT      float64
 	Softmax bool // the controller compares softmax(r_L) with the target
-	// Steps are the recorded step indices k (time k·DT).
-	Steps []int
+	// Steps are the recorded step indices k (time k·DT); SpikeSteps the
+	// steps of the spike recordings (every step).
+	Steps, SpikeSteps []int
 	// Samples are the recorded samples' indices in their split, Labels
 	// their classes.
 	Samples, Labels []int
@@ -58,6 +59,12 @@ type Layer struct {
 	Neurons []int // indices in the layer
 	// Basal, Apical, Soma and Rate are records × S × len(Neurons).
 	Basal, Apical, Soma, Rate []float64
+	// Spikes are the layer's spikes (1 or 0) of the recorded neurons at
+	// every step, steps × S × len(Neurons) (nil when the layer does not
+	// spike); SpikeAll are those of all its neurons, steps × S × n, for
+	// rasters of the whole population.
+	Spikes, SpikeAll []float64
+	Size             int // the layer's number of neurons
 }
 
 // Record runs one window of the simulated phase (its dynamics, learning
@@ -86,7 +93,7 @@ func Record(phase train.Simulated, env *train.Env, noise neuron.NoiseSource, x, 
 	t := &Trace{DT: phase.DT, Softmax: phase.Circuit.Error == circuit.SoftmaxError, Samples: samples, Labels: labels, Classes: nOut,
 		Target: append([]float64(nil), target.RawMatrix().Data[:S*nOut]...)}
 	for i := 1; i <= net.L(); i++ {
-		t.Layers = append(t.Layers, Layer{Index: i, Neurons: spread(net.Sizes[i], opt.Neurons)})
+		t.Layers = append(t.Layers, Layer{Index: i, Neurons: spread(net.Sizes[i], opt.Neurons), Size: net.Sizes[i]})
 	}
 	rows := func(dst *[]float64, m *mat.Dense, cols []int) {
 		for b := range S {
@@ -100,6 +107,22 @@ func Record(phase train.Simulated, env *train.Env, noise neuron.NoiseSource, x, 
 			}
 		}
 	}
+	// Spikes are recorded at every step (a raster is no raster every k
+	// steps).
+	s.Observe(1, func(k int, _ *scheduler.Clock) {
+		if k == 0 {
+			t.SpikeSteps = t.SpikeSteps[:0]
+		}
+		t.SpikeSteps = append(t.SpikeSteps, k)
+		for i := range t.Layers {
+			l := &t.Layers[i]
+			if v := neuron.Spikes(c.Layer(l.Index).Soma()); v >= 0 {
+				sp := c.State(l.Index).Extra[v]
+				rows(&l.Spikes, sp, l.Neurons)
+				rows(&l.SpikeAll, sp, nil)
+			}
+		}
+	})
 	s.Observe(opt.Every, func(k int, _ *scheduler.Clock) {
 		t.Steps = append(t.Steps, k)
 		rows(&t.U, c.Controller().U, nil)
@@ -158,6 +181,9 @@ func (t *Trace) Arrays() []npz.Array {
 		a = append(a, npz.Int64(p+"neurons", ints(l.Neurons)),
 			npz.Float64(p+"basal", l.Basal, K, S, n), npz.Float64(p+"apical", l.Apical, K, S, n),
 			npz.Float64(p+"soma", l.Soma, K, S, n), npz.Float64(p+"rate", l.Rate, K, S, n))
+		if l.SpikeAll != nil {
+			a = append(a, npz.Float64(p+"spikes", l.SpikeAll, len(t.SpikeSteps), S, l.Size))
+		}
 	}
 	return a
 }
@@ -282,8 +308,42 @@ func (t *Trace) Figure() plots.Figure {
 			apical.Series = append(apical.Series, plots.Series{Name: name, X: time, Y: va, Color: li})
 		}
 		fig.Panels = append(fig.Panels, u, out, soma, apical)
+		if r, ok := t.raster(b); ok {
+			fig.Panels = append(fig.Panels, r)
+			fig.Cols = 5
+		}
 	}
 	return fig
+}
+
+// rasterNeurons is the number of neurons per layer a raster shows.
+const rasterNeurons = 40
+
+// raster draws the spikes of sample b: for each spiking layer the first
+// rasterNeurons neurons, one row each, layers stacked.
+func (t *Trace) raster(b int) (plots.Panel, bool) {
+	S := len(t.Samples)
+	p := plots.Panel{Title: fmt.Sprintf("sample %d: spikes", t.Samples[b]), XLabel: "time", YLabel: "neuron (layers stacked)"}
+	row := 0
+	for li, l := range t.Layers {
+		if l.SpikeAll == nil {
+			continue
+		}
+		m := min(rasterNeurons, l.Size)
+		var x, y []float64
+		for r, k := range t.SpikeSteps {
+			base := (r*S + b) * l.Size
+			for j := range m {
+				if l.SpikeAll[base+j] != 0 {
+					x = append(x, float64(k)*t.DT)
+					y = append(y, float64(row+j))
+				}
+			}
+		}
+		p.Series = append(p.Series, plots.Series{Name: fmt.Sprintf("layer %d", l.Index), X: x, Y: y, Color: li, Ticks: true})
+		row += m + 2
+	}
+	return p, len(p.Series) > 0
 }
 
 // Save writes the recording to dir: trace.npz (with the configuration as
