@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/scheduler"
 
 	"gonum.org/v1/gonum/mat"
@@ -188,14 +189,16 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // network of spiking neurons this is the spiking network's accuracy;
 // Evaluate's feedforward pass is its mean field. The noise is drawn from
 // its own seed (SeedEvalNoise), so evaluating changes nothing of the run.
-func (t *Trainer) SimulatedAccuracy(sp dataset.Split, steps, batch int) (float64, error) {
+// rate is the hidden neurons' mean firing rate, in spikes per unit of
+// time (0 when they do not spike).
+func (t *Trainer) SimulatedAccuracy(sp dataset.Split, steps, batch int) (acc, rate float64, err error) {
 	ph, ok := t.method.Phase("train").(Simulated)
 	if !ok {
-		return math.NaN(), fmt.Errorf("method %s simulates no training windows", t.cfg.Method)
+		return math.NaN(), 0, fmt.Errorf("method %s simulates no training windows", t.cfg.Method)
 	}
 	n := sp.Len()
 	if n == 0 || steps < 2 || batch <= 0 {
-		return math.NaN(), fmt.Errorf("simulated accuracy of %d samples with windows of %d steps in batches of %d", n, steps, batch)
+		return math.NaN(), 0, fmt.Errorf("simulated accuracy of %d samples with windows of %d steps in batches of %d", n, steps, batch)
 	}
 	ph.Rules = nil
 	ph.Circuit.Target = circuit.NoTarget
@@ -205,19 +208,31 @@ func (t *Trainer) SimulatedAccuracy(sp dataset.Split, steps, batch int) (float64
 	env.Batch = min(batch, n)
 	c, s, _, err := ph.Build(&env, nil)
 	if err != nil {
-		return math.NaN(), err
+		return math.NaN(), 0, err
 	}
 	x := mat.NewDense(env.Batch, sp.Set.Dim, nil)
 	labels := make([]int, env.Batch)
 	mean := mat.NewDense(env.Batch, t.Net.NOut(), nil)
 	from := steps - max(steps/4, 1)
 	var view *mat.Dense
+	var spikes, neuronSteps float64
 	s.Observe(1, func(k int, _ *scheduler.Clock) {
 		if k == from {
 			view.Zero()
 		}
 		if k >= from {
 			view.Add(view, c.Output())
+		}
+		if k == 0 {
+			return
+		}
+		for i := 1; i < t.Net.L(); i++ {
+			if v := neuron.Spikes(c.Layer(i).Soma()); v >= 0 {
+				m := c.State(i).Extra[v]
+				spikes += mat.Sum(m)
+				r, n := m.Dims()
+				neuronSteps += float64(r * n)
+			}
 		}
 	})
 	correct := 0
@@ -227,11 +242,14 @@ func (t *Trainer) SimulatedAccuracy(sp dataset.Split, steps, batch int) (float64
 		view = mean.Slice(0, b, 0, t.Net.NOut()).(*mat.Dense)
 		sp.Batch(xb, labels[:b], t.table, nil, lo)
 		if err := s.Window(c, xb, nil); err != nil {
-			return math.NaN(), err
+			return math.NaN(), 0, err
 		}
 		tg := mat.NewDense(b, t.Net.NOut(), nil)
 		circuit.SetSoftTargets(tg, labels[:b], 1)
 		correct += circuit.Correct(view, tg)
 	}
-	return float64(correct) / float64(n), nil
+	if neuronSteps > 0 {
+		rate = spikes / neuronSteps / c.Clock().DT()
+	}
+	return float64(correct) / float64(n), rate, nil
 }

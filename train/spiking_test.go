@@ -21,13 +21,16 @@ func TestSpikingLearns(t *testing.T) {
 	_, before := tr.Evaluate(tr.Data().Test)
 	finish(t, tr)
 	_, after := tr.Evaluate(tr.Data().Test)
-	spk, err := tr.SimulatedAccuracy(tr.Data().Test, 60, 64)
+	spk, rate, err := tr.SimulatedAccuracy(tr.Data().Test, 60, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("mean-field accuracy %.3f (before %.3f), spiking %.3f", after, before, spk)
+	t.Logf("mean-field accuracy %.3f (before %.3f), spiking %.3f at %.0f spikes per unit of time", after, before, spk, rate)
 	if after < 0.8 || after <= before || spk < 0.7 {
 		t.Errorf("spiking network: mean-field accuracy %.3f (before %.3f), spiking %.3f", after, before, spk)
+	}
+	if !(rate > 0 && rate < c.Spiking.RateMax) {
+		t.Errorf("mean firing rate %g, want within (0, %g)", rate, c.Spiking.RateMax)
 	}
 }
 

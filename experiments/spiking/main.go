@@ -1,0 +1,329 @@
+// Command spiking trains deep spiking Strong-DFC networks and measures
+// what spikes cost.
+//
+// By default it trains the preset mnist-spiking-strong-dfc (hidden layers
+// of spiking neurons, the input as spike trains, event-driven
+// transmission; -dataset fashion-mnist for Fashion-MNIST) through the
+// runner, like experiments/mnist, and after every training epoch measures
+// the test accuracy of the network's own spiking dynamics (a window of
+// -eval-steps per sample, the controller off) and the hidden neurons' mean
+// firing rate, beside the feedforward (mean-field) accuracy. It writes
+// spiking.csv into the run folder and prints a JSON summary last.
+//
+// With -cost it instead times steps of the published MNIST network at
+// several firing rates: spiking neurons with event-driven transmission,
+// the same with dense products, and the rate network, each with
+// plasticity (training) and without (inference), on MNIST images, and
+// writes cost.csv and cost.png into -out.
+//
+//	go run -tags openblas ./experiments/spiking -epochs 3
+//	go run -tags openblas ./experiments/spiking -cost -out docs/spiking
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/strongdfc/strongdfc/circuit"
+	"github.com/strongdfc/strongdfc/compute"
+	"github.com/strongdfc/strongdfc/internal/plots"
+	"github.com/strongdfc/strongdfc/internal/prof"
+	"github.com/strongdfc/strongdfc/internal/runfolder"
+	"github.com/strongdfc/strongdfc/internal/runner"
+	"github.com/strongdfc/strongdfc/neuron"
+	"github.com/strongdfc/strongdfc/presets"
+	"github.com/strongdfc/strongdfc/scheduler"
+	"github.com/strongdfc/strongdfc/train"
+)
+
+// EpochRow is a line of spiking.csv.
+type EpochRow struct {
+	Epoch          int     `json:"epoch"`
+	Samples        int     `json:"samples"`
+	MeanField      float64 `json:"mean_field_test_accuracy"`
+	Spiking        float64 `json:"spiking_test_accuracy"`
+	RateHz         float64 `json:"mean_rate"`
+	SpikingSeconds float64 `json:"spiking_eval_seconds"`
+}
+
+func main() {
+	cfg := presets.Spiking(presets.MNIST())
+	opt := runner.Options{Command: os.Args}
+	dataset := flag.String("dataset", "mnist", "`data set`: mnist or fashion-mnist")
+	cost := flag.Bool("cost", false, "measure the cost of a step against the firing rate instead of training")
+	evalSteps := flag.Int("eval-steps", 200, "time `steps` per test sample of the spiking evaluation")
+	flag.IntVar(&cfg.Epochs, "epochs", 3, "training `epochs`")
+	flag.IntVar(&cfg.Batch, "batch", cfg.Batch, "minibatch `size`")
+	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "`seed` of every random draw")
+	flag.IntVar(&cfg.TrainLimit, "train-limit", 0, "train on the first `N` samples only (0: all)")
+	flag.IntVar(&cfg.Pretrain.Epochs, "pretrain-epochs", cfg.Pretrain.Epochs, "`epochs` of feedback pre-training")
+	flag.Float64Var(&cfg.Spiking.RateMax, "rate-max", cfg.Spiking.RateMax, "hidden neurons' maximal `rate` (spikes per unit of time)")
+	flag.Float64Var(&cfg.Spiking.InputRateMax, "input-rate-max", cfg.Spiking.InputRateMax, "input spike trains' maximal `rate`")
+	flag.Float64Var(&cfg.Spiking.TauSyn, "tau-syn", cfg.Spiking.TauSyn, "synaptic `time constant` of the traces")
+	flag.StringVar(&opt.DataDir, "data", "", "`folder` with the IDX files")
+	out := flag.String("out", "", "run `folder` (training; default: a new folder under runs/) or output folder (-cost)")
+	every := flag.Duration("progress", 0, "`interval` between progress lines on stderr when it is not a terminal (default 5s)")
+	var pf prof.Flags
+	pf.Register(flag.CommandLine)
+	flag.Parse()
+
+	opt.Display = runner.NewDisplay(os.Stderr, runner.IsTerminal(os.Stderr), *every)
+	log := runner.ConsoleLogger(opt.Display, zapcore.InfoLevel)
+	defer log.Sync() //nolint:errcheck
+	opt.Log = log
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stopProf, addr, err := pf.Start()
+	if err != nil {
+		log.Fatal("profiling", zap.Error(err))
+	}
+	if addr != "" {
+		log.Info("pprof", zap.String("url", "http://"+addr+"/debug/pprof/"))
+	}
+	defer func() {
+		if err := stopProf(); err != nil {
+			log.Error("profiling", zap.Error(err))
+		}
+	}()
+	if *dataset != "mnist" {
+		base, err := presets.Lookup(*dataset + "-spiking-strong-dfc")
+		if err != nil {
+			log.Fatal("data set", zap.Error(err))
+		}
+		base.Epochs, base.Batch, base.Seed, base.TrainLimit = cfg.Epochs, cfg.Batch, cfg.Seed, cfg.TrainLimit
+		base.Pretrain.Epochs, base.Spiking = cfg.Pretrain.Epochs, cfg.Spiking
+		cfg = base
+	}
+	if *cost {
+		if *out == "" {
+			*out = "spiking-cost"
+		}
+		if err := measureCost(ctx, log, cfg, opt.DataDir, *out); err != nil {
+			log.Fatal("cost", zap.Error(err))
+		}
+		return
+	}
+
+	opt.Preset = *dataset + "-spiking-strong-dfc"
+	opt.Out = "runs"
+	if *out != "" {
+		opt.Out, opt.Name = filepath.Dir(*out), filepath.Base(*out)
+	}
+	var rows []EpochRow
+	samples := 0
+	opt.OnEpoch = func(tr *train.Trainer, r train.EpochResult) {
+		if r.Phase != "train" {
+			return
+		}
+		samples += r.Samples
+		start := time.Now()
+		acc, rate, err := tr.SimulatedAccuracy(tr.Data().Test, *evalSteps, 500)
+		if err != nil {
+			log.Error("spiking evaluation", zap.Error(err))
+			return
+		}
+		row := EpochRow{Epoch: r.Epoch, Samples: samples, MeanField: r.TestAccuracy, Spiking: acc, RateHz: rate,
+			SpikingSeconds: time.Since(start).Seconds()}
+		rows = append(rows, row)
+		log.Info("spiking", zap.Int("epoch", r.Epoch), zap.Float64("spiking_test_accuracy", acc),
+			zap.Float64("mean_field_test_accuracy", r.TestAccuracy), zap.Float64("mean_rate", rate))
+	}
+	sum, err := runner.Run(ctx, cfg, opt)
+	if sum.RunDir != "" && len(rows) > 0 {
+		if werr := writeRows(filepath.Join(sum.RunDir, "spiking.csv"), rows); werr != nil {
+			log.Error("spiking.csv", zap.Error(werr))
+		}
+	}
+	line := struct {
+		runner.Summary
+		Spiking []EpochRow `json:"spiking"`
+	}{sum, rows}
+	b, _ := json.Marshal(line)
+	fmt.Println(string(b))
+	if err != nil {
+		log.Error("run failed", zap.Error(err))
+		os.Exit(1)
+	}
+}
+
+func writeRows(path string, rows []EpochRow) error {
+	return runfolder.WriteAtomic(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"epoch", "samples", "mean_field_test_accuracy", "spiking_test_accuracy", "mean_rate", "spiking_eval_seconds"}) //nolint:errcheck
+		g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+		for _, r := range rows {
+			cw.Write([]string{strconv.Itoa(r.Epoch), strconv.Itoa(r.Samples), g(r.MeanField), g(r.Spiking), g(r.RateHz), g(r.SpikingSeconds)}) //nolint:errcheck
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+// costRow is one measurement of -cost.
+type costRow struct {
+	Mode       string  // event-driven, dense, rate
+	Plasticity bool    // training windows (true) or inference
+	RateMax    float64 // the hidden and input neurons' maximal rate
+	Rate       float64 // the hidden neurons' measured mean rate (spikes per unit of time)
+	PerStep    float64 // spikes per hidden neuron per step
+	MsPerStep  float64
+}
+
+// measureCost times windows of cfg's network on MNIST images at several
+// maximal rates, spiking (event-driven and dense) and rate neurons, with
+// and without plasticity.
+func measureCost(ctx context.Context, log *zap.Logger, cfg train.Config, dataDir, out string) error {
+	data, err := train.LoadData(cfg, dataDir)
+	if err != nil {
+		return err
+	}
+	pool := compute.NewPool(0)
+	defer pool.Close()
+	acts, _ := cfg.Acts()
+	net, err := circuit.NewNetwork(cfg.Sizes(data.Train.Set.Dim, data.Classes), acts)
+	if err != nil {
+		return err
+	}
+	net.Init(rand.New(rand.NewPCG(cfg.Seed, 1)))
+	net.Pool = pool
+	x := mat.NewDense(cfg.Batch, data.Train.Set.Dim, nil)
+	labels := make([]int, cfg.Batch)
+	data.Train.Batch(x, labels, data.Norm.Table(), nil, 0)
+	tg := mat.NewDense(cfg.Batch, data.Classes, nil)
+	circuit.SetSoftTargets(tg, labels, cfg.TargetClassValue)
+	const steps = 101
+	var rows []costRow
+	measure := func(c train.Config, mode string, plastic bool, rmax float64) error {
+		m, err := c.MethodSpec()
+		if err != nil {
+			return err
+		}
+		ph := m.Phase("train").(train.Simulated)
+		if !plastic {
+			ph.Rules = nil
+		}
+		ph.Window = scheduler.Config{Steps: steps}
+		env, err := train.NewEnv(c, m, net, c.Batch, c.Seed, pool)
+		if err != nil {
+			return err
+		}
+		circ, s, _, err := ph.Build(env, nil)
+		if err != nil {
+			return err
+		}
+		var spikes, neuronSteps float64
+		s.Observe(1, func(k int, _ *scheduler.Clock) {
+			for i := 1; i < net.L(); i++ {
+				if v := neuron.Spikes(circ.Layer(i).Soma()); v >= 0 && k > 0 {
+					m := circ.State(i).Extra[v]
+					spikes += mat.Sum(m)
+					r, n := m.Dims()
+					neuronSteps += float64(r * n)
+				}
+			}
+		})
+		if err := s.Window(circ, x, tg); err != nil { // warm-up
+			return err
+		}
+		spikes, neuronSteps = 0, 0
+		start := time.Now()
+		const windows = 3
+		for range windows {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := s.Window(circ, x, tg); err != nil {
+				return err
+			}
+		}
+		row := costRow{Mode: mode, Plasticity: plastic, RateMax: rmax,
+			MsPerStep: time.Since(start).Seconds() * 1e3 / (windows * (steps - 1))}
+		if neuronSteps > 0 {
+			row.PerStep = spikes / neuronSteps
+			row.Rate = row.PerStep / ph.DT
+		}
+		rows = append(rows, row)
+		log.Info("cost", zap.String("mode", mode), zap.Bool("plasticity", plastic), zap.Float64("rate_max", rmax),
+			zap.Float64("mean_rate", row.Rate), zap.Float64("ms_per_step", row.MsPerStep))
+		return nil
+	}
+	for _, plastic := range []bool{false, true} {
+		rate := cfg
+		rate.Spiking = train.Spiking{}
+		if err := measure(rate, "rate", plastic, 0); err != nil {
+			return err
+		}
+		for _, rmax := range []float64{10, 25, 50, 100, 200, 400, 800} {
+			for _, ev := range []bool{true, false} {
+				c := cfg
+				c.Spiking.RateMax, c.Spiking.InputRateMax, c.Spiking.EventDriven = rmax, rmax, ev
+				mode := "spiking, dense"
+				if ev {
+					mode = "spiking, event-driven"
+				}
+				if err := measure(c, mode, plastic, rmax); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := runfolder.WriteAtomic(filepath.Join(out, "cost.csv"), func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"mode", "plasticity", "rate_max", "mean_rate", "spikes_per_neuron_step", "ms_per_step"}) //nolint:errcheck
+		g := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+		for _, r := range rows {
+			cw.Write([]string{r.Mode, strconv.FormatBool(r.Plasticity), g(r.RateMax), g(r.Rate), g(r.PerStep), g(r.MsPerStep)}) //nolint:errcheck
+		}
+		cw.Flush()
+		return cw.Error()
+	}); err != nil {
+		return err
+	}
+	fig := plots.Figure{Cols: 2, Width: 12 * vg.Inch, Height: 4.5 * vg.Inch}
+	for _, plastic := range []bool{false, true} {
+		title := "inference (no plasticity)"
+		if plastic {
+			title = "training (plasticity at every step's taps)"
+		}
+		p := plots.Panel{Title: title, XLabel: "hidden neurons' mean rate (spikes per unit of time; 1000 = one per step)", YLabel: "ms per step"}
+		for k, mode := range []string{"spiking, event-driven", "spiking, dense"} {
+			var xs, ys []float64
+			for _, r := range rows {
+				if r.Mode == mode && r.Plasticity == plastic {
+					xs, ys = append(xs, r.Rate), append(ys, r.MsPerStep)
+				}
+			}
+			p.Series = append(p.Series, plots.Series{Name: mode, X: xs, Y: ys, Color: k})
+		}
+		for _, r := range rows {
+			if r.Mode == "rate" && r.Plasticity == plastic {
+				var lo, hi float64 = 0, 0
+				for _, q := range rows {
+					hi = max(hi, q.Rate)
+				}
+				p.Series = append(p.Series, plots.Series{Name: "rate neurons", X: []float64{lo, hi}, Y: []float64{r.MsPerStep, r.MsPerStep}, Color: 2, Dashed: true})
+			}
+		}
+		fig.Panels = append(fig.Panels, p)
+	}
+	return fig.Save(out, "cost")
+}
