@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	gonumblas "gonum.org/v1/gonum/blas/gonum"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/strongdfc/strongdfc/neuron"
@@ -176,14 +177,17 @@ func (b *eventBody) Range(lo, hi int) {
 		}
 		for j, s := range spk.RawRowView(r) {
 			if s != 0 {
-				w := wt.Data[j*wt.Stride:][:n]
-				for k := range v {
-					v[k] += ev.g * w[k]
-				}
+				// v += g·Wᵀ[j, :], with gonum's vectorised kernel.
+				axpy.Daxpy(n, ev.g, wt.Data[j*wt.Stride:], 1, v, 1)
 			}
 		}
 	}
 }
+
+// axpy is gonum's pure-Go BLAS (vectorised in assembly), used for the
+// short row additions of event-driven transmission whatever the backend
+// of the products (a cgo call per spike would cost more than the row).
+var axpy gonumblas.Implementation
 
 // InputVaries reports whether the input layer's presynaptic activity
 // changes within a window (spiking input).

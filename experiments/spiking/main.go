@@ -150,11 +150,12 @@ func main() {
 			log.Error("spiking.csv", zap.Error(werr))
 		}
 	}
-	line := struct {
-		runner.Summary
-		Spiking []EpochRow `json:"spiking"`
-	}{sum, rows}
-	b, _ := json.Marshal(line)
+	// The summary's fields and the spiking evaluations, in one object.
+	var line map[string]any
+	b, _ := json.Marshal(sum)
+	_ = json.Unmarshal(b, &line)
+	line["spiking"] = rows
+	b, _ = json.Marshal(line)
 	fmt.Println(string(b))
 	if err != nil {
 		log.Error("run failed", zap.Error(err))
