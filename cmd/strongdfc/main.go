@@ -101,7 +101,7 @@ an uninterrupted run.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
-	root.AddCommand(newTrain(), newEval(), newTrace(), newBench(), newPresets(), newVersion())
+	root.AddCommand(newTrain(), newEval(), newTrace(), newBench(), newSweep(), newCollect(), newPresets(), newVersion())
 	return root
 }
 

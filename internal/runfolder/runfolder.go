@@ -32,6 +32,7 @@ const (
 	Checkpoint = "checkpoint.npz"
 	Weights    = "weights.npz" // the final weights
 	Plots      = "plots"       // PNG figures and their data as CSV
+	// LockFile (lock.go) is held while a process writes the folder.
 )
 
 // Run is a run folder.
@@ -46,8 +47,8 @@ var ErrExists = errors.New("run folder exists")
 // (20060102-150405), with a suffix -2, -3, ... if a run of that second
 // exists; a name that exists is an error, so that nothing is overwritten.
 func Create(parent, name string, now time.Time) (*Run, error) {
-	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		return nil, fmt.Errorf("run name %q: use a plain name, not a path (the folder goes under --out)", name)
+	if err := checkName(name); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
@@ -78,6 +79,14 @@ func Create(parent, name string, now time.Time) (*Run, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: too many runs named %s-* in %s", ErrExists, base, parent)
+}
+
+// checkName refuses a run name that is a path.
+func checkName(name string) error {
+	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return fmt.Errorf("run name %q: use a plain name, not a path (the folder goes under --out)", name)
+	}
+	return nil
 }
 
 // Open returns the run folder dir for resuming. It must hold a

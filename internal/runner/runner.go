@@ -49,6 +49,11 @@ type Options struct {
 	// Resume is a run folder to continue from its checkpoint (Out and
 	// Name are then ignored).
 	Resume string
+	// Restart lets the run start in Out/Name although the folder exists,
+	// as long as it holds no checkpoint: what a run that stopped before
+	// its first checkpoint left there is removed (runfolder.Claim). The
+	// sweep executor starts its runs so; Name must be given.
+	Restart bool
 	// Preset and Command are recorded in the run folder.
 	Preset  string
 	Command []string
@@ -90,7 +95,12 @@ type Summary struct {
 	// two-phase methods (feedback learning between training epochs).
 	SleepEpochs  int     `json:"sleep_epochs,omitempty"`
 	SleepSeconds float64 `json:"sleep_seconds,omitempty"`
+	// WallSeconds is this session's time, from start to end (a resumed
+	// run's earlier sessions are not in it); EpochSeconds is the time of
+	// every epoch of the run (its windows and evaluations, pre-training
+	// and sleep phases included) summed over all its sessions.
 	WallSeconds  float64 `json:"wall_seconds"`
+	EpochSeconds float64 `json:"epoch_seconds"`
 	Seed         uint64  `json:"seed"`
 	Backend      string  `json:"backend"`
 	GOMAXPROCS   int     `json:"gomaxprocs"`
@@ -183,10 +193,26 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		return sum, err
 	}
 
-	// Check everything before writing anything.
+	// Check everything before writing anything. The run folder's lock is
+	// taken first and held until the summary is written (this deferred
+	// call runs last): no other process writes the folder meanwhile.
 	var run *runfolder.Run
-	if opt.Resume != "" {
+	var lock *runfolder.Lock
+	defer func() {
+		if uerr := lock.Unlock(); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
+	switch {
+	case opt.Resume != "":
 		if run, err = runfolder.Open(opt.Resume); err != nil {
+			return sum, err
+		}
+		if lock, err = runfolder.TryLock(run.Dir); err != nil {
+			return sum, fmt.Errorf("resume: %w", err)
+		}
+	case opt.Restart && opt.Out != "":
+		if run, lock, err = runfolder.Claim(opt.Out, opt.Name); err != nil {
 			return sum, err
 		}
 	}
@@ -203,7 +229,8 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	if err != nil {
 		return sum, err
 	}
-	if run != nil {
+	switch {
+	case opt.Resume != "":
 		snap, err := checkpoint.Read(run.Path(runfolder.Checkpoint))
 		if err != nil {
 			return sum, fmt.Errorf("resume: %w", err)
@@ -211,8 +238,17 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		if err := tr.Restore(snap); err != nil {
 			return sum, fmt.Errorf("resume: %s: %w", run.Path(runfolder.Checkpoint), err)
 		}
-	} else if opt.Out != "" {
+	case run != nil: // Restart: the folder is ours now
+		if err := run.Clear(); err != nil {
+			return sum, err
+		}
+	case opt.Out != "":
 		if run, err = runfolder.Create(opt.Out, opt.Name, start); err != nil {
+			return sum, err
+		}
+		// Locked before anything is written in it: a sweep executor
+		// that Claims the new folder first keeps it, and this run stops.
+		if lock, err = runfolder.TryLock(run.Dir); err != nil {
 			return sum, err
 		}
 	}
@@ -346,6 +382,7 @@ const plotEvery = 30 * time.Second
 
 // add counts a finished epoch into the summary.
 func (s *Summary) add(r train.EpochResult) {
+	s.EpochSeconds += r.Seconds + r.EvalSeconds
 	switch r.Phase {
 	case "pretrain":
 		s.PretrainEpochs++
