@@ -302,7 +302,7 @@ nodes share. Follow the sweep with "strongdfc sweep status FILE".`,
 			}
 			logDir := filepath.Join(p.Out, ".sweep", "logs")
 			_, err = sweep.RunLocal(cmd.Context(), p, todo, sweep.LocalOptions{
-				Jobs: local, Program: program, Env: testChildEnv, DataDir: dataDir, LogDir: logDir, Log: log, Grace: testGrace,
+				Jobs: local, Program: program, DataDir: dataDir, LogDir: logDir, Log: log,
 			})
 			after, serr := sweep.Survey(p.Runs, false)
 			if serr == nil {
@@ -334,9 +334,6 @@ nodes share. Follow the sweep with "strongdfc sweep status FILE".`,
 
 // executable returns the path of this program, for the runs' processes.
 func executable(slurm bool) (string, error) {
-	if testProgram != "" {
-		return testProgram, nil
-	}
 	p, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("cannot find this program's path (%v); give --program PATH", err)
@@ -610,11 +607,3 @@ rows as CSV (accuracies as fractions, time in seconds, every key column),
 	f.StringVar(&runsPath, "runs-csv", "", "write one CSV row per run to `file` (- for stdout): folder, keys, seed, state, metrics, error")
 	return cmd
 }
-
-// Hooks for the tests: the program the executors start, their
-// environment, and how long a stopped run may take to save.
-var (
-	testProgram  string
-	testChildEnv []string
-	testGrace    time.Duration
-)

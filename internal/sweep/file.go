@@ -48,9 +48,10 @@ type Setting struct {
 	// Value is the value as compact YAML (flow style), the form
 	// `--set key=value` takes.
 	Value string `json:"value"`
-	// text is the value as it goes into run folder names.
-	text string
-	line int
+	// text is the value as it goes into run folder names; where and line
+	// say where the file gives it, for errors.
+	text, where string
+	line        int
 }
 
 // String returns key=value.
@@ -255,7 +256,7 @@ func (p parser) value(key string, v *yaml.Node, where string) (Setting, error) {
 	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 		return Setting{}, p.errf(v, where, "no value given")
 	}
-	return Setting{Key: key, Value: flow(v), text: nameText(v), line: v.Line}, nil
+	return Setting{Key: key, Value: flow(v), text: nameText(v), where: where, line: v.Line}, nil
 }
 
 // grid reads a mapping of keys to lists of values.

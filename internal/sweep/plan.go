@@ -81,27 +81,41 @@ func (f *File) Plan(out string) (*Plan, error) {
 		cfg    train.Config
 	}
 	res := make([]resolved, len(configs))
+	bases := map[string]resolved{}
 	for i, c := range configs {
 		preset := f.Preset
-		set := make([]string, 0, len(f.Set)+len(c))
-		for _, s := range f.Set {
-			set = append(set, s.String())
-		}
 		for _, s := range c {
 			if s.Key == PresetKey {
 				preset = s.Value
-			} else {
-				set = append(set, s.String())
 			}
 		}
-		cfg, name, err := config.Resolve(config.Sources{Preset: preset, File: f.Config, Set: set})
-		if err == nil {
-			err = cfg.Validate()
+		base, ok := bases[preset]
+		if !ok {
+			cfg, name, err := config.Resolve(config.Sources{Preset: preset, File: f.Config})
+			if err != nil {
+				return nil, fmt.Errorf("%s: configuration %s: %w", f.Path, describe(preset, c), err)
+			}
+			base = resolved{name, cfg}
+			bases[preset] = base
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: configuration %s: %w", f.Path, describe(preset, c), err)
+		cfg := base.cfg
+		cfg.Hidden = append([]int(nil), cfg.Hidden...)
+		for _, s := range append(append([]Setting(nil), f.Set...), c...) {
+			if s.Key == PresetKey {
+				continue
+			}
+			var err error
+			if cfg, err = config.Override(cfg, s.String()); err != nil {
+				msg := strings.TrimPrefix(err.Error(), "--set "+s.String()+": ")
+				msg = strings.TrimPrefix(msg, s.Key+": ")
+				return nil, fmt.Errorf("%s: line %d (%s): %s", f.Path, s.line, s.where, msg)
+			}
 		}
-		res[i] = resolved{name, cfg}
+		cfg = cfg.Normalize()
+		if err := cfg.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: configuration %s: %w", f.Path, describe(base.preset, c), err)
+		}
+		res[i] = resolved{base.preset, cfg}
 	}
 	seeds := f.Seeds
 	for si := 0; si < max(1, len(seeds)); si++ {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/train"
 )
@@ -161,7 +160,7 @@ func conflict(r Run) (string, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
-	cfg, _, err := config.Resolve(config.Sources{File: path})
+	cfg, _, err := readConfig(path)
 	if err != nil {
 		return "", err
 	}
