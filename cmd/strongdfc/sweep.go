@@ -212,8 +212,9 @@ func statusJSON(s sweep.Status) map[string]any {
 
 func newSweepRun() *cobra.Command {
 	var (
-		out, dataDir, program, logLevel string
-		local                           int
+		out, program, logLevel string
+		data                   []string
+		local                  int
 		slurm, dryRun, again            bool
 		so                              = sweep.SlurmOptions{MaxArray: 1000, PerTask: 1}
 	)
@@ -257,11 +258,15 @@ nodes share. Follow the sweep with "strongdfc sweep status FILE".`,
 			}
 			log := runner.ConsoleLogger(cmd.ErrOrStderr(), level)
 			defer log.Sync() //nolint:errcheck
+			dirs, err := sweep.ParseDataDirs(data)
+			if err != nil {
+				return usageError{err}
+			}
 			p, err := loadPlan(args[0], out)
 			if err != nil {
 				return err
 			}
-			if err := checkData(p, dataDir); err != nil {
+			if err := checkData(p, dirs); err != nil {
 				return err
 			}
 			st, err := sweep.Survey(p.Runs, true)
@@ -291,7 +296,7 @@ nodes share. Follow the sweep with "strongdfc sweep status FILE".`,
 				}
 			}
 			if slurm {
-				so.Program, so.DataDir = program, dataDir
+				so.Program, so.Data = program, dirs
 				return submit(cmd, p, todo, so, dryRun, again)
 			}
 			if dryRun {
@@ -302,7 +307,7 @@ nodes share. Follow the sweep with "strongdfc sweep status FILE".`,
 			}
 			logDir := filepath.Join(p.Out, ".sweep", "logs")
 			_, err = sweep.RunLocal(cmd.Context(), p, todo, sweep.LocalOptions{
-				Jobs: local, Program: program, DataDir: dataDir, LogDir: logDir, Log: log,
+				Jobs: local, Program: program, Data: dirs, LogDir: logDir, Log: log,
 			})
 			after, serr := sweep.Survey(p.Runs, false)
 			if serr == nil {
@@ -315,7 +320,7 @@ nodes share. Follow the sweep with "strongdfc sweep status FILE".`,
 	f.IntVar(&local, "local", 0, "run on this machine, `N` runs at once (each with GOMAXPROCS = CPUs/N unless GOMAXPROCS is set)")
 	f.BoolVar(&slurm, "slurm", false, "submit the runs to Slurm as job arrays (sbatch must be on PATH)")
 	f.StringVar(&out, "out", "", "`folder` of the run folders (default: the sweep file's out, else runs/NAME)")
-	f.StringVar(&dataDir, "data", "", "`folder` with the data set's IDX files, for every run (default: MNIST from the Go module cache, Fashion-MNIST from /usr/share/datasets/fashion-mnist)")
+	f.StringArrayVar(&data, "data", nil, "`folder` with the IDX files of every run's data set, or NAME=DIR for one data set (mnist=DIR, fashion-mnist=DIR; repeatable); default: MNIST from the Go module cache, Fashion-MNIST from /usr/share/datasets/fashion-mnist")
 	f.StringVar(&program, "program", "", "strongdfc executable the runs run (default: this one; with --slurm it must be reachable from the compute nodes)")
 	f.BoolVar(&dryRun, "dry-run", false, "with --slurm: write the script and task file and print the sbatch commands, but submit nothing; with --local: list the runs that would run")
 	f.StringVar(&logLevel, "log-level", "info", "console log `level` of the executor: debug, info, warn or error")
@@ -345,7 +350,7 @@ func executable(slurm bool) (string, error) {
 }
 
 // checkData checks that the data sets of the plan can be found here.
-func checkData(p *sweep.Plan, dataDir string) error {
+func checkData(p *sweep.Plan, dirs sweep.DataDirs) error {
 	seen := map[string]bool{}
 	for _, r := range p.Runs {
 		ds := r.Config.Dataset
@@ -353,10 +358,10 @@ func checkData(p *sweep.Plan, dataDir string) error {
 			continue
 		}
 		seen[ds] = true
-		switch {
-		case dataDir != "":
-			if _, err := os.Stat(filepath.Join(dataDir, dataset.Files.TrainImages)); err != nil {
-				return fmt.Errorf("--data %s: %v; the folder should hold the IDX files of %s", dataDir, err, ds)
+		switch dir := dirs.For(ds); {
+		case dir != "":
+			if _, err := os.Stat(filepath.Join(dir, dataset.Files.TrainImages)); err != nil {
+				return fmt.Errorf("--data: %v; the folder %s should hold the IDX files of %s", err, dir, ds)
 			}
 		case ds == "mnist":
 			if _, err := dataset.MNISTDir(); err != nil {
@@ -368,8 +373,8 @@ func checkData(p *sweep.Plan, dataDir string) error {
 			}
 		}
 	}
-	if dataDir != "" && len(seen) > 1 {
-		return fmt.Errorf("--data %s would serve every run, but the sweep uses %d data sets; leave --data out (each data set is found in its default place)", dataDir, len(seen))
+	if dirs[""] != "" && len(seen) > 1 {
+		return fmt.Errorf("--data %s would serve every data set, but the sweep uses %d; give each its folder: --data mnist=DIR --data fashion-mnist=DIR", dirs[""], len(seen))
 	}
 	return nil
 }
@@ -457,8 +462,9 @@ func queuedJobs(out string) []string {
 
 func newSweepExec() *cobra.Command {
 	var (
-		dataDir, logLevel string
-		task, perTask     int
+		logLevel      string
+		data          []string
+		task, perTask int
 		every             time.Duration
 	)
 	cmd := &cobra.Command{
@@ -499,8 +505,11 @@ diverged, 130 and 143 when interrupted (the state is saved).`,
 					return err
 				}
 			}
-			if !cmd.Flags().Changed("data") {
-				dataDir = tf.DataDir
+			dirs := tf.Data
+			if cmd.Flags().Changed("data") {
+				if dirs, err = sweep.ParseDataDirs(data); err != nil {
+					return usageError{err}
+				}
 			}
 			var level zapcore.Level
 			if err := level.Set(logLevel); err != nil {
@@ -515,7 +524,7 @@ diverged, 130 and 143 when interrupted (the state is saved).`,
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			outcomes, err := sweep.Exec(cmd.Context(), runs, sweep.ExecOptions{
-				DataDir: dataDir, Log: log, Display: display, Command: command,
+				Data: dirs, Log: log, Display: display, Command: command,
 				Summary: func(s runner.Summary) { enc.Encode(s) },
 			})
 			var ran, skipped int
@@ -533,7 +542,7 @@ diverged, 130 and 143 when interrupted (the state is saved).`,
 	f := cmd.Flags()
 	f.IntVar(&task, "task", 0, "run only the runs of array task `T` (runs T·K to T·K+K−1, K = --runs-per-task)")
 	f.IntVar(&perTask, "runs-per-task", 1, "`K`, the runs per array task (with --task)")
-	f.StringVar(&dataDir, "data", "", "`folder` with the data set's IDX files (default: the task file's, else the data set's default place)")
+	f.StringArrayVar(&data, "data", nil, "`folder` with the IDX files of every run's data set, or NAME=DIR for one data set; repeatable (default: the task file's, else each data set's default place)")
 	f.DurationVar(&every, "progress", 30*time.Second, "`interval` between progress lines when stderr is not a terminal")
 	f.StringVar(&logLevel, "log-level", "info", "console log `level`: debug, info, warn or error (each run's log.jsonl records debug and up)")
 	return cmd

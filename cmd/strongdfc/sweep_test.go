@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -223,10 +224,13 @@ func TestSweepSlurm(t *testing.T) {
 		t.Errorf("sbatch calls\n%s\nwant\n%s", b, want)
 	}
 	js, _ := os.ReadFile(script)
-	for _, w := range []string{"#SBATCH --cpus-per-task=1", "#SBATCH --mem=200M", "#SBATCH --time=10", "sweep exec " + taskFile, "--data " + e.data} {
+	for _, w := range []string{"#SBATCH --cpus-per-task=1", "#SBATCH --mem=200M", "#SBATCH --time=10", "sweep exec " + taskFile} {
 		if !strings.Contains(string(js), w) {
 			t.Errorf("job.sh lacks %q:\n%s", w, js)
 		}
+	}
+	if tf, _ := os.ReadFile(taskFile); !strings.Contains(string(tf), `"data": {`) || !strings.Contains(string(tf), e.data) {
+		t.Errorf("the task file does not say where the data are:\n%.300s", tf)
 	}
 	// Submitting again while the jobs are queued is refused.
 	code, _, stderr = cli(context.Background(), args...)
@@ -285,12 +289,17 @@ func TestSweepBadInput(t *testing.T) {
 		{bad("grid: {forward.lr: [0.01, -1]}\n"), slurm, 1, []string{"bad.yaml", "forward.lr=-1", "lr"}},
 		{bad("grid: {dynamics.stpes: [10]}\n"), slurm, 1, []string{"bad.yaml", "dynamics.stpes", "unknown key"}},
 		{bad("grid: {forward.lr: [0.01]}\n"), []string{"--local", "1", "--data", t.TempDir()}, 1, []string{"--data", "IDX"}},
+		{bad("grid: {dataset: [mnist, fashion-mnist]}\n"), slurm, 1, []string{"--data mnist=DIR --data fashion-mnist=DIR"}},
+		{e.file, []string{"--local", "1", "--data", "mnist="}, 2, []string{"NAME=DIR"}},
 		{e.file, []string{"--local", "0"}, 2, []string{"--local"}},
 		{e.file, []string{"--local", "2", "--slurm"}, 2, []string{"--local N", "--slurm"}},
 		{e.file, []string{}, 2, []string{"--local N", "--slurm"}},
 		{e.file, append(slurm, "--mem", "lots"), 1, []string{"--mem"}},
 	} {
-		args := append([]string{"sweep", "run", tc.file, "--data", e.data}, tc.args...)
+		args := append([]string{"sweep", "run", tc.file}, tc.args...)
+		if !slices.Contains(tc.args, "--data") {
+			args = append(args, "--data", e.data)
+		}
 		code, _, stderr := cli(context.Background(), args...)
 		if code != tc.code {
 			t.Errorf("%v: exit %d, want %d\n%s", tc.args, code, tc.code, stderr)

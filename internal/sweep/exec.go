@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -25,16 +26,55 @@ type TaskFile struct {
 	Format  int    `json:"format"`
 	Sweep   string `json:"sweep"`
 	Out     string `json:"out"`
-	DataDir string `json:"data_dir,omitempty"`
-	Runs    []Run  `json:"runs"`
+	Data    DataDirs `json:"data,omitempty"`
+	Runs    []Run    `json:"runs"`
 }
+
+// DataDirs say where runs read their data sets: a folder by data set
+// name ("mnist", "fashion-mnist"), or under "" a folder for every data
+// set. A data set without a folder is read from its default place.
+type DataDirs map[string]string
+
+// For returns the folder of a data set ("": its default place).
+func (d DataDirs) For(dataset string) string {
+	if dir, ok := d[dataset]; ok {
+		return dir
+	}
+	return d[""]
+}
+
+// ParseDataDirs reads --data flags: DIR (for every data set) or
+// NAME=DIR (for data set NAME), each at most once.
+func ParseDataDirs(flags []string) (DataDirs, error) {
+	d := DataDirs{}
+	for _, f := range flags {
+		name, dir := "", f
+		if n, rest, ok := strings.Cut(f, "="); ok && knownDataset(n) {
+			name, dir = n, rest
+		}
+		if dir == "" {
+			return nil, fmt.Errorf("--data %q: want DIR, or NAME=DIR for one data set (mnist=DIR, fashion-mnist=DIR)", f)
+		}
+		if _, dup := d[name]; dup {
+			return nil, fmt.Errorf("--data %q: the folder of %s is given twice", f, map[bool]string{true: "every data set", false: name}[name == ""])
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		d[name] = abs
+	}
+	return d, nil
+}
+
+func knownDataset(name string) bool { return name == "mnist" || name == "fashion-mnist" }
 
 // taskFormat is the version of the task file's format.
 const taskFormat = 1
 
 // NewTaskFile returns the task file of the given runs of the plan.
-func (p *Plan) NewTaskFile(runs []Run, dataDir string) TaskFile {
-	return TaskFile{Format: taskFormat, Sweep: p.File.Path, Out: p.Out, DataDir: dataDir, Runs: runs}
+func (p *Plan) NewTaskFile(runs []Run, data DataDirs) TaskFile {
+	return TaskFile{Format: taskFormat, Sweep: p.File.Path, Out: p.Out, Data: data, Runs: runs}
 }
 
 // Write writes the task file as JSON.
@@ -82,8 +122,8 @@ func (t TaskFile) Task(task, perTask int) ([]Run, error) {
 
 // ExecOptions are how Exec runs runs.
 type ExecOptions struct {
-	// DataDir overrides where the data sets are read from.
-	DataDir string
+	// Data say where the data sets are read from.
+	Data DataDirs
 	// Log receives the log (nil: none); each run's folder gets its
 	// log.jsonl too.
 	Log *zap.Logger
@@ -166,7 +206,7 @@ func execOne(ctx context.Context, r Run, opt ExecOptions, log *zap.Logger) Outco
 		return o
 	}
 	ropt := runner.Options{
-		DataDir: opt.DataDir, Preset: r.Preset, Command: opt.Command,
+		DataDir: opt.Data.For(r.Config.Dataset), Preset: r.Preset, Command: opt.Command,
 		Display: opt.Display, Log: opt.Log, Pool: opt.Pool,
 	}
 	if _, err := os.Stat(filepath.Join(r.Dir, runfolder.Checkpoint)); err == nil {

@@ -30,8 +30,8 @@ type LocalOptions struct {
 	// Env is the runs' environment (nil: this process's). GOMAXPROCS is
 	// set to the CPUs divided by Jobs unless Env sets it.
 	Env []string
-	// DataDir overrides where the data sets are read from.
-	DataDir string
+	// Data say where the data sets are read from.
+	Data DataDirs
 	// LogDir receives each run's console output, NAME.log (appended).
 	LogDir string
 	// Log receives the executor's log (nil: none).
@@ -122,7 +122,7 @@ func runChild(ctx context.Context, p *Plan, r Run, opt LocalOptions, env []strin
 	}
 	defer lf.Close()
 	var task bytes.Buffer
-	if err := p.NewTaskFile([]Run{r}, opt.DataDir).Write(&task); err != nil {
+	if err := p.NewTaskFile([]Run{r}, opt.Data).Write(&task); err != nil {
 		o.Err = err
 		return o
 	}

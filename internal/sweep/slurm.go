@@ -45,8 +45,9 @@ type SlurmOptions struct {
 	// Program is the strongdfc executable the tasks run; it must be
 	// reachable from the compute nodes, as must the run folders.
 	Program string
-	// DataDir overrides where the tasks read the data sets.
-	DataDir string
+	// Data say where the tasks read the data sets (the task file holds
+	// them).
+	Data DataDirs
 	// Signal is how long before the time limit Slurm sends the task
 	// SIGTERM, so that it saves its state (default 120 s).
 	Signal time.Duration
@@ -161,9 +162,6 @@ func Script(sweepName string, o SlurmOptions, taskFile, outDir, workDir string) 
 	fmt.Fprintf(&b, "cd %s\n", shellQuote(workDir))
 	fmt.Fprintf(&b, "echo \"== $(date -Iseconds) job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on $(hostname): task $task\"\n")
 	args := []string{shellQuote(o.Program), "sweep", "exec", shellQuote(taskFile), "--task", `"$task"`, "--runs-per-task", strconv.Itoa(max(1, o.PerTask))}
-	if o.DataDir != "" {
-		args = append(args, "--data", shellQuote(o.DataDir))
-	}
 	fmt.Fprintf(&b, "exec %s\n", strings.Join(args, " "))
 	return b.String()
 }
@@ -205,7 +203,7 @@ func PrepareSlurm(p *Plan, runs []Run, o SlurmOptions, now time.Time) (*Submissi
 	}
 	s := &Submission{Dir: r.Dir, TaskFile: r.Path("tasks.json"), Script: r.Path("job.sh")}
 	s.Tasks = (len(runs) + o.PerTask - 1) / o.PerTask
-	tf := p.NewTaskFile(runs, o.DataDir)
+	tf := p.NewTaskFile(runs, o.Data)
 	if err := runfolder.WriteAtomic(s.TaskFile, tf.Write); err != nil {
 		return nil, err
 	}

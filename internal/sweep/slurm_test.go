@@ -40,7 +40,7 @@ func TestArrays(t *testing.T) {
 // program on the task file with the task's number, and quotes paths.
 func TestScript(t *testing.T) {
 	o := SlurmOptions{JobName: "strongdfc-x", CPUs: 4, Mem: "2G", Time: "12:00:00", Partition: "cpu", PerTask: 3,
-		Program: "/opt/my tools/strongdfc", DataDir: "/data/mnist"}
+		Program: "/opt/my tools/strongdfc"}
 	s := Script("x", o, "/scratch/runs/x/.sweep/slurm/1/tasks.json", "/scratch/runs/x/.sweep/slurm/1", "/home/me/it's")
 	for _, want := range []string{
 		"#!/bin/bash\n",
@@ -56,7 +56,7 @@ func TestScript(t *testing.T) {
 		`task=$((offset + SLURM_ARRAY_TASK_ID))`,
 		`export GOMAXPROCS="${SLURM_CPUS_PER_TASK:-${GOMAXPROCS:-1}}"`,
 		`cd '/home/me/it'\''s'`,
-		`exec '/opt/my tools/strongdfc' sweep exec /scratch/runs/x/.sweep/slurm/1/tasks.json --task "$task" --runs-per-task 3 --data /data/mnist` + "\n",
+		`exec '/opt/my tools/strongdfc' sweep exec /scratch/runs/x/.sweep/slurm/1/tasks.json --task "$task" --runs-per-task 3` + "\n",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the script lacks %q:\n%s", want, s)

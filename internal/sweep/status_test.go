@@ -100,20 +100,37 @@ func TestInspect(t *testing.T) {
 	}
 }
 
+// TestDataDirs: --data DIR serves every data set, NAME=DIR one.
+func TestDataDirs(t *testing.T) {
+	d, err := ParseDataDirs([]string{"/all", "fashion-mnist=/f", "mnist=rel"})
+	wd, _ := os.Getwd()
+	if err != nil || d.For("fashion-mnist") != "/f" || d.For("mnist") != filepath.Join(wd, "rel") || d.For("cifar") != "/all" {
+		t.Errorf("%v %v", d, err)
+	}
+	if d, _ := ParseDataDirs([]string{"x=y"}); d.For("mnist") != filepath.Join(wd, "x=y") {
+		t.Errorf("a folder named x=y: %v", d)
+	}
+	for _, bad := range [][]string{{"mnist="}, {"/a", "/b"}, {"mnist=/a", "mnist=/b"}} {
+		if _, err := ParseDataDirs(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
 // TestTaskFile: a task file reads back to the same runs, and array tasks
 // get their share.
 func TestTaskFile(t *testing.T) {
 	p := plan(t, gridSweep)
 	var b strings.Builder
-	if err := p.NewTaskFile(p.Runs, "/data").Write(&b); err != nil {
+	if err := p.NewTaskFile(p.Runs, DataDirs{"mnist": "/data"}).Write(&b); err != nil {
 		t.Fatal(err)
 	}
 	tf, err := ReadTaskFile("t.json", strings.NewReader(b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tf.Runs) != len(p.Runs) || tf.DataDir != "/data" || tf.Out != p.Out {
-		t.Fatalf("%d runs, %q, %q", len(tf.Runs), tf.DataDir, tf.Out)
+	if len(tf.Runs) != len(p.Runs) || tf.Data.For("mnist") != "/data" || tf.Data.For("fashion-mnist") != "" || tf.Out != p.Out {
+		t.Fatalf("%d runs, %v, %q", len(tf.Runs), tf.Data, tf.Out)
 	}
 	for i := range tf.Runs {
 		if d := Diff(tf.Runs[i].Config, p.Runs[i].Config); len(d) != 0 || tf.Runs[i].Dir != p.Runs[i].Dir {
