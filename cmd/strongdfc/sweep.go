@@ -215,8 +215,8 @@ func newSweepRun() *cobra.Command {
 		out, program, logLevel string
 		data                   []string
 		local                  int
-		slurm, dryRun, again            bool
-		so                              = sweep.SlurmOptions{MaxArray: 1000, PerTask: 1}
+		slurm, dryRun, again   bool
+		so                     = sweep.SlurmOptions{MaxArray: 1000, PerTask: 1}
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE (--local N | --slurm)",
@@ -465,7 +465,7 @@ func newSweepExec() *cobra.Command {
 		logLevel      string
 		data          []string
 		task, perTask int
-		every             time.Duration
+		every         time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "exec TASKFILE",

@@ -23,11 +23,11 @@ import (
 // configurations, frozen when the sweep was started, so that editing the
 // sweep file meanwhile changes nothing of what queued tasks run.
 type TaskFile struct {
-	Format  int    `json:"format"`
-	Sweep   string `json:"sweep"`
-	Out     string `json:"out"`
-	Data    DataDirs `json:"data,omitempty"`
-	Runs    []Run    `json:"runs"`
+	Format int      `json:"format"`
+	Sweep  string   `json:"sweep"`
+	Out    string   `json:"out"`
+	Data   DataDirs `json:"data,omitempty"`
+	Runs   []Run    `json:"runs"`
 }
 
 // DataDirs say where runs read their data sets: a folder by data set
