@@ -267,7 +267,10 @@ nodes share. Follow the sweep with "strongdfc sweep status FILE".`,
 				return err
 			}
 			if err := checkData(p, dirs); err != nil {
-				return err
+				if !dryRun {
+					return err
+				}
+				log.Warn("the runs would not find their data here", zap.Error(err))
 			}
 			st, err := sweep.Survey(p.Runs, true)
 			if err != nil {
@@ -365,11 +368,11 @@ func checkData(p *sweep.Plan, dirs sweep.DataDirs) error {
 			}
 		case ds == "mnist":
 			if _, err := dataset.MNISTDir(); err != nil {
-				return err
+				return fmt.Errorf("%w (or give its folder: --data mnist=DIR)", err)
 			}
 		case ds == "fashion-mnist":
 			if _, err := os.Stat(dataset.FashionMNISTDefaultDir); err != nil {
-				return fmt.Errorf("%w: Fashion-MNIST is not in %s; install it with `apt-get install dataset-fashion-mnist`, or pass --data DIR", dataset.ErrNotFound, dataset.FashionMNISTDefaultDir)
+				return fmt.Errorf("%w: Fashion-MNIST is not in %s; install it with `apt-get install dataset-fashion-mnist`, or give its folder: --data fashion-mnist=DIR", dataset.ErrNotFound, dataset.FashionMNISTDefaultDir)
 			}
 		}
 	}
@@ -398,7 +401,14 @@ func submit(cmd *cobra.Command, p *sweep.Plan, todo []sweep.Run, so sweep.SlurmO
 		return err
 	}
 	chain := so.Throttle > 0 && len(sub.Arrays) > 1
-	fmt.Fprintf(cmd.ErrOrStderr(), "%d runs in %d tasks, %d job arrays; script %s\n", len(todo), sub.Tasks, len(sub.Arrays), relDir(sub.Script))
+	arrays := "1 job array"
+	if len(sub.Arrays) > 1 {
+		arrays = fmt.Sprintf("%d job arrays", len(sub.Arrays))
+		if chain {
+			arrays += ", each after the one before"
+		}
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%d runs in %d tasks, %s; script %s\n", len(todo), sub.Tasks, arrays, relDir(sub.Script))
 	if dryRun {
 		for _, c := range sub.Commands(chain) {
 			fmt.Fprintln(w, c)

@@ -74,7 +74,11 @@ const taskFormat = 1
 
 // NewTaskFile returns the task file of the given runs of the plan.
 func (p *Plan) NewTaskFile(runs []Run, data DataDirs) TaskFile {
-	return TaskFile{Format: taskFormat, Sweep: p.File.Path, Out: p.Out, Data: data, Runs: runs}
+	sweep, err := filepath.Abs(p.File.Path)
+	if err != nil {
+		sweep = p.File.Path
+	}
+	return TaskFile{Format: taskFormat, Sweep: sweep, Out: p.Out, Data: data, Runs: runs}
 }
 
 // Write writes the task file as JSON.
