@@ -36,7 +36,7 @@ func newSweepEnv(t *testing.T, epochs int) *sweepEnv {
 description: two learning rates, two seeds
 out: %s
 config: %s
-set: {epochs: %d}
+set: {epochs: %d, pretrain.epochs: 0}
 grid:
   forward.lr: [0.01, 0.02]
 seeds: 2
@@ -151,7 +151,7 @@ func TestSweepLocal(t *testing.T) {
 			t.Errorf("run %d was not resumed: %+v %v", i, meta.Resumed, err)
 		}
 		name := "ref" + lr
-		e.mustTrain("--config", e.cfg, "--set", "epochs=12", "--set", "forward.lr="+lr, "--seed", "1", "--name", name)
+		e.mustTrain("--config", e.cfg, "--set", "epochs=12", "--set", "pretrain.epochs=0", "--set", "forward.lr="+lr, "--seed", "1", "--name", name)
 		got, _ := os.ReadFile(filepath.Join(e.runs[i].Dir, runfolder.Weights))
 		if want := e.read(name, runfolder.Weights); !bytes.Equal(got, want) {
 			t.Errorf("run %d (stopped and continued) differs from an uninterrupted run", i)
@@ -205,7 +205,7 @@ while [ $# -gt 0 ]; do [ "$1" = -j ] && echo "$2" | tr , '\n'; shift; done
 // second submission while jobs are queued is refused; when all is done
 // nothing is submitted.
 func TestSweepSlurm(t *testing.T) {
-	e := newSweepEnv(t, 2)
+	e := newSweepEnv(t, 1)
 	calls := fakeSlurm(t)
 	args := []string{"sweep", "run", e.file, "--slurm", "--program", os.Args[0], "--data", e.data,
 		"--throttle", "1", "--max-array", "3", "--cpus", "1", "--mem", "200M", "--time", "10", "--sbatch-arg=--qos=short"}
@@ -315,7 +315,7 @@ func TestSweepBadInput(t *testing.T) {
 	}
 	// A run folder that holds another configuration (the sweep file
 	// changed after it ran) is named, and nothing starts.
-	e.mustTrain("--config", e.cfg, "--set", "epochs=1", "--set", "forward.lr=0.01", "--seed", "1")
+	e.mustTrain("--config", e.cfg, "--set", "epochs=1", "--set", "pretrain.epochs=0", "--set", "forward.lr=0.01", "--seed", "1")
 	runs, _ := filepath.Glob(filepath.Join(e.env.out, "*"))
 	os.MkdirAll(e.out, 0o755)
 	if err := os.Rename(runs[0], e.runs[0].Dir); err != nil {

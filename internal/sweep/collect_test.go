@@ -143,7 +143,7 @@ func TestCollect(t *testing.T) {
 func TestCollectMany(t *testing.T) {
 	n := 3000
 	if testing.Short() {
-		n = 500
+		n = 200
 	}
 	root := t.TempDir()
 	base, _ := presets.Lookup("mnist-strong-dfc")
