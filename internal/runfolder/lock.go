@@ -25,9 +25,9 @@ var ErrLocked = errors.New("run folder in use")
 
 // Holder is what a lock file records about the process holding the lock.
 type Holder struct {
-	PID   int       `json:"pid"`
-	Host  string    `json:"host"`
-	Since time.Time `json:"since"`
+	PID   int       `json:"pid"`   // its process ID (0: not recorded yet)
+	Host  string    `json:"host"`  // the host it runs on
+	Since time.Time `json:"since"` // when it took the lock
 }
 
 // String describes the holder for people: "process 1234 on host n17
@@ -48,10 +48,11 @@ func (h Holder) String() string {
 
 // LockedError is the error of TryLock when the folder is in use.
 type LockedError struct {
-	Dir    string
-	Holder Holder
+	Dir    string // the run folder
+	Holder Holder // who holds its lock
 }
 
+// Error says who holds the folder and what to do.
 func (e *LockedError) Error() string {
 	hint := "wait for it to end"
 	if e.Holder.PID != 0 {
