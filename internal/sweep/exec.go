@@ -23,11 +23,11 @@ import (
 // configurations, frozen when the sweep was started, so that editing the
 // sweep file meanwhile changes nothing of what queued tasks run.
 type TaskFile struct {
-	Format int      `json:"format"`
-	Sweep  string   `json:"sweep"`
-	Out    string   `json:"out"`
-	Data   DataDirs `json:"data,omitempty"`
-	Runs   []Run    `json:"runs"`
+	Format int      `json:"format"`         // the file format's version
+	Sweep  string   `json:"sweep"`          // the sweep file the runs were planned from
+	Out    string   `json:"out"`            // the folder of the run folders
+	Data   DataDirs `json:"data,omitempty"` // where the data sets are read from
+	Runs   []Run    `json:"runs"`           // the runs, in the plan's order
 }
 
 // DataDirs say where runs read their data sets: a folder by data set
@@ -143,6 +143,7 @@ type ExecOptions struct {
 
 // Outcome is what Exec did with a run.
 type Outcome struct {
+	// Run is the run; Err what went wrong with it (nil if nothing).
 	Run Run
 	// Found is the state the run was in; State the state it is in now.
 	Found, State State

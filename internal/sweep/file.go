@@ -44,6 +44,7 @@ type File struct {
 // Setting is one change of a configuration: a dotted configuration key,
 // as --set takes it, or "preset", and a YAML value.
 type Setting struct {
+	// Key is the dotted configuration key, or PresetKey.
 	Key string `json:"key"`
 	// Value is the value as compact YAML (flow style), the form
 	// `--set key=value` takes.
@@ -59,8 +60,8 @@ func (s Setting) String() string { return s.Key + "=" + s.Value }
 
 // Axis is one key of a grid and the values it takes.
 type Axis struct {
-	Key    string
-	Values []Setting
+	Key    string    // the dotted configuration key, or PresetKey
+	Values []Setting // its values, in the file's order
 }
 
 // PresetKey is the key of a setting that chooses the preset.

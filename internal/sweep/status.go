@@ -48,6 +48,7 @@ func (s State) Final() bool { return s == Done || s == Diverged }
 
 // Status is a run's state and what its folder says about it.
 type Status struct {
+	// Run is the planned run, State where it stands.
 	Run   Run
 	State State
 	// Holder is the process that runs it (Running).
