@@ -48,6 +48,9 @@ cleanup() {
 	exit $status
 }
 trap cleanup EXIT
+# A signal ends the script through exit, so that cleanup runs.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # ---- install ----
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then

@@ -49,7 +49,12 @@ The run folders are the only state: a finished run's summary.json says
 "done", a run under way holds its folder's lock. Running a sweep again runs
 what is left: finished runs are skipped, stopped ones continue from their
 checkpoints. See docs/cluster.md.`,
-		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q for %s: plan, run, status or exec (see --help)", args[0], cmd.CommandPath())}
+			}
+			return cmd.Help()
+		},
 	}
 	cmd.AddCommand(newSweepPlan(), newSweepRun(), newSweepStatus(), newSweepExec())
 	return cmd

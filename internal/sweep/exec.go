@@ -97,7 +97,7 @@ func ReadTaskFile(name string, r io.Reader) (TaskFile, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&t); err != nil {
-		return t, fmt.Errorf("task file %s: %w", name, err)
+		return t, fmt.Errorf("task file %s: %w (a task file is the tasks.json that `sweep run --slurm` writes, not the sweep file)", name, err)
 	}
 	if t.Format != taskFormat {
 		return t, fmt.Errorf("task file %s: format %d, this program reads format %d; submit the sweep again with this program", name, t.Format, taskFormat)
