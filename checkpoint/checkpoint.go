@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/checkpoint/npz"
+	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/synapse"
 	"github.com/strongdfc/strongdfc/train"
 )

@@ -22,8 +22,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/strongdfc/strongdfc/checkpoint"
-	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/checkpoint/npz"
+	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
 	"github.com/strongdfc/strongdfc/train"

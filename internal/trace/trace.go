@@ -17,8 +17,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/checkpoint/npz"
+	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/internal/plots"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/neuron"

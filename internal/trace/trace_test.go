@@ -10,8 +10,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/checkpoint/npz"
+	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
