@@ -183,7 +183,7 @@ func TestBadSweeps(t *testing.T) {
 		{"duplicate key", "seeds: 1\nseeds: 2\n", "twice"},
 		{"bad key", "grid: {Forward.LR: [1]}\n", "not a configuration key"},
 		{"key in list and grid", "list: [{batch: 2}]\ngrid: {batch: [3]}\n", "in one place"},
-		{"unknown key", "grid: {forward.momentum: [0.9]}\n", `unknown key "momentum"`},
+		{"unknown key", "grid: {forward.moment: [0.9]}\n", `unknown key "moment"`},
 		{"unknown nested key", "set: {dynamics.step: 20}\nseeds: 1\n", "dynamics.step"},
 		{"rejected value", "grid: {dynamics.dt: [0.001, -1]}\n", "dynamics.dt"},
 		{"wrong type", "grid: {batch: [many]}\n", "integer"},
