@@ -575,6 +575,14 @@ func (c *Circuit) Apply() error {
 		return nil
 	}
 	c.Gradients()
+	return c.ApplyGradients()
+}
+
+// ApplyGradients is Apply with the gradients already in the parameters'
+// buffers (summed from the shares of a minibatch that other circuits
+// simulated, for example): the gradient hook, clipping, the finiteness
+// check and the optimizers' steps.
+func (c *Circuit) ApplyGradients() error {
 	if c.GradientHook != nil {
 		c.GradientHook()
 	}

@@ -143,6 +143,22 @@ func (n *Network) Clone() *Network {
 	return m
 }
 
+// Shadow returns a network that shares n's architecture and weights (W,
+// b, Q are the same matrices) but has gradient buffers of its own, so
+// that several circuits can simulate shares of one minibatch on the same
+// weights and accumulate their gradients apart. Its Pool is nil.
+func (n *Network) Shadow() *Network {
+	m := &Network{Sizes: append([]int(nil), n.Sizes...), Acts: append([]neuron.Activation(nil), n.Acts...)}
+	for i := range n.Forward {
+		f, q := n.Forward[i], n.Feedback[i]
+		out, in := f.Dims()
+		m.Forward = append(m.Forward, &synapse.Forward{W: f.W, B: f.B, GradW: mat.NewDense(out, in, nil), GradB: mat.NewVecDense(out, nil)})
+		r, c := q.Q.Dims()
+		m.Feedback = append(m.Feedback, &synapse.Feedback{Q: q.Q, GradQ: mat.NewDense(r, c, nil)})
+	}
+	return m
+}
+
 // Pass holds the voltages and rates of a feedforward pass: V[i] and R[i] for
 // layers i = 1..L (index 0 holds the input as R[0]; V[0] is nil).
 type Pass struct {

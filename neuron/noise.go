@@ -204,6 +204,35 @@ func (g *Gaussian) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
+// Offset is a noise source whose row r is row r+Row of Src: a circuit that
+// simulates rows Row.. of a minibatch draws the noise those rows draw in a
+// circuit of the whole minibatch. It is a UniformSource when Src is.
+type Offset struct {
+	Src NoiseSource
+	Row int
+}
+
+// StdNormal draws from Src's row r+Row.
+func (o Offset) StdNormal(layer, row int, dst []float64) { o.Src.StdNormal(layer, row+o.Row, dst) }
+
+// Uniform draws from Src's row r+Row (Src must be a UniformSource).
+func (o Offset) Uniform(pop, row int, dst []float64) {
+	o.Src.(UniformSource).Uniform(pop, row+o.Row, dst)
+}
+
+// ReserveUniform reserves Src's streams for rows up to rows+Row.
+func (o Offset) ReserveUniform(pops, rows int) {
+	o.Src.(UniformSource).ReserveUniform(pops, rows+o.Row)
+}
+
+// Reserve reserves Src's normal streams for rows up to rows+Row (when Src
+// keeps streams).
+func (o Offset) Reserve(layers, rows int) {
+	if r, ok := o.Src.(interface{ Reserve(layers, rows int) }); ok {
+		r.Reserve(layers, rows+o.Row)
+	}
+}
+
 // Replay is a NoiseSource that hands out recorded draws, for tests that
 // reproduce a reference run. Draws[l][t][row] is the vector of layer l+1's
 // t-th draw for that row.

@@ -224,6 +224,13 @@ type Config struct {
 	// minibatch's samples are Batch parallel streams that share the
 	// weights.
 	Stream bool `json:"stream,omitempty" yaml:"stream"`
+	// Chunks > 1 runs every minibatch window-parallel: cut into that many
+	// chunks, each simulated for the whole window on one worker, their
+	// gradients summed in a fixed order (docs/performance.md). Results
+	// depend on the number of chunks, not on the number of workers; 0 or
+	// 1 simulates the minibatch as one, its steps split among the
+	// workers.
+	Chunks int `json:"chunks,omitempty" yaml:"chunks"`
 	// Spiking makes the hidden layers spiking neurons and the input spike
 	// trains (docs/spiking.md); its zero value is the rate network.
 	Spiking Spiking `json:"spiking" yaml:"spiking"`
@@ -346,6 +353,10 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
+	case c.Chunks < 0:
+		return fmt.Errorf("config: chunks = %d must be non-negative", c.Chunks)
+	case c.Chunks > 1 && (c.ApplyEvery > 0 || c.Stream):
+		return fmt.Errorf("config: chunks = %d needs plasticity applied at the window's end and windows that reset (apply_every 0, stream false)", c.Chunks)
 	case c.ApplyEvery < 0:
 		return fmt.Errorf("config: apply_every = %d must be non-negative (0: at the window's end, n: every n steps)", c.ApplyEvery)
 	case (c.ApplyEvery > 0 || c.Stream) && c.Method == MethodBP:

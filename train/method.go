@@ -175,11 +175,15 @@ func (c Config) perWindow(offset int) int {
 }
 
 // spikingPhases gives every simulated phase of m the configuration's
-// neurons.
+// neurons and, where plasticity is applied at the window's end, its
+// window-parallel chunks.
 func (c Config) spikingPhases(m *Method) {
 	for i, p := range m.Phases {
 		if s, ok := p.(Simulated); ok {
 			s.Circuit = c.neurons(s.Circuit)
+			if s.Window.ApplyEvery == 0 && !s.Window.Stream {
+				s.Chunks = c.Chunks
+			}
 			m.Phases[i] = s
 		}
 	}

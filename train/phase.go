@@ -144,6 +144,9 @@ type Simulated struct {
 	// NoiseSeed is the seed use (SeedNoise, ...) from which the phase's
 	// noise source's seed is derived.
 	NoiseSeed int
+	// Chunks > 1 runs each minibatch window-parallel in that many chunks
+	// (plasticity applied at the window's end only; see chunkedRunner).
+	Chunks int
 }
 
 // Name names the phase.
@@ -183,6 +186,14 @@ func (s Simulated) Build(env *Env, noise neuron.NoiseSource) (*circuit.Circuit, 
 
 // Start builds the phase.
 func (s Simulated) Start(env *Env) (Runner, error) {
+	if s.Chunks > 1 && env.Batch > 1 {
+		if s.Window.ApplyEvery > 0 || s.Window.Stream {
+			return nil, errors.New("window-parallel chunks need plasticity applied at the window's end and windows that reset")
+		}
+		spec := s
+		spec.Chunks = 0
+		return spec.startChunked(env, s.Chunks)
+	}
 	c, sch, noise, err := s.Build(env, nil)
 	if err != nil {
 		return nil, err
@@ -420,4 +431,178 @@ func (r *bpRunner) Window(x, targets *mat.Dense) (WindowResult, error) {
 	}
 	r.opt.Step()
 	return res, nil
+}
+
+// collector is the optimizer of a chunk's rules: it keeps the gradients
+// where the rules put them and changes nothing (the chunked runner sums
+// them and applies them once).
+type collector struct{ params []synapse.Param }
+
+func (o collector) Step()                                 {}
+func (o collector) Params() []synapse.Param               { return o.params }
+func (o collector) State() synapse.OptimizerState         { return synapse.OptimizerState{} }
+func (o collector) SetState(synapse.OptimizerState) error { return nil }
+
+// chunk is one share of a minibatch: rows [lo, hi) simulated by a circuit
+// of their own on a shadow of the network, on one worker.
+type chunk struct {
+	lo, hi int
+	net    *circuit.Network
+	c      *circuit.Circuit
+	s      *scheduler.Scheduler
+	obs    *simRunner // its observer's records
+	err    error
+}
+
+// chunkedRunner runs a Simulated phase window-parallel: the minibatch is
+// cut into a fixed number of chunks, each of which runs the whole window on
+// one worker with single-threaded products and no barrier, and their
+// gradients are summed in a fixed order and applied once. Results depend
+// on the number of chunks, never on the number of workers.
+type chunkedRunner struct {
+	*simRunner // the master circuit: parameters, optimizers, clipping
+	chunks     []*chunk
+	body       chunkBody
+	x, tg      *mat.Dense
+}
+
+func (s Simulated) startChunked(env *Env, chunks int) (Runner, error) {
+	master, err := s.Start(env)
+	if err != nil {
+		return nil, err
+	}
+	r := &chunkedRunner{simRunner: master.(*simRunner)}
+	k := min(chunks, env.Batch)
+	for i := range k {
+		lo, hi := i*env.Batch/k, (i+1)*env.Batch/k
+		net := env.Net.Shadow()
+		cenv := *env
+		cenv.Net, cenv.Batch, cenv.Pool = net, hi-lo, nil
+		cenv.Optimizers = map[string]synapse.Optimizer{}
+		spec := s
+		spec.Rules = nil
+		for _, rs := range s.Rules {
+			// The chunk's rule writes into the shadow's buffers of the
+			// parameters the master's optimizer updates.
+			name := rs.Optimizer + "#chunk"
+			o, err := env.optimizer(rs.Optimizer)
+			if err != nil {
+				return nil, err
+			}
+			ps := net.ForwardParams()
+			if sameParams(o.Params(), env.Net.FeedbackParams()) {
+				ps = net.FeedbackParams()
+			}
+			cenv.Optimizers[name] = collector{ps}
+			spec.Rules = append(spec.Rules, RuleSpec{Rule: rs.Rule, Optimizer: name})
+		}
+		c, sch, _, err := spec.Build(&cenv, neuron.Offset{Src: r.noise, Row: lo})
+		if err != nil {
+			return nil, err
+		}
+		obs := &simRunner{env: &cenv, c: c, s: sch, uBar: mat.NewDense(hi-lo, env.Net.NOut(), nil)}
+		sch.Observe(1, obs.observer(s.Window.Steps))
+		r.chunks = append(r.chunks, &chunk{lo: lo, hi: hi, net: net, c: c, s: sch, obs: obs})
+	}
+	r.body.r = r
+	return r, nil
+}
+
+type chunkBody struct{ r *chunkedRunner }
+
+// Range runs chunks lo..hi-1, one after the other, on the calling worker.
+func (b *chunkBody) Range(lo, hi int) {
+	r := b.r
+	bsz, _ := r.x.Dims()
+	for i := lo; i < hi; i++ {
+		ch := r.chunks[i]
+		ch.err = nil
+		a, z := min(ch.lo, bsz), min(ch.hi, bsz)
+		if a == z {
+			continue
+		}
+		x := r.x.Slice(a, z, 0, r.x.RawMatrix().Cols).(*mat.Dense)
+		tg := r.tg.Slice(a, z, 0, r.tg.RawMatrix().Cols).(*mat.Dense)
+		ch.obs.targets = tg
+		ch.err = ch.s.Window(ch.c, x, tg)
+	}
+}
+
+// Window runs the chunks of the minibatch in parallel, sums their
+// gradients (each weighted by its share of the rows) into the master's
+// parameters and applies them.
+func (r *chunkedRunner) Window(x, targets *mat.Dense) (WindowResult, error) {
+	r.x, r.tg = x, targets
+	r.env.Pool.Run(len(r.chunks), 1, &r.body)
+	b, _ := x.Dims()
+	var res WindowResult
+	for _, ch := range r.chunks {
+		if ch.err != nil {
+			return res, ch.err
+		}
+	}
+	first := true
+	for _, ch := range r.chunks {
+		n := min(ch.hi, b) - min(ch.lo, b)
+		if n == 0 {
+			continue
+		}
+		w := float64(n) / float64(b)
+		res.Loss += w * ch.obs.last.Loss
+		res.Accuracy += w * ch.obs.last.Accuracy
+		res.Control += w * ch.obs.last.Control
+		for gi, g := range ch.c.Groups() {
+			for pi, p := range g.Params {
+				dst := r.c.Groups()[gi].Params[pi].Grad
+				if first {
+					for j, v := range p.Grad {
+						dst[j] = w * v
+					}
+				} else {
+					for j, v := range p.Grad {
+						dst[j] += w * v
+					}
+				}
+			}
+		}
+		first = false
+	}
+	r.s.Clock().SetStep(r.chunks[0].s.Clock().Step())
+	if len(r.c.Groups()) == 0 {
+		return res, nil
+	}
+	return res, r.c.ApplyGradients()
+}
+
+// StateCircuit returns the circuit whose state diagnostics read: the first
+// chunk's (the master simulates nothing).
+func (r *chunkedRunner) StateCircuit() *circuit.Circuit { return r.chunks[0].c }
+
+// SetState restores the clock of the master and of every chunk, and the
+// noise.
+func (r *chunkedRunner) SetState(s PhaseState) {
+	r.simRunner.SetState(s)
+	for _, ch := range r.chunks {
+		ch.s.Clock().SetStep(s.Clock)
+	}
+}
+
+// Release lets the chunks' buffers go too.
+func (r *chunkedRunner) Release() {
+	r.simRunner.Release()
+	r.chunks = nil
+}
+
+// sameParams reports whether two lists hold the same parameters (the same
+// memory), in order.
+func sameParams(a, b []synapse.Param) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i].Value) == 0 || len(b[i].Value) == 0 || &a[i].Value[0] != &b[i].Value[0] {
+			return false
+		}
+	}
+	return true
 }

@@ -417,7 +417,11 @@ func (t *Trainer) runEpoch(ctx context.Context, progress func(Progress)) (EpochR
 			return res, fmt.Errorf("%s: %w: %s", where(), circuit.ErrDiverged, bad)
 		}
 		if last {
-			lastDiag = t.lastBatchDiagnostics(c, x, angles)
+			sc := c
+			if r, ok := ph.run.(interface{ StateCircuit() *circuit.Circuit }); ok {
+				sc = r.StateCircuit() // the circuit that simulated (a chunk's)
+			}
+			lastDiag = t.lastBatchDiagnostics(sc, x, angles)
 		}
 		e.lossSum += w.Loss
 		e.accSum += w.Accuracy

@@ -225,6 +225,7 @@ var keyDoc = map[string]string{
 	"kind":               "adam or sgd",
 	"momentum":           "momentum of SGD",
 	"apply_every":        "apply the plasticity of training windows every n steps (0: at the window's end, as published; 1: every step)",
+	"chunks":             "run each minibatch window-parallel in this many chunks (0 or 1: one, its steps split among the cores); results depend on it, not on the cores",
 	"spiking":            "spiking neurons: hidden layers spike, the input comes as spike trains (zero rates: the rate network)",
 	"rate_max":           "hidden neurons' maximal firing rate, spikes per unit of time (0: rate neurons)",
 	"tau_syn":            "time constant of the synaptic traces of spikes",
