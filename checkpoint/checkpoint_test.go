@@ -3,10 +3,8 @@ package checkpoint_test
 import (
 	"bytes"
 	"context"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/strongdfc/strongdfc/checkpoint"
@@ -23,60 +21,9 @@ func finish(t *testing.T, tr *train.Trainer) {
 	}
 }
 
-// sameRun reports the first difference between two finished runs: weights,
-// optimizer and phase states (but those named in skip) and the history's
-// results.
-func sameRun(a, b *train.Snapshot, skip ...string) string {
-	eq := func(x, y []float64) bool {
-		if len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	for i := range a.W {
-		if !eq(a.W[i], b.W[i]) || !eq(a.B[i], b.B[i]) || !eq(a.Q[i], b.Q[i]) {
-			return "weights"
-		}
-	}
-	for k, o := range a.Optimizers {
-		if slices.Contains(skip, o.Name) {
-			continue
-		}
-		if o.Steps != b.Optimizers[k].Steps {
-			return o.Name + " steps"
-		}
-		for name, buf := range o.Buffers {
-			for i := range buf {
-				if !eq(buf[i], b.Optimizers[k].Buffers[name][i]) {
-					return o.Name + " " + name
-				}
-			}
-		}
-	}
-	for i, p := range a.Phases {
-		if slices.Contains(skip, p.Name) {
-			continue
-		}
-		if p.Clock != b.Phases[i].Clock || !bytes.Equal(p.Noise, b.Phases[i].Noise) {
-			return p.Name + " phase"
-		}
-	}
-	if len(a.History) != len(b.History) {
-		return "history"
-	}
-	for i := range a.History {
-		x, y := a.History[i], b.History[i]
-		if x.Phase != y.Phase || !eq([]float64{x.TrainLoss, x.TrainAccuracy, x.TestAccuracy, x.ValLoss}, []float64{y.TrainLoss, y.TrainAccuracy, y.TestAccuracy, y.ValLoss}) {
-			return "results of " + x.Phase
-		}
-	}
-	return ""
-}
+// sameRun reports the first difference between two finished runs (but
+// the optimizers and phases named in skip).
+func sameRun(a, b *train.Snapshot, skip ...string) string { return synth.Diff(a, b, skip...) }
 
 // TestReadFormat1: checkpoints written by the program before phases became
 // a list (format 1; testdata/v1, written at commit 175a25b: single-phase

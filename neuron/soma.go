@@ -81,7 +81,15 @@ func (s *rate) Reset(r *Row) {
 }
 
 func (s *rate) Integrate(r *Row, noise []float64) {
-	k, v := s.k, r.Soma
+	integrate(s.k, r, noise)
+	s.act.Apply(r.Rate, r.Soma)
+}
+
+// integrate is the Euler step of a somatic voltage that leaks towards the
+// sum of its dendritic voltages, v += k·(v_fb + v_ff − v), plus the
+// somatic noise (nil: none): the soma of every neuron type.
+func integrate(k float64, r *Row, noise []float64) {
+	v := r.Soma
 	ap, basal := r.Apical[:len(v)], r.Basal[:len(v)]
 	for j := range v {
 		v[j] += k * (ap[j] + basal[j] - v[j])
@@ -92,11 +100,14 @@ func (s *rate) Integrate(r *Row, noise []float64) {
 			v[j] += noise[j]
 		}
 	}
-	s.act.Apply(r.Rate, v)
 }
 
-func (s *rate) Mismatch(dst []float64, r *Row) {
-	s.act.Apply(dst, r.Basal)
+func (s *rate) Mismatch(dst []float64, r *Row) { mismatch(s.act, dst, r) }
+
+// mismatch sets dst to what the neuron sends (r.Rate) minus φ(v_ff), the
+// rate its basal input alone would give.
+func mismatch(act Activation, dst []float64, r *Row) {
+	act.Apply(dst, r.Basal)
 	rt := r.Rate[:len(dst)]
 	for j := range dst {
 		dst[j] = rt[j] - dst[j]

@@ -104,17 +104,8 @@ func (s *spiking) Reset(r *Row) {
 }
 
 func (s *spiking) Integrate(r *Row, noise []float64) {
-	k, v := s.k, r.Soma
-	ap, basal := r.Apical[:len(v)], r.Basal[:len(v)]
-	for j := range v {
-		v[j] += k * (ap[j] + basal[j] - v[j])
-	}
-	if noise != nil {
-		noise = noise[:len(v)]
-		for j := range v {
-			v[j] += noise[j]
-		}
-	}
+	integrate(s.k, r, noise)
+	v := r.Soma
 	s.act.Apply(r.Rate, v) // φ(v), replaced by the decoded trace below
 	spike, trace, u := r.Extra[spikeVar][:len(v)], r.Extra[traceVar][:len(v)], r.Rand[:len(v)]
 	rate := r.Rate[:len(v)]
@@ -129,13 +120,7 @@ func (s *spiking) Integrate(r *Row, noise []float64) {
 	}
 }
 
-func (s *spiking) Mismatch(dst []float64, r *Row) {
-	s.act.Apply(dst, r.Basal)
-	rt := r.Rate[:len(dst)]
-	for j := range dst {
-		dst[j] = rt[j] - dst[j]
-	}
-}
+func (s *spiking) Mismatch(dst []float64, r *Row) { mismatch(s.act, dst, r) }
 
 // Decoder is implemented by somata whose Rate is the decoded trace of
 // their spikes, x̂ = alpha·s̃ + beta with s̃ ← (1−a)·s̃ + gain·spike; a

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/strongdfc/strongdfc/checkpoint"
+	"github.com/strongdfc/strongdfc/internal/synth"
 	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
 
@@ -72,65 +73,8 @@ func finish(t *testing.T, tr *train.Trainer) {
 	}
 }
 
-// sameBits reports the first difference between two snapshots' weights,
-// optimizer states, generators and results.
-func sameBits(a, b *train.Snapshot) string {
-	eq := func(x, y []float64) bool {
-		if len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	for i := range a.W {
-		if !eq(a.W[i], b.W[i]) || !eq(a.B[i], b.B[i]) || !eq(a.Q[i], b.Q[i]) {
-			return "weights of layer " + string(rune('1'+i))
-		}
-	}
-	if len(a.Optimizers) != len(b.Optimizers) {
-		return "optimizers"
-	}
-	for k, x := range a.Optimizers {
-		y := b.Optimizers[k]
-		if x.Name != y.Name || x.Steps != y.Steps {
-			return x.Name + " step count"
-		}
-		for name, buf := range x.Buffers {
-			for i := range buf {
-				if !eq(buf[i], y.Buffers[name][i]) {
-					return x.Name + " " + name
-				}
-			}
-		}
-	}
-	if !bytes.Equal(a.Shuffle, b.Shuffle) || len(a.Phases) != len(b.Phases) {
-		return "generators"
-	}
-	for i := range a.Phases {
-		if !bytes.Equal(a.Phases[i].Noise, b.Phases[i].Noise) || a.Phases[i].Clock != b.Phases[i].Clock {
-			return a.Phases[i].Name + " phase's noise or clock"
-		}
-	}
-	if len(a.History) != len(b.History) {
-		return "history length"
-	}
-	for i := range a.History {
-		x, y := a.History[i], b.History[i]
-		if !eq([]float64{x.TrainLoss, x.TrainAccuracy, x.TestLoss, x.ValLoss}, []float64{y.TrainLoss, y.TrainAccuracy, y.TestLoss, y.ValLoss}) {
-			return "results of epoch " + x.Phase
-		}
-		for k, v := range x.Diagnostics {
-			if !eq([]float64{v}, []float64{y.Diagnostics[k]}) {
-				return "diagnostic " + k
-			}
-		}
-	}
-	return ""
-}
+// sameBits reports the first difference between two snapshots.
+func sameBits(a, b *train.Snapshot) string { return synth.Diff(a, b) }
 
 // resumed runs configuration c until it stops at the given phase, epoch
 // and minibatch, resumes a fresh trainer from a checkpoint file of that

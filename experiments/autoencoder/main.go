@@ -17,7 +17,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -27,12 +26,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/strongdfc/strongdfc/checkpoint"
@@ -61,10 +57,9 @@ func main() {
 	pf.Register(flag.CommandLine)
 	flag.Parse()
 
-	opt.Display = runner.NewDisplay(os.Stderr, runner.IsTerminal(os.Stderr), *every)
-	log := runner.ConsoleLogger(opt.Display, zapcore.InfoLevel)
-	defer log.Sync() //nolint:errcheck
-	opt.Log = log
+	cmd := runner.StartCommand(&opt, *every, pf)
+	defer cmd.Close()
+	log, ctx := cmd.Log, cmd.Ctx
 	switch *method {
 	case "strong-dfc":
 		opt.Preset = "mnist-autoencoder"
@@ -85,19 +80,7 @@ func main() {
 	if *out != "" {
 		opt.Out, opt.Name = filepath.Dir(*out), filepath.Base(*out)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	stopProf, addr, err := pf.Start()
-	if err != nil {
-		log.Fatal("profiling", zap.Error(err))
-	}
-	if addr != "" {
-		log.Info("pprof", zap.String("url", "http://"+addr+"/debug/pprof/"))
-	}
 	sum, err := runner.Run(ctx, cfg, opt)
-	if perr := stopProf(); perr != nil {
-		log.Error("profiling", zap.Error(perr))
-	}
 	if err == nil && sum.RunDir != "" {
 		if rerr := reconstructions(sum.RunDir, opt.DataDir, *show); rerr != nil {
 			log.Error("reconstructions", zap.Error(rerr))

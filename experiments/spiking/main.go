@@ -29,14 +29,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot/vg"
 
@@ -83,24 +80,9 @@ func main() {
 	pf.Register(flag.CommandLine)
 	flag.Parse()
 
-	opt.Display = runner.NewDisplay(os.Stderr, runner.IsTerminal(os.Stderr), *every)
-	log := runner.ConsoleLogger(opt.Display, zapcore.InfoLevel)
-	defer log.Sync() //nolint:errcheck
-	opt.Log = log
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	stopProf, addr, err := pf.Start()
-	if err != nil {
-		log.Fatal("profiling", zap.Error(err))
-	}
-	if addr != "" {
-		log.Info("pprof", zap.String("url", "http://"+addr+"/debug/pprof/"))
-	}
-	defer func() {
-		if err := stopProf(); err != nil {
-			log.Error("profiling", zap.Error(err))
-		}
-	}()
+	cmd := runner.StartCommand(&opt, *every, pf)
+	defer cmd.Close()
+	log, ctx := cmd.Log, cmd.Ctx
 	if *dataset != "mnist" {
 		base, err := presets.Lookup(*dataset + "-spiking-strong-dfc")
 		if err != nil {

@@ -4,7 +4,11 @@
 package synth
 
 import (
+	"bytes"
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/train"
@@ -39,4 +43,82 @@ func Data(c train.Config) (*train.Data, error) {
 	}
 	d.Classes = 4
 	return d, nil
+}
+
+// Diff names the first difference between two snapshots' weights,
+// optimizer states, phase states (clocks, noise and stream state),
+// shuffling generator and results ("" when they are the same bits). The
+// optimizers and phases named in skip are not compared. Tests of exact
+// resume use it.
+func Diff(a, b *train.Snapshot, skip ...string) string {
+	eq := func(x, y []float64) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(a.W) != len(b.W) {
+		return "layers"
+	}
+	for i := range a.W {
+		if !eq(a.W[i], b.W[i]) || !eq(a.B[i], b.B[i]) || !eq(a.Q[i], b.Q[i]) {
+			return fmt.Sprintf("weights of layer %d", i+1)
+		}
+	}
+	if len(a.Optimizers) != len(b.Optimizers) {
+		return "optimizers"
+	}
+	for k, x := range a.Optimizers {
+		if slices.Contains(skip, x.Name) {
+			continue
+		}
+		y := b.Optimizers[k]
+		if x.Name != y.Name || x.Steps != y.Steps {
+			return x.Name + " step count"
+		}
+		for name, buf := range x.Buffers {
+			for i := range buf {
+				if !eq(buf[i], y.Buffers[name][i]) {
+					return x.Name + " " + name
+				}
+			}
+		}
+	}
+	if !bytes.Equal(a.Shuffle, b.Shuffle) || len(a.Phases) != len(b.Phases) {
+		return "generators"
+	}
+	for i, p := range a.Phases {
+		if slices.Contains(skip, p.Name) {
+			continue
+		}
+		q := b.Phases[i]
+		if !bytes.Equal(p.Noise, q.Noise) || p.Clock != q.Clock || p.Started != q.Started {
+			return p.Name + " phase's noise or clock"
+		}
+		for name, v := range p.Vars {
+			if !eq(v, q.Vars[name]) {
+				return p.Name + " phase's " + name
+			}
+		}
+	}
+	if len(a.History) != len(b.History) {
+		return "history length"
+	}
+	for i := range a.History {
+		x, y := a.History[i], b.History[i]
+		if x.Phase != y.Phase || !eq([]float64{x.TrainLoss, x.TrainAccuracy, x.TestLoss, x.ValLoss}, []float64{y.TrainLoss, y.TrainAccuracy, y.TestLoss, y.ValLoss}) {
+			return "results of epoch " + x.Phase
+		}
+		for k, v := range x.Diagnostics {
+			if !eq([]float64{v}, []float64{y.Diagnostics[k]}) {
+				return "diagnostic " + k
+			}
+		}
+	}
+	return ""
 }
