@@ -3,11 +3,14 @@ package checkpoint_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/strongdfc/strongdfc/checkpoint"
+	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/synth"
 	"github.com/strongdfc/strongdfc/train"
 )
@@ -71,6 +74,15 @@ func TestReadFormat1(t *testing.T) {
 			}
 			finish(t, tr)
 			got, _ := tr.Snapshot()
+			if compute.Backend() != "gonum" {
+				// The checkpoints were written by the pure-Go build: another
+				// backend's uninterrupted run rounds differently before the
+				// checkpoint, so the two runs agree to rounding, not to the bit.
+				if d := closeWeights(want, got, 1e-6); d != "" {
+					t.Errorf("resumed from a format-1 checkpoint under %s: %s", compute.Backend(), d)
+				}
+				return
+			}
 			if d := sameRun(want, got, skip...); d != "" {
 				t.Errorf("resumed from a format-1 checkpoint: %s differ from an uninterrupted run", d)
 			}
@@ -106,4 +118,19 @@ func TestWriteRead(t *testing.T) {
 	if d := sameRun(s2, back); d != "" || back.Done != s2.Done || back.Partial == nil || back.Partial.Next != s2.Partial.Next {
 		t.Errorf("read back differs: %s (done %d/%d)", d, back.Done, s2.Done)
 	}
+}
+
+// closeWeights names the first weight of b farther than tol (relative,
+// or absolute below 1) from a's ("" when all are close).
+func closeWeights(a, b *train.Snapshot, tol float64) string {
+	for i := range a.W {
+		for _, p := range [][2][]float64{{a.W[i], b.W[i]}, {a.B[i], b.B[i]}, {a.Q[i], b.Q[i]}} {
+			for k := range p[0] {
+				if d := math.Abs(p[0][k] - p[1][k]); !(d <= tol*math.Max(1, math.Abs(p[0][k]))) {
+					return fmt.Sprintf("layer %d weight %d is %g, uninterrupted %g", i+1, k, p[1][k], p[0][k])
+				}
+			}
+		}
+	}
+	return ""
 }
