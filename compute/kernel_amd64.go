@@ -1,0 +1,27 @@
+//go:build !openblas && !purego
+
+package compute
+
+import "golang.org/x/sys/cpu"
+
+// The package's own kernel needs AVX2 and FMA (and an OS that saves the
+// YMM registers, which cpu.X86.HasAVX2 includes).
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		useKernel = true
+		backend = "go-avx2"
+	}
+}
+
+// haveKernel says whether this build and CPU can run the package's own
+// kernel (tests run both implementations when it can).
+var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// kern6x8 sets C[0:6, 0:8] = alpha·Σ_p a[6p:6p+6] ⊗ b[8p:8p+8] + beta·C for
+// p < k, where C starts at c with a row stride of ldc elements. a and b are
+// packed micro-panels of op(A) (6 rows) and op(B) (8 columns). When beta
+// is zero (of either sign) C is not read. Implemented in kernel_amd64.s
+// with AVX2 and FMA.
+//
+//go:noescape
+func kern6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)

@@ -1,0 +1,18 @@
+//go:build !amd64 || openblas || purego
+
+package compute
+
+// Without the package's own kernel (other architectures, the build tags
+// openblas and purego) every product goes to blas64.Gemm.
+
+// haveKernel says whether this build and CPU can run the package's own
+// kernel: never in this build.
+const haveKernel = false
+
+// Tiles of the own kernel; unused in this build.
+const kernelTileRows, kernelTileCols = 1, 1
+
+// kernelRange is never called in this build (useKernel stays false).
+func (t *task) kernelRange(lo, hi int) {
+	panic("compute: no GEMM kernel in this build")
+}
