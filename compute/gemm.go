@@ -51,6 +51,10 @@ func (p *Pool) Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, b
 	if m == 0 || n == 0 {
 		return
 	}
+	if alpha == 0 || k == 0 {
+		scale(c, beta)
+		return
+	}
 	if !useKernel && (m*n*k < minTiled || (m <= tileRows && n <= tileCols)) {
 		blas64.Gemm(tA, tB, alpha, a, b, beta, c)
 		return
@@ -110,6 +114,21 @@ func gemmDims(tA, tB blas.Transpose, a, b, c blas64.General) (m, n, k int) {
 		panic(fmt.Sprintf("compute: Gemm: op(A) is %d×%d and op(B) is %d×%d, C is %d×%d", am, ak, bk, bn, c.Rows, c.Cols))
 	}
 	return c.Rows, c.Cols, ak
+}
+
+// scale sets C to beta·C (to zero when beta is zero, even where C holds
+// NaN), as a product with alpha = 0 or an empty inner dimension does.
+func scale(c blas64.General, beta float64) {
+	for i := range c.Rows {
+		row := c.Data[i*c.Stride:][:c.Cols]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
 }
 
 var tasks = sync.Pool{New: func() any { return new(task) }}

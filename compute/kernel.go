@@ -81,12 +81,8 @@ func (t *task) kernelRange(lo, hi int) {
 }
 
 // kernelTile computes rows [i0, i1) and columns [j0, j1) of C =
-// alpha·op(A)·op(B) + beta·C, whose inner dimension is k.
+// alpha·op(A)·op(B) + beta·C, whose inner dimension is k > 0.
 func kernelTile(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, k, i0, i1, j0, j1 int) {
-	if alpha == 0 || k == 0 {
-		scaleTile(c, beta, i0, i1, j0, j1)
-		return
-	}
 	nk := (k + kcMax - 1) / kcMax
 	kcHi := (k + nk - 1) / nk
 	mp := (i1 - i0 + mr - 1) / mr // micro-panels of A
@@ -127,21 +123,6 @@ func kernelTile(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.
 					}
 				}
 			}
-		}
-	}
-}
-
-// scaleTile sets the tile of C to beta·C (to zero when beta is zero, even
-// where C holds NaN).
-func scaleTile(c blas64.General, beta float64, i0, i1, j0, j1 int) {
-	for i := i0; i < i1; i++ {
-		row := c.Data[i*c.Stride+j0:][:j1-j0]
-		if beta == 0 {
-			clear(row)
-			continue
-		}
-		for j := range row {
-			row[j] *= beta
 		}
 	}
 }
