@@ -9,25 +9,36 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// BenchmarkGemm measures the products of one MNIST time step (batch 128,
-// 256-neuron layers, 10-step stacks), through Gemm (tiled on the pool) and
-// as one direct blas64.Gemm call.
+// gemmShapes are the products of one MNIST time step and window (batch
+// 128, 256-neuron layers, 784 inputs, 10 outputs, 10-step stacks).
+var gemmShapes = []struct {
+	name    string
+	m, n, k int
+	tA, tB  blas.Transpose
+	beta    float64
+}{
+	{"basal", 128, 256, 256, blas.NoTrans, blas.Trans, 0},         // R·Wᵀ of layers 2–4
+	{"apical", 128, 256, 10, blas.NoTrans, blas.Trans, 0},         // U·Qᵀ
+	{"output", 128, 10, 256, blas.NoTrans, blas.Trans, 0},         // basal input of the output layer
+	{"first", 128, 256, 784, blas.NoTrans, blas.Trans, 0},         // basal input of layer 1
+	{"updateNT", 256, 256, 1280, blas.NoTrans, blas.Trans, 1},     // forward rule (Correlator)
+	{"feedbackNT", 10, 256, 1280, blas.NoTrans, blas.Trans, 1},    // feedback rule (Correlator)
+	{"updateFirstTN", 256, 784, 128, blas.Trans, blas.NoTrans, 1}, // layer 1's rule, δᵀ·input
+	{"update", 256, 256, 1280, blas.NoTrans, blas.NoTrans, 0},
+	{"updateTN", 256, 256, 1280, blas.Trans, blas.NoTrans, 0},
+}
+
+// BenchmarkGemm measures the simulator's products with each implementation
+// Gemm can run here (kernel: the package's own; blas64: tiles of
+// blas64.Gemm, gonum's or OpenBLAS's), on one goroutine (serial, a nil
+// pool) and on a pool of GOMAXPROCS workers (pool), and as one direct
+// blas64.Gemm call (direct; gonum runs its own goroutines). It reports
+// GFLOP/s.
 func BenchmarkGemm(b *testing.B) {
 	pool := NewPool(0)
 	defer pool.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, s := range []struct {
-		name    string
-		m, n, k int
-		tA, tB  blas.Transpose
-	}{
-		{"basal", 128, 256, 256, blas.NoTrans, blas.Trans},
-		{"apical", 128, 256, 10, blas.NoTrans, blas.Trans},
-		{"update", 256, 256, 1280, blas.NoTrans, blas.NoTrans},
-		{"updateNT", 256, 256, 1280, blas.NoTrans, blas.Trans},
-		{"updateTN", 256, 256, 1280, blas.Trans, blas.NoTrans},
-		{"first", 128, 256, 784, blas.NoTrans, blas.Trans},
-	} {
+	for _, s := range gemmShapes {
 		ar, ac := s.m, s.k
 		if s.tA == blas.Trans {
 			ar, ac = s.k, s.m
@@ -37,21 +48,32 @@ func BenchmarkGemm(b *testing.B) {
 			br, bc = s.n, s.k
 		}
 		a, bm, c := randGeneral(rng, ar, ac, ac), randGeneral(rng, br, bc, bc), randGeneral(rng, s.m, s.n, s.n)
-		for _, direct := range []bool{false, true} {
-			name := fmt.Sprintf("%s_%dx%dx%d/tiled", s.name, s.m, s.n, s.k)
-			if direct {
-				name = fmt.Sprintf("%s_%dx%dx%d/direct", s.name, s.m, s.n, s.k)
-			}
-			b.Run(name, func(b *testing.B) {
-				for range b.N {
-					if direct {
-						blas64.Gemm(s.tA, s.tB, 1, a, bm, 0, c)
-					} else {
-						pool.Gemm(s.tA, s.tB, 1, a, bm, 0, c)
-					}
-				}
-				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
+		shape := fmt.Sprintf("%s_%dx%dx%d", s.name, s.m, s.n, s.k)
+		flops := 2 * float64(s.m*s.n*s.k)
+		report := func(b *testing.B) {
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		}
+		for _, kernel := range implementations() {
+			for _, p := range []*Pool{nil, pool} {
+				where := "serial"
+				if p != nil {
+					where = "pool"
+				}
+				b.Run(shape+"/"+implName(kernel)+"/"+where, func(b *testing.B) {
+					withImpl(kernel, func() {
+						for b.Loop() {
+							p.Gemm(s.tA, s.tB, 1, a, bm, s.beta, c)
+						}
+					})
+					report(b)
+				})
+			}
+		}
+		b.Run(shape+"/direct", func(b *testing.B) {
+			for b.Loop() {
+				blas64.Gemm(s.tA, s.tB, 1, a, bm, s.beta, c)
+			}
+			report(b)
+		})
 	}
 }

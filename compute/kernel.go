@@ -87,22 +87,23 @@ func kernelTile(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.
 	kcHi := (k + nk - 1) / nk
 	mp := (i1 - i0 + mr - 1) / mr // micro-panels of A
 	np := (j1 - j0 + nr - 1) / nr // micro-panels of B
-	buf.grow(mp*mr*kcHi, np*nr*kcHi)
+	buf.grow(mp*panelStride(mr, kcHi), np*panelStride(nr, kcHi))
 	for q := range nk {
 		p0 := q * k / nk
 		kc := (q+1)*k/nk - p0
-		packA(buf.a, tA != blas.NoTrans, a, i0, i1, p0, kc)
-		packB(buf.b, tB != blas.NoTrans, b, j0, j1, p0, kc)
+		psA, psB := panelStride(mr, kc), panelStride(nr, kc)
+		packA(buf.a, psA, tA != blas.NoTrans, a, i0, i1, p0, kc)
+		packB(buf.b, psB, tB != blas.NoTrans, b, j0, j1, p0, kc)
 		bt := beta
 		if q > 0 {
 			bt = 1
 		}
 		for jp := range np {
 			jr := j0 + jp*nr
-			bp := &buf.b[jp*nr*kc]
+			bp := &buf.b[jp*psB]
 			for ip := range mp {
 				ir := i0 + ip*mr
-				ap := &buf.a[ip*mr*kc]
+				ap := &buf.a[ip*psA]
 				if ir+mr <= i1 && jr+nr <= j1 {
 					kern6x8(kc, ap, bp, &c.Data[ir*c.Stride+jr], c.Stride, alpha, bt)
 					continue
@@ -127,95 +128,97 @@ func kernelTile(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.
 	}
 }
 
+// panelStride returns the distance between the starts of two packed
+// micro-panels of w values per step and kc steps: w·kc rounded up to whole
+// cache lines, plus one line, so that the micro-panels a packing loop
+// writes in turn do not all fall into the same cache set.
+func panelStride(w, kc int) int {
+	return (w*kc+7)&^7 + 8
+}
+
 // packA packs rows [i0, i1) and inner indices [p0, p0+kc) of op(A) (Aᵀ
-// when trans) into micro-panels of mr rows: value (i, p) of micro-panel q
-// goes to dst[q·mr·kc + p·mr + i], rows past i1 are zeros.
-func packA(dst []float64, trans bool, a blas64.General, i0, i1, p0, kc int) {
+// when trans) into micro-panels of mr rows, ps values apart: value (i, p)
+// of micro-panel q goes to dst[q·ps + p·mr + i]; rows past i1 are zeros.
+// Full micro-panels are packed in assembly, after the bounds are checked
+// here.
+func packA(dst []float64, ps int, trans bool, a blas64.General, i0, i1, p0, kc int) {
 	lda := a.Stride
-	for ir := i0; ir < i1; ir += mr {
-		d := dst[:mr*kc]
-		dst = dst[mr*kc:]
-		rows := min(mr, i1-ir)
-		switch {
-		case trans:
-			// op(A)(i, p) = A[p, i]: mr consecutive values per step.
-			for p := range kc {
-				src := a.Data[(p0+p)*lda+ir:][:rows]
-				e := d[p*mr:][:mr]
-				if rows == mr {
-					e[0], e[1], e[2], e[3], e[4], e[5] = src[0], src[1], src[2], src[3], src[4], src[5]
-					continue
-				}
-				copy(e, src)
-				clear(e[rows:])
-			}
-		case rows == mr:
-			r0 := a.Data[ir*lda+p0:][:kc]
-			r1 := a.Data[(ir+1)*lda+p0:][:kc]
-			r2 := a.Data[(ir+2)*lda+p0:][:kc]
-			r3 := a.Data[(ir+3)*lda+p0:][:kc]
-			r4 := a.Data[(ir+4)*lda+p0:][:kc]
-			r5 := a.Data[(ir+5)*lda+p0:][:kc]
+	w := i1 - i0
+	nq := w / mr // full micro-panels
+	if trans {
+		// op(A)(i, p) = A[p, i]: rows of A hold mr consecutive values of
+		// each micro-panel; read them one after the other.
+		if nq > 0 {
+			_ = a.Data[(p0+kc-1)*lda+i0+nq*mr-1]
+			_ = dst[(nq-1)*ps+mr*kc-1]
+			packC6(kc, &a.Data[p0*lda+i0], lda, &dst[0], ps, nq)
+		}
+		if r := w - nq*mr; r > 0 {
+			d := dst[nq*ps:][:mr*kc]
 			for p := range kc {
 				e := d[p*mr:][:mr]
-				e[0], e[1], e[2], e[3], e[4], e[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+				copy(e, a.Data[(p0+p)*lda+i0+nq*mr:][:r])
+				clear(e[r:])
 			}
-		default:
-			clear(d)
-			for r := range rows {
-				src := a.Data[(ir+r)*lda+p0:][:kc]
-				for p, x := range src {
-					d[p*mr+r] = x
-				}
+		}
+		return
+	}
+	for q := range nq {
+		ir := i0 + q*mr
+		_ = a.Data[(ir+mr-1)*lda+p0+kc-1]
+		_ = dst[q*ps+mr*kc-1]
+		packT6(kc, &a.Data[ir*lda+p0], lda, &dst[q*ps])
+	}
+	if r := w - nq*mr; r > 0 {
+		d := dst[nq*ps:][:mr*kc]
+		clear(d)
+		for i := range r {
+			for p, x := range a.Data[(i0+nq*mr+i)*lda+p0:][:kc] {
+				d[p*mr+i] = x
 			}
 		}
 	}
 }
 
 // packB packs inner indices [p0, p0+kc) and columns [j0, j1) of op(B) (Bᵀ
-// when trans) into micro-panels of nr columns: value (p, j) of micro-panel
-// q goes to dst[q·nr·kc + p·nr + j], columns past j1 are zeros.
-func packB(dst []float64, trans bool, b blas64.General, j0, j1, p0, kc int) {
+// when trans) into micro-panels of nr columns, ps values apart: value (p,
+// j) of micro-panel q goes to dst[q·ps + p·nr + j]; columns past j1 are
+// zeros. Full micro-panels are packed in assembly, after the bounds are
+// checked here.
+func packB(dst []float64, ps int, trans bool, b blas64.General, j0, j1, p0, kc int) {
 	ldb := b.Stride
-	for jr := j0; jr < j1; jr += nr {
-		d := dst[:nr*kc]
-		dst = dst[nr*kc:]
-		cols := min(nr, j1-jr)
-		switch {
-		case !trans:
-			// op(B)(p, j) = B[p, j]: nr consecutive values per step.
-			for p := range kc {
-				src := b.Data[(p0+p)*ldb+jr:][:cols]
-				e := d[p*nr:][:nr]
-				if cols == nr {
-					e[0], e[1], e[2], e[3] = src[0], src[1], src[2], src[3]
-					e[4], e[5], e[6], e[7] = src[4], src[5], src[6], src[7]
-					continue
-				}
-				copy(e, src)
-				clear(e[cols:])
-			}
-		case cols == nr:
-			r0 := b.Data[jr*ldb+p0:][:kc]
-			r1 := b.Data[(jr+1)*ldb+p0:][:kc]
-			r2 := b.Data[(jr+2)*ldb+p0:][:kc]
-			r3 := b.Data[(jr+3)*ldb+p0:][:kc]
-			r4 := b.Data[(jr+4)*ldb+p0:][:kc]
-			r5 := b.Data[(jr+5)*ldb+p0:][:kc]
-			r6 := b.Data[(jr+6)*ldb+p0:][:kc]
-			r7 := b.Data[(jr+7)*ldb+p0:][:kc]
+	w := j1 - j0
+	nq := w / nr // full micro-panels
+	if !trans {
+		// op(B)(p, j) = B[p, j]: rows of B hold nr consecutive values of
+		// each micro-panel; read them one after the other.
+		if nq > 0 {
+			_ = b.Data[(p0+kc-1)*ldb+j0+nq*nr-1]
+			_ = dst[(nq-1)*ps+nr*kc-1]
+			packC8(kc, &b.Data[p0*ldb+j0], ldb, &dst[0], ps, nq)
+		}
+		if r := w - nq*nr; r > 0 {
+			d := dst[nq*ps:][:nr*kc]
 			for p := range kc {
 				e := d[p*nr:][:nr]
-				e[0], e[1], e[2], e[3] = r0[p], r1[p], r2[p], r3[p]
-				e[4], e[5], e[6], e[7] = r4[p], r5[p], r6[p], r7[p]
+				copy(e, b.Data[(p0+p)*ldb+j0+nq*nr:][:r])
+				clear(e[r:])
 			}
-		default:
-			clear(d)
-			for j := range cols {
-				src := b.Data[(jr+j)*ldb+p0:][:kc]
-				for p, x := range src {
-					d[p*nr+j] = x
-				}
+		}
+		return
+	}
+	for q := range nq {
+		jr := j0 + q*nr
+		_ = b.Data[(jr+nr-1)*ldb+p0+kc-1]
+		_ = dst[q*ps+nr*kc-1]
+		packT8(kc, &b.Data[jr*ldb+p0], ldb, &dst[q*ps])
+	}
+	if r := w - nq*nr; r > 0 {
+		d := dst[nq*ps:][:nr*kc]
+		clear(d)
+		for j := range r {
+			for p, x := range b.Data[(j0+nq*nr+j)*ldb+p0:][:kc] {
+				d[p*nr+j] = x
 			}
 		}
 	}

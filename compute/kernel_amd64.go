@@ -25,3 +25,27 @@ var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func kern6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+// packT6 sets dst[6p+i] = src[i·lds+p] for i < 6 and p < kc: six rows of a
+// row-major matrix interleaved step by step (a micro-panel of op(A) = A).
+//
+//go:noescape
+func packT6(kc int, src *float64, lds int, dst *float64)
+
+// packT8 sets dst[8p+j] = src[j·lds+p] for j < 8 and p < kc (a
+// micro-panel of op(B) = Bᵀ).
+//
+//go:noescape
+func packT8(kc int, src *float64, lds int, dst *float64)
+
+// packC6 sets dst[q·ps+6p+i] = src[p·lds+6q+i] for i < 6, q < nq and p <
+// kc: nq micro-panels of op(A) = Aᵀ, read row by row of A.
+//
+//go:noescape
+func packC6(kc int, src *float64, lds int, dst *float64, ps, nq int)
+
+// packC8 sets dst[q·ps+8p+j] = src[p·lds+8q+j] for j < 8, q < nq and p <
+// kc: nq micro-panels of op(B) = B, read row by row of B.
+//
+//go:noescape
+func packC8(kc int, src *float64, lds int, dst *float64, ps, nq int)

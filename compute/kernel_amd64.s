@@ -255,3 +255,204 @@ store0:
 	VMOVUPD Y11, 32(DX)
 	VZEROUPPER
 	RET
+
+// func packT6(kc int, src *float64, lds int, dst *float64)
+//
+// dst[6p+i] = src[i·lds+p] for i < 6, p < kc: six rows of a row-major
+// matrix, interleaved step by step (a micro-panel of op(A) = A).
+TEXT ·packT6(SB), NOSPLIT, $0-32
+	MOVQ kc+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	MOVQ dst+24(FP), DI
+	SHLQ $3, R8
+	LEAQ (R8)(R8*2), R10 // 3 rows
+	LEAQ (SI)(R8*4), R9  // row 4
+	MOVQ CX, BX
+	SHRQ $1, BX
+	ANDQ $1, CX
+	TESTQ BX, BX
+	JZ t6tail
+	PCALIGN $64
+t6loop:
+	// Y0 = [r0 p, r0 p+1 | r2 p, r2 p+1], Y1 likewise for rows 1, 3.
+	VMOVUPD (SI), X0
+	VINSERTF128 $1, (SI)(R8*2), Y0, Y0
+	VMOVUPD (SI)(R8*1), X1
+	VINSERTF128 $1, (SI)(R10*1), Y1, Y1
+	VMOVUPD (R9), X4
+	VMOVUPD (R9)(R8*1), X5
+	VUNPCKLPD Y1, Y0, Y2
+	VUNPCKHPD Y1, Y0, Y3
+	VUNPCKLPD X5, X4, X6
+	VUNPCKHPD X5, X4, X7
+	VMOVUPD Y2, (DI)
+	VMOVUPD X6, 32(DI)
+	VMOVUPD Y3, 48(DI)
+	VMOVUPD X7, 80(DI)
+	ADDQ $16, SI
+	ADDQ $16, R9
+	ADDQ $96, DI
+	DECQ BX
+	JNZ t6loop
+t6tail:
+	TESTQ CX, CX
+	JZ t6done
+	VMOVSD (SI), X0
+	VMOVSD X0, (DI)
+	VMOVSD (SI)(R8*1), X0
+	VMOVSD X0, 8(DI)
+	VMOVSD (SI)(R8*2), X0
+	VMOVSD X0, 16(DI)
+	VMOVSD (SI)(R10*1), X0
+	VMOVSD X0, 24(DI)
+	VMOVSD (R9), X0
+	VMOVSD X0, 32(DI)
+	VMOVSD (R9)(R8*1), X0
+	VMOVSD X0, 40(DI)
+t6done:
+	VZEROUPPER
+	RET
+
+// func packT8(kc int, src *float64, lds int, dst *float64)
+//
+// dst[8p+j] = src[j·lds+p] for j < 8, p < kc: eight rows of a row-major
+// matrix, interleaved step by step (a micro-panel of op(B) = Bᵀ).
+TEXT ·packT8(SB), NOSPLIT, $0-32
+	MOVQ kc+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	MOVQ dst+24(FP), DI
+	SHLQ $3, R8
+	LEAQ (R8)(R8*2), R10 // 3 rows
+	LEAQ (SI)(R8*4), R9  // row 4
+	MOVQ CX, BX
+	SHRQ $1, BX
+	ANDQ $1, CX
+	TESTQ BX, BX
+	JZ t8tail
+	PCALIGN $64
+t8loop:
+	VMOVUPD (SI), X0
+	VINSERTF128 $1, (SI)(R8*2), Y0, Y0
+	VMOVUPD (SI)(R8*1), X1
+	VINSERTF128 $1, (SI)(R10*1), Y1, Y1
+	VMOVUPD (R9), X4
+	VINSERTF128 $1, (R9)(R8*2), Y4, Y4
+	VMOVUPD (R9)(R8*1), X5
+	VINSERTF128 $1, (R9)(R10*1), Y5, Y5
+	VUNPCKLPD Y1, Y0, Y2
+	VUNPCKHPD Y1, Y0, Y3
+	VUNPCKLPD Y5, Y4, Y6
+	VUNPCKHPD Y5, Y4, Y7
+	VMOVUPD Y2, (DI)
+	VMOVUPD Y6, 32(DI)
+	VMOVUPD Y3, 64(DI)
+	VMOVUPD Y7, 96(DI)
+	ADDQ $16, SI
+	ADDQ $16, R9
+	ADDQ $128, DI
+	DECQ BX
+	JNZ t8loop
+t8tail:
+	TESTQ CX, CX
+	JZ t8done
+	VMOVSD (SI), X0
+	VMOVSD X0, (DI)
+	VMOVSD (SI)(R8*1), X0
+	VMOVSD X0, 8(DI)
+	VMOVSD (SI)(R8*2), X0
+	VMOVSD X0, 16(DI)
+	VMOVSD (SI)(R10*1), X0
+	VMOVSD X0, 24(DI)
+	VMOVSD (R9), X0
+	VMOVSD X0, 32(DI)
+	VMOVSD (R9)(R8*1), X0
+	VMOVSD X0, 40(DI)
+	VMOVSD (R9)(R8*2), X0
+	VMOVSD X0, 48(DI)
+	VMOVSD (R9)(R10*1), X0
+	VMOVSD X0, 56(DI)
+t8done:
+	VZEROUPPER
+	RET
+
+// func packC6(kc int, src *float64, lds int, dst *float64, ps, nq int)
+//
+// dst[q·ps+6p+i] = src[p·lds+6q+i] for i < 6, q < nq, p < kc: nq
+// micro-panels of op(A) = Aᵀ, each row of A holding six consecutive values
+// of each; ps > 0.
+TEXT ·packC6(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	MOVQ dst+24(FP), DI
+	MOVQ ps+32(FP), R9
+	MOVQ nq+40(FP), R10
+	SHLQ $3, R8
+	SHLQ $3, R9
+	TESTQ CX, CX
+	JZ c6done
+	TESTQ R10, R10
+	JZ c6done
+	PCALIGN $64
+c6row:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ R10, BX
+c6panel:
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), X1
+	VMOVUPD Y0, (DX)
+	VMOVUPD X1, 32(DX)
+	ADDQ $48, AX
+	ADDQ R9, DX
+	DECQ BX
+	JNZ c6panel
+	ADDQ R8, SI
+	ADDQ $48, DI
+	DECQ CX
+	JNZ c6row
+c6done:
+	VZEROUPPER
+	RET
+
+// func packC8(kc int, src *float64, lds int, dst *float64, ps, nq int)
+//
+// dst[q·ps+8p+j] = src[p·lds+8q+j] for j < 8, q < nq, p < kc: nq
+// micro-panels of op(B) = B, each row of B holding eight consecutive values
+// of each; ps > 0.
+TEXT ·packC8(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	MOVQ dst+24(FP), DI
+	MOVQ ps+32(FP), R9
+	MOVQ nq+40(FP), R10
+	SHLQ $3, R8
+	SHLQ $3, R9
+	TESTQ CX, CX
+	JZ c8done
+	TESTQ R10, R10
+	JZ c8done
+	PCALIGN $64
+c8row:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ R10, BX
+c8panel:
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), Y1
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	ADDQ $64, AX
+	ADDQ R9, DX
+	DECQ BX
+	JNZ c8panel
+	ADDQ R8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ c8row
+c8done:
+	VZEROUPPER
+	RET
