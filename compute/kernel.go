@@ -35,6 +35,9 @@ const (
 	// ⌈k/kcMax⌉ blocks of equal size (±1).
 	kcMax = 256
 
+)
+
+var (
 	// kernelTileRows × kernelTileCols is the tile of C each task computes.
 	kernelTileRows = 64
 	kernelTileCols = 128
@@ -46,9 +49,36 @@ type packBuf struct {
 	t    [mr * nr]float64
 }
 
-// packs lends a packBuf to each running Range, so that steady-state
-// products allocate nothing.
-var packs = sync.Pool{New: func() any { return new(packBuf) }}
+// packFree holds the packBufs not in use. Each running kernelRange takes
+// one, so there are as many as products have ever run at once (workers of
+// pools and goroutines computing on their own), each at most about 600 KB;
+// steady-state products allocate nothing. (A sync.Pool would let the
+// garbage collector take them, and the race detector drops a share of what
+// is put into one.)
+var packFree struct {
+	sync.Mutex
+	bufs []*packBuf
+}
+
+// getPackBuf takes a free packBuf or makes one.
+func getPackBuf() *packBuf {
+	packFree.Lock()
+	defer packFree.Unlock()
+	n := len(packFree.bufs)
+	if n == 0 {
+		return new(packBuf)
+	}
+	b := packFree.bufs[n-1]
+	packFree.bufs = packFree.bufs[:n-1]
+	return b
+}
+
+// putPackBuf returns b to the free ones.
+func putPackBuf(b *packBuf) {
+	packFree.Lock()
+	packFree.bufs = append(packFree.bufs, b)
+	packFree.Unlock()
+}
 
 // grow makes room for na values of packed A and nb of packed B.
 func (p *packBuf) grow(na, nb int) {
@@ -72,12 +102,12 @@ func alignedFloats(n int) []float64 {
 
 // kernelRange computes tiles [lo, hi) of C with the package's kernel.
 func (t *task) kernelRange(lo, hi int) {
-	buf := packs.Get().(*packBuf)
+	buf := getPackBuf()
 	for tile := lo; tile < hi; tile++ {
 		i0, i1, j0, j1 := t.bounds(tile)
 		kernelTile(buf, t.tA, t.tB, t.alpha, t.a, t.b, t.beta, t.c, t.k, i0, i1, j0, j1)
 	}
-	packs.Put(buf)
+	putPackBuf(buf)
 }
 
 // kernelTile computes rows [i0, i1) and columns [j0, j1) of C =
