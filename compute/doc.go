@@ -8,10 +8,18 @@
 //     goroutine, which is how a worker that owns a whole share of a
 //     minibatch computes. There is no process-wide pool.
 //   - Pool.Gemm, the one place where matrices are multiplied: fixed tiles of
-//     C, each one single-threaded BLAS call, spread over the pool. The
-//     tiles depend on the shape only, so results do not depend on the
-//     number of workers. The BLAS behind it is gonum's pure-Go kernel, or
-//     OpenBLAS with the build tag openblas (Backend says which).
+//     C, each computed single-threaded, spread over the pool. The tiles
+//     depend on the shape only, so results do not depend on the number of
+//     workers.
+//   - The matrix-product kernel behind Gemm (kernel.go, kernel_amd64.s): on
+//     amd64 CPUs with AVX2 and FMA, the package's own, GotoBLAS-style —
+//     panels of op(A) and op(B) packed into per-worker buffers (reused, not
+//     allocated per call) and a 6×8 FMA micro-kernel in assembly whose
+//     loops are aligned to 64 bytes, so that its speed does not depend on
+//     where the linker puts it. Elsewhere (other CPUs and architectures, or
+//     the build tag purego) each tile is one blas64.Gemm call to gonum's
+//     pure-Go BLAS, and with the build tag openblas one to OpenBLAS.
+//     Backend says which ("go-avx2", "gonum", "openblas").
 //   - Strided, a destination for one value per sample and unit with any
 //     row and column strides: batch-major matrices and the neuron-major
 //     stacks of the plasticity products are both Strided.
@@ -28,7 +36,8 @@
 // Results never depend on how many workers there are: Run only splits an
 // index range into contiguous chunks, and every Body in this module
 // computes each index independently of the others; Gemm's tiles depend on
-// the shape of the product alone. Gemm uses the cores better than gonum's
-// own parallel driver or OpenBLAS's threads (which would spin while the
-// pool runs the elementwise kernels), and allocates nothing.
+// the shape of the product alone, and the kernel cuts the inner dimension
+// by its length alone. Gemm uses the cores better than gonum's own
+// parallel driver or OpenBLAS's threads (which would spin while the pool
+// runs the elementwise kernels), and allocates nothing.
 package compute

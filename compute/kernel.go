@@ -35,11 +35,12 @@ const (
 	// ⌈k/kcMax⌉ blocks of equal size (±1).
 	kcMax = 256
 
-)
-
-var (
-	// kernelTileRows × kernelTileCols is the tile of C each task computes.
-	kernelTileRows = 64
+	// kernelTileRows × kernelTileCols is the tile of C each task computes:
+	// large enough that a tile's packed panels (about 270 KB of A and 260
+	// KB of B) are packed few times over, and such that the simulator's
+	// products (128 or 256 rows, 256 columns) split evenly between two
+	// workers.
+	kernelTileRows = 128
 	kernelTileCols = 128
 )
 
