@@ -50,6 +50,7 @@ type Result struct {
 	Workers    int     `json:"workers"`
 	PeakRSSMB  float64 `json:"peak_rss_mb"`
 
+	Chunks         int     `json:"chunks,omitempty"`
 	Windows        int     `json:"windows"`
 	Batch          int     `json:"batch"`
 	Steps          int     `json:"steps"`
@@ -111,10 +112,13 @@ func Run(cfg train.Config, opt Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	c, s, _, err := phase.Build(env, nil)
+	// Start, not Build: the phase runs as training runs it (window-parallel
+	// chunks included).
+	run, err := phase.Start(env)
 	if err != nil {
 		return Result{}, err
 	}
+	defer run.Release()
 	x := mat.NewDense(cfg.Batch, opt.Inputs, nil)
 	labels := make([]int, cfg.Batch)
 	targets := mat.NewDense(cfg.Batch, opt.Classes, nil)
@@ -126,7 +130,8 @@ func Run(cfg train.Config, opt Options) (Result, error) {
 			labels[i] = rng.IntN(opt.Classes)
 		}
 		circuit.SetSoftTargets(targets, labels, cfg.TargetClassValue)
-		return s.Window(c, x, targets)
+		_, err := run.Window(x, targets)
+		return err
 	}
 	for range opt.Warmup {
 		if err := window(); err != nil {
@@ -141,7 +146,7 @@ func Run(cfg train.Config, opt Options) (Result, error) {
 	}
 	secs := time.Since(start).Seconds()
 	r := Result{
-		Windows: opt.Windows, Batch: cfg.Batch, Steps: cfg.Dynamics.Steps, Seconds: secs,
+		Windows: opt.Windows, Batch: cfg.Batch, Chunks: cfg.Chunks, Steps: cfg.Dynamics.Steps, Seconds: secs,
 		FLOPsPerWindow: WindowFLOPs(sizes, cfg.Batch, cfg.Dynamics.Steps),
 		Backend:        compute.Backend(), Core: compute.Core(), GOMAXPROCS: runtime.GOMAXPROCS(0), Workers: opt.Pool.Workers(),
 		GoVersion: sysinfo.GoVersion(),
