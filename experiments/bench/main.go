@@ -19,8 +19,8 @@ import (
 	"os"
 
 	"github.com/strongdfc/strongdfc/compute"
-	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/bench"
+	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/presets"
 )
