@@ -534,13 +534,21 @@ func (b *chunkBody) Range(lo, hi int) {
 func (r *chunkedRunner) Window(x, targets *mat.Dense) (WindowResult, error) {
 	r.x, r.tg = x, targets
 	r.env.Pool.Run(len(r.chunks), 1, &r.body)
-	b, _ := x.Dims()
-	var res WindowResult
 	for _, ch := range r.chunks {
 		if ch.err != nil {
-			return res, ch.err
+			return WindowResult{}, ch.err
 		}
 	}
+	b, _ := x.Dims()
+	return r.reduce(b)
+}
+
+// reduce sums the chunks' gradients of a window of b rows, each weighted
+// by its share of the rows, in the chunks' order into the master's
+// parameters, and applies them: the serial part of a window-parallel
+// window.
+func (r *chunkedRunner) reduce(b int) (WindowResult, error) {
+	var res WindowResult
 	first := true
 	for _, ch := range r.chunks {
 		n := min(ch.hi, b) - min(ch.lo, b)

@@ -1,0 +1,7 @@
+package train
+
+// ReduceChunks runs the serial part of a window-parallel window again (the
+// sum of the chunks' gradients and the optimizers' step) for benchmarks.
+func ReduceChunks(r Runner, rows int) (WindowResult, error) {
+	return r.(*chunkedRunner).reduce(rows)
+}
