@@ -2,8 +2,9 @@
 // (cmd/strongdfc and experiments/mnist): it loads the data, drives a
 // train.Trainer epoch by epoch, shows progress, logs, and keeps the run
 // folder: the resolved configuration, the command line, the program and
-// machine, metrics.csv and metrics.jsonl, a checkpoint after every epoch
-// and on interruption, the final weights, the summary and the plots.
+// machine, metrics.csv and metrics.jsonl, a checkpoint after every epoch,
+// every ten minutes within one (Options.CheckpointEvery) and on
+// interruption, the final weights, the summary and the plots.
 //
 // Nothing already written is lost: the run folder is created only once
 // the configuration and the data have been checked, never over an
@@ -69,7 +70,17 @@ type Options struct {
 	// epoch, once the epoch is saved (both may be nil).
 	OnProgress func(train.Progress)
 	OnEpoch    func(*train.Trainer, train.EpochResult)
+	// CheckpointEvery is how often a run with a folder also writes its
+	// checkpoint within an epoch, between two minibatches (0: every
+	// DefaultCheckpointEvery; negative: only after epochs and when
+	// interrupted), so that a run killed with no warning (kill -9, a lost
+	// machine) loses at most that much.
+	CheckpointEvery time.Duration
 }
+
+// DefaultCheckpointEvery is how often a run's checkpoint is written within
+// an epoch unless Options.CheckpointEvery says otherwise.
+const DefaultCheckpointEvery = 10 * time.Minute
 
 // Summary is what a run reports at its end; summary.json holds it, and the
 // experiments print it as their last line.
@@ -303,9 +314,15 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 				opt.OnProgress(p)
 			}
 		}
-		r, err := tr.Next(ctx, progress)
+		r, err := next(ctx, tr, progress, run != nil, opt.CheckpointEvery)
 		var in *train.Interrupted
 		switch {
+		case errors.As(err, &in) && ctx.Err() == nil:
+			// A checkpoint within the epoch: the epoch goes on.
+			if cerr := saveCheckpoint(run, tr, log); cerr != nil {
+				log.Error("the checkpoint could not be written; the previous one is kept", zap.Error(cerr))
+			}
+			continue
 		case errors.As(err, &in):
 			if opt.Display != nil {
 				opt.Display.stop()
@@ -430,6 +447,30 @@ func logEpoch(log *zap.Logger, r train.EpochResult) {
 		}
 	}
 	log.Info("epoch", fields...)
+}
+
+// next runs the trainer's next epoch, or, when a run folder keeps its
+// checkpoints, as much of it as fits in every (the checkpoint interval):
+// the *train.Interrupted it then returns, while ctx goes on, asks for a
+// checkpoint within the epoch.
+func next(ctx context.Context, tr *train.Trainer, progress func(train.Progress), folder bool, every time.Duration) (train.EpochResult, error) {
+	if !folder || every < 0 {
+		return tr.Next(ctx, progress)
+	}
+	if every == 0 {
+		every = DefaultCheckpointEvery
+	}
+	// Cancelled from the progress callback, after a minibatch: every call
+	// makes progress, however short the interval.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	return tr.Next(cctx, func(p train.Progress) {
+		progress(p)
+		if time.Since(start) >= every {
+			cancel()
+		}
+	})
 }
 
 // saveCheckpoint writes the trainer's state atomically over the run's
