@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/compute"
+	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/synapse"
 )
@@ -164,7 +166,7 @@ type Config struct {
 	// Method names the learning method; "strong-dfc" is single-phase
 	// Strong-DFC.
 	Method string `json:"method" yaml:"method"`
-	// Dataset is "mnist" or "fashion-mnist".
+	// Dataset is "mnist", "fashion-mnist" or "cifar10" (dataset.Names).
 	Dataset string `json:"dataset" yaml:"dataset"`
 	// Task is what the network learns: "" or "classify" (labels, soft
 	// targets, cross-entropy, accuracy), or "autoencode" (the output
@@ -284,8 +286,8 @@ func (c Config) Validate() error {
 		}
 		return fmt.Errorf("config: unknown method %q (known: %v)", c.Method, names)
 	}
-	if c.Dataset != "mnist" && c.Dataset != "fashion-mnist" {
-		return fmt.Errorf("config: unknown dataset %q (known: mnist, fashion-mnist)", c.Dataset)
+	if !dataset.Known(c.Dataset) {
+		return fmt.Errorf("config: unknown dataset %q (known: %s)", c.Dataset, strings.Join(dataset.Names, ", "))
 	}
 	if len(c.Hidden) == 0 {
 		return errors.New("config: hidden: at least one hidden layer is needed")

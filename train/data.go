@@ -18,6 +18,9 @@ type Data struct {
 	Train, Validation, Test dataset.Split
 	Norm                    dataset.Norm
 	Classes                 int
+	// Dir is the folder the data set was read from (absolute; "" when
+	// the data did not come from LoadData).
+	Dir string
 	// Blocks, when not empty, cuts the training split into consecutive
 	// blocks of these sizes (summing to its length) that every epoch
 	// presents in order, shuffled only within each block: a sequence of
@@ -60,31 +63,31 @@ func (d *Data) check() error {
 }
 
 // LoadData reads the configured data set from dir (or its default place
-// when dir is ""), holds out the validation samples and applies the
-// training-sample limit.
+// when dir is "", see dataset.Locate), holds out the validation samples
+// and applies the training-sample limit. Data.Dir records the folder read.
 func LoadData(c Config, dir string) (*Data, error) {
-	var (
-		tr, te *dataset.Set
-		err    error
-		norm   dataset.Norm
-	)
-	switch c.Dataset {
-	case "mnist":
-		tr, te, err = dataset.LoadMNIST(dir)
-		norm = dataset.MNISTNorm
-	case "fashion-mnist":
-		tr, te, err = dataset.LoadFashionMNIST(dir)
-		norm = dataset.UnitNorm
-	default:
-		return nil, fmt.Errorf("unknown dataset %q", c.Dataset)
-	}
+	tr, te, used, err := dataset.Load(c.Dataset, dir)
 	if err != nil {
 		return nil, err
+	}
+	var norm dataset.Norm
+	switch c.Dataset {
+	case dataset.MNIST:
+		norm = dataset.MNISTNorm
+	case dataset.CIFAR10:
+		norm = dataset.CIFAR10Norm
+	default:
+		norm = dataset.UnitNorm
 	}
 	if c.Spiking.InputRateMax > 0 {
 		norm = dataset.UnitNorm // spike rates in proportion to the pixels
 	}
-	return SplitData(c, tr, te, norm)
+	d, err := SplitData(c, tr, te, norm)
+	if err != nil {
+		return nil, err
+	}
+	d.Dir = used
+	return d, nil
 }
 
 // SplitData holds the validation samples out of train and applies the

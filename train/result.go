@@ -24,6 +24,11 @@ type EpochResult struct {
 	Samples                                      int
 	Seconds                                      float64 // training windows only
 	EvalSeconds                                  float64
+	// EvalReused says that the epoch's phase changed no forward weights
+	// (feedback pre-training, sleep): the validation and test figures are
+	// the previous epoch's, which hold for the same weights, and were not
+	// computed again (EvalSeconds is 0).
+	EvalReused bool
 	// Diagnostics, by name. Means over the epoch's minibatches:
 	// "control", the amount of control H = ‖Q̄ū‖²/(B·N) with ū the control
 	// averaged over the last quarter of each window, and the per-layer
@@ -40,14 +45,14 @@ type EpochResult struct {
 // MetricColumns are the names of EpochResult's fixed fields in metrics
 // files and JSON, in order; diagnostics follow, sorted by name.
 var MetricColumns = []string{"phase", "epoch", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy",
-	"test_loss", "test_accuracy", "samples", "seconds", "eval_seconds"}
+	"test_loss", "test_accuracy", "samples", "seconds", "eval_seconds", "eval_reused"}
 
 // Values returns the fixed fields as text in the order of MetricColumns
 // (floats in the shortest form that reads back exactly; "NaN" for NaN).
 func (r EpochResult) Values() []string {
 	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	return []string{r.Phase, strconv.Itoa(r.Epoch), g(r.TrainLoss), g(r.TrainAccuracy), g(r.ValLoss), g(r.ValAccuracy),
-		g(r.TestLoss), g(r.TestAccuracy), strconv.Itoa(r.Samples), g(r.Seconds), g(r.EvalSeconds)}
+		g(r.TestLoss), g(r.TestAccuracy), strconv.Itoa(r.Samples), g(r.Seconds), g(r.EvalSeconds), strconv.FormatBool(r.EvalReused)}
 }
 
 func (r *EpochResult) floats() []*float64 {
@@ -74,7 +79,7 @@ func (r EpochResult) MarshalJSON() ([]byte, error) {
 		fmt.Fprintf(&b, `,%q:`, floatColumns[i])
 		num(*p)
 	}
-	fmt.Fprintf(&b, `,"samples":%d`, r.Samples)
+	fmt.Fprintf(&b, `,"samples":%d,"eval_reused":%t`, r.Samples, r.EvalReused)
 	for _, k := range slices.Sorted(maps.Keys(r.Diagnostics)) {
 		kb, _ := json.Marshal(k)
 		fmt.Fprintf(&b, ",%s:", kb)
@@ -115,6 +120,8 @@ func (r *EpochResult) UnmarshalJSON(b []byte) error {
 			err = json.Unmarshal(raw, &r.Epoch)
 		case "samples":
 			err = json.Unmarshal(raw, &r.Samples)
+		case "eval_reused":
+			err = json.Unmarshal(raw, &r.EvalReused)
 		default:
 			x, e := num(k, raw)
 			if p, ok := fields[k]; ok {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/strongdfc/strongdfc/circuit"
@@ -199,7 +200,7 @@ func (t *Trainer) check(s *Snapshot) error {
 	a, b := s.Config.Normalize(), t.cfg.Normalize()
 	a.Epochs, b.Epochs = 0, 0
 	if !reflect.DeepEqual(a, b) {
-		return fmt.Errorf("its configuration differs from this run's (%s)", ConfigDiff(s.Config, t.cfg))
+		return fmt.Errorf("its configuration differs from this run's (%s)", ConfigDiff(a, b))
 	}
 	if !slices.Equal(s.Sizes, t.Net.Sizes) {
 		return fmt.Errorf("layer sizes %v, this run's are %v", s.Sizes, t.Net.Sizes)
@@ -286,21 +287,60 @@ func isPerm(p []int) bool {
 	return true
 }
 
-// ConfigDiff names the top-level keys (as in YAML files) in which two
-// configurations differ, with both values, or "no difference".
+// ConfigDiff names the keys in which two configurations differ, as
+// dotted YAML keys of a configuration file with both values
+// ("forward.lr: 0.0003 vs 0.5; hidden: [256, 256] vs [64]"), in the
+// order of the file, or "no difference". Defaults are compared spelt out
+// (Normalize).
 func ConfigDiff(a, b Config) string {
-	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	var diffs []string
-	for i := range va.NumField() {
-		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
-			f := va.Type().Field(i)
-			diffs = append(diffs, fmt.Sprintf("%s: %v vs %v", strings.Split(f.Tag.Get("yaml"), ",")[0], va.Field(i).Interface(), vb.Field(i).Interface()))
-		}
-	}
+	diffValues("", reflect.ValueOf(a.Normalize()), reflect.ValueOf(b.Normalize()), &diffs)
 	if len(diffs) == 0 {
 		return "no difference"
 	}
 	return strings.Join(diffs, "; ")
+}
+
+// diffValues appends "key: a vs b" for every leaf of the structs a and b
+// (of one type) that differs, keys being the yaml tags joined by dots.
+func diffValues(prefix string, a, b reflect.Value, out *[]string) {
+	if a.Kind() == reflect.Struct {
+		for i := range a.NumField() {
+			f := a.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "" || name == "-" || !f.IsExported() {
+				continue
+			}
+			if prefix != "" {
+				name = prefix + "." + name
+			}
+			diffValues(name, a.Field(i), b.Field(i), out)
+		}
+		return
+	}
+	if !reflect.DeepEqual(a.Interface(), b.Interface()) {
+		*out = append(*out, fmt.Sprintf("%s: %s vs %s", prefix, yamlValue(a), yamlValue(b)))
+	}
+}
+
+// yamlValue writes a leaf value as a configuration file would hold it.
+func yamlValue(v reflect.Value) string {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	case reflect.String:
+		if v.String() == "" {
+			return `""`
+		}
+		return v.String()
+	case reflect.Slice, reflect.Array:
+		parts := make([]string, v.Len())
+		for i := range parts {
+			parts[i] = yamlValue(v.Index(i))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return fmt.Sprint(v.Interface())
 }
 
 // Network returns a network with the snapshot's architecture and weights.

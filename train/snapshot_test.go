@@ -333,3 +333,91 @@ func TestResumeExactStream(t *testing.T) {
 		t.Error("a stream and windows that reset end with the same weights")
 	}
 }
+
+// TestConfigDiff: differences are named by their dotted YAML keys with
+// both values, never as Go structs, and epochs alone (a run extended by
+// --epochs) is no difference to Restore.
+func TestConfigDiff(t *testing.T) {
+	a := presets.MNIST()
+	b := presets.MNIST()
+	b.Forward.LR = 0.5
+	b.Hidden = []int{64}
+	b.Pretrain.Dynamics.Steps = 100
+	got := train.ConfigDiff(a, b)
+	want := "hidden: [256, 256, 256] vs [64]; forward.lr: 0.0003095880739373081 vs 0.5; pretrain.dynamics.steps: 500 vs 100"
+	if got != want {
+		t.Errorf("ConfigDiff = %q\nwant       %q", got, want)
+	}
+	if strings.Contains(got, "{") {
+		t.Errorf("ConfigDiff prints a Go struct: %q", got)
+	}
+	if got := train.ConfigDiff(a, a); got != "no difference" {
+		t.Errorf("equal configurations: %q", got)
+	}
+	// Restore's message names the edited key, not the extended epochs.
+	c := resumeConfig()
+	data := tinyData(t, c)
+	tr, _ := train.New(c, data)
+	stopAt(t, tr, "train", 1, 0)
+	s, _ := tr.Snapshot()
+	c2 := c
+	c2.Epochs++
+	c2.Forward.LR *= 2
+	other, _ := train.New(c2, data)
+	err := other.Restore(s)
+	if err == nil || !strings.Contains(err.Error(), "forward.lr: ") || strings.Contains(err.Error(), "epochs") {
+		t.Errorf("Restore after an edit of forward.lr: %v", err)
+	}
+}
+
+// TestOverflowDiverges: a learning rate of 1e300 gives finite losses of
+// about 1e304, which are divergence too: the run stops with ErrDiverged
+// instead of ending "done".
+func TestOverflowDiverges(t *testing.T) {
+	c := resumeConfig()
+	c.Pretrain.Epochs = 0
+	c.Forward.LR = 1e300
+	tr, err := train.New(c, tinyData(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !tr.Done() && err == nil {
+		_, err = tr.Next(context.Background(), nil)
+	}
+	if !errors.Is(err, circuit.ErrDiverged) || !strings.Contains(err.Error(), "train epoch 1") {
+		t.Errorf("error %v, want ErrDiverged in the first training epoch", err)
+	}
+}
+
+// TestEvalReused: epochs that change only the feedback weights
+// (pre-training after its first epoch, sleep) reuse the last evaluation
+// and say so; the figures equal a fresh evaluation's.
+func TestEvalReused(t *testing.T) {
+	c := presets.StrongDFC2MNIST()
+	c.Hidden = []int{8, 8}
+	c.Epochs, c.Batch, c.Validation = 2, 16, 20
+	c.Pretrain.Epochs = 2
+	c.Dynamics.Steps, c.Sleep.Dynamics.Steps = 8, 8
+	data := tinyData(t, c)
+	tr, err := train.New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !tr.Done() {
+		r, err := tr.Next(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := len(tr.History()) == 1
+		want := !first && r.Phase != "train"
+		if r.EvalReused != want {
+			t.Errorf("%s epoch %d: eval reused %v, want %v", r.Phase, r.Epoch, r.EvalReused, want)
+		}
+		if loss, acc := tr.Evaluate(data.Test); loss != r.TestLoss || acc != r.TestAccuracy {
+			t.Errorf("%s epoch %d: test %g/%g, a fresh evaluation gives %g/%g", r.Phase, r.Epoch, r.TestLoss, r.TestAccuracy, loss, acc)
+		}
+		if r.EvalReused && r.EvalSeconds != 0 {
+			t.Errorf("%s epoch %d: eval seconds %g for a reused evaluation", r.Phase, r.Epoch, r.EvalSeconds)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -409,10 +410,10 @@ func (t *Trainer) runEpoch(ctx context.Context, progress func(Progress)) (EpochR
 			}
 			return res, fmt.Errorf("%s: %w", where(), err)
 		}
-		if !finite(w.Loss) || !finite(w.Control) {
+		if overflowing(w.Loss) || overflowing(w.Control) {
 			bad, ok := t.nonFiniteWeight()
 			if !ok {
-				bad = fmt.Sprintf("the output of layer %d is not finite (loss %g, amount of control %g)", t.Net.L(), w.Loss, w.Control)
+				bad = fmt.Sprintf("the output of layer %d gives a loss of %.3g and an amount of control of %.3g (not finite, or beyond %.0e, where squares overflow)", t.Net.L(), w.Loss, w.Control, Overflow)
 			}
 			return res, fmt.Errorf("%s: %w: %s", where(), circuit.ErrDiverged, bad)
 		}
@@ -463,11 +464,55 @@ func (t *Trainer) runEpoch(ctx context.Context, progress func(Progress)) (EpochR
 	for k, v := range lastDiag {
 		res.Diagnostics[k] = v
 	}
+	if prev, ok := t.lastEvaluation(ph); ok {
+		// The forward weights are those the last evaluation saw.
+		res.ValLoss, res.ValAccuracy, res.TestLoss, res.TestAccuracy = prev.ValLoss, prev.ValAccuracy, prev.TestLoss, prev.TestAccuracy
+		res.EvalReused = true
+		return res, nil
+	}
 	evalStart := time.Now()
 	res.ValLoss, res.ValAccuracy = t.Evaluate(t.data.Validation)
 	res.TestLoss, res.TestAccuracy = t.Evaluate(t.data.Test)
 	res.EvalSeconds = time.Since(evalStart).Seconds()
+	for _, sp := range []struct {
+		name string
+		n    int
+		loss float64
+	}{{"validation", t.data.Validation.Len(), res.ValLoss}, {"test", t.data.Test.Len(), res.TestLoss}} {
+		if sp.n > 0 && overflowing(sp.loss) {
+			return res, fmt.Errorf("%s epoch %d, evaluation: %w: the %s loss is %.3g (not finite, or beyond %.0e, where its square overflows)",
+				e.phase, e.epoch, circuit.ErrDiverged, sp.name, sp.loss, Overflow)
+		}
+	}
 	return res, nil
+}
+
+// Overflow is the magnitude beyond which a loss, an amount of control or
+// an evaluation counts as diverged although it is a number: the square
+// root of the largest float64, beyond which squares (norms, Adam's second
+// moments) overflow. A network that learns is many orders of magnitude
+// below it.
+var Overflow = math.Sqrt(math.MaxFloat64)
+
+// overflowing reports whether x is NaN, infinite or beyond Overflow.
+func overflowing(x float64) bool { return !(math.Abs(x) <= Overflow) }
+
+// lastEvaluation returns the last finished epoch's result when the phase
+// ph updates only feedback weights: it does not change the forward
+// weights (W and b), which alone decide
+// the feedforward evaluation: that result's validation and test figures
+// hold for this epoch too. It reports false when ph changes them or no
+// epoch has finished.
+func (t *Trainer) lastEvaluation(ph *phaseRun) (EpochResult, bool) {
+	if len(t.history) == 0 {
+		return EpochResult{}, false
+	}
+	for _, g := range ph.run.Groups() {
+		if g.Kind != "feedback" {
+			return EpochResult{}, false
+		}
+	}
+	return t.history[len(t.history)-1], true
 }
 
 // nonFiniteWeight names the first layer whose weights are not finite.

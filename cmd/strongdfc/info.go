@@ -14,6 +14,7 @@ import (
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/presets"
+	"github.com/strongdfc/strongdfc/train"
 )
 
 func newPresets() *cobra.Command {
@@ -22,8 +23,10 @@ func newPresets() *cobra.Command {
 		Use:   "presets",
 		Short: "List the named configurations (the published ones)",
 		Long: `List the named configurations: the published configurations of the
-Strong-DFC paper, with the results they reached. --show NAME prints one as
-a complete YAML configuration file, a starting point for --config.`,
+Strong-DFC paper, with the results they reached and their epochs of
+feedback pre-training and of training (pre-training runs before training
+whatever --epochs says; --pretrain-epochs changes it). --show NAME prints
+one as a complete YAML configuration file, a starting point for --config.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if show != "" {
@@ -39,10 +42,23 @@ a complete YAML configuration file, a starting point for --config.`,
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tPRE-TRAINING + TRAINING EPOCHS\tDESCRIPTION")
 			for _, p := range presets.All() {
-				fmt.Fprintf(w, "%s\t%s\n", p.Name, p.Description)
+				c := p.Config()
+				epochs := fmt.Sprintf("%d + %d", c.Pretrain.Epochs, c.Epochs)
+				if c.Method == train.MethodBP {
+					epochs = fmt.Sprintf("%d", c.Epochs)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\n", p.Name, epochs, p.Description)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), `
+Feedback pre-training runs before training whatever --epochs says;
+--pretrain-epochs N changes it (0: none), e.g.
+  strongdfc train --preset mnist-dfc --epochs 1 --pretrain-epochs 2`)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&show, "show", "", "print the preset `name` as a YAML configuration file")

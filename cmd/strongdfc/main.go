@@ -16,14 +16,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/strongdfc/strongdfc/train"
 )
@@ -54,13 +57,23 @@ func (e usageError) Unwrap() error { return e.error }
 
 // run executes the command line args and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	out := &lastLine{w: stdout}
+	root := newRoot(out, stderr)
+	root.SetArgs(longFlags(root, args))
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
 	fmt.Fprintln(stderr, "strongdfc:", err)
+	if cmd != nil && cmd.Name() == "train" && !json.Valid(out.last) {
+		// train's last line of stdout is a JSON summary, whatever
+		// stopped it (a bad flag or configuration included).
+		b, _ := json.Marshal(struct {
+			Status string `json:"status"`
+			Error  string `json:"error"`
+		}{"failed", err.Error()})
+		fmt.Fprintln(stdout, string(b))
+	}
 	var in *train.Interrupted
 	var ue usageError
 	switch {
@@ -103,6 +116,58 @@ an uninterrupted run.`,
 	})
 	root.AddCommand(newTrain(), newEval(), newTrace(), newBench(), newSweep(), newCollect(), newPresets(), newVersion())
 	return root
+}
+
+// lastLine passes what is written on to w and keeps the last line.
+type lastLine struct {
+	w    io.Writer
+	last []byte // the last complete line, without its newline
+	cur  []byte // the line being written
+}
+
+func (l *lastLine) Write(b []byte) (int, error) {
+	for _, c := range b {
+		if c == '\n' {
+			l.last, l.cur = append(l.last[:0], l.cur...), l.cur[:0]
+			continue
+		}
+		l.cur = append(l.cur, c)
+	}
+	return l.w.Write(b)
+}
+
+// longFlags rewrites flags given in the Go style of the experiments,
+// with one dash (-train-limit 5000, -data=DIR), to the two dashes of
+// this command (--train-limit): both styles work. Only names of flags
+// the commands define are rewritten (never a single letter, which is a
+// shorthand), and nothing after "--".
+func longFlags(root *cobra.Command, args []string) []string {
+	names := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
+		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	names["help"] = true
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if len(name) > 1 && names[name] {
+				out[i] = "-" + a
+			}
+		}
+	}
+	return out
 }
 
 // noArgs is cobra.NoArgs as a usage error.

@@ -328,7 +328,7 @@ nodes share. Follow the sweep with "strongdfc sweep status FILE".`,
 	f.IntVar(&local, "local", 0, "run on this machine, `N` runs at once (each with GOMAXPROCS = CPUs/N unless GOMAXPROCS is set)")
 	f.BoolVar(&slurm, "slurm", false, "submit the runs to Slurm as job arrays (sbatch must be on PATH)")
 	f.StringVar(&out, "out", "", "`folder` of the run folders (default: the sweep file's out, else runs/NAME)")
-	f.StringArrayVar(&data, "data", nil, "`folder` with the IDX files of every run's data set, or NAME=DIR for one data set (mnist=DIR, fashion-mnist=DIR; repeatable); default: MNIST from the Go module cache, Fashion-MNIST from /usr/share/datasets/fashion-mnist")
+	f.StringArrayVar(&data, "data", nil, "`folder` with the IDX files of every run's data set, or NAME=DIR for one data set (mnist=DIR, fashion-mnist=DIR, cifar10=DIR; repeatable); default: MNIST from the Go module cache, Fashion-MNIST from /usr/share/datasets/fashion-mnist")
 	f.StringVar(&program, "program", "", "strongdfc executable the runs run (default: this one; with --slurm it must be reachable from the compute nodes)")
 	f.BoolVar(&dryRun, "dry-run", false, "with --slurm: write the script and task file and print the sbatch commands, but submit nothing; with --local: list the runs that would run")
 	f.StringVar(&logLevel, "log-level", "info", "console log `level` of the executor: debug, info, warn or error")
@@ -366,19 +366,8 @@ func checkData(p *sweep.Plan, dirs sweep.DataDirs) error {
 			continue
 		}
 		seen[ds] = true
-		switch dir := dirs.For(ds); {
-		case dir != "":
-			if _, err := os.Stat(filepath.Join(dir, dataset.Files.TrainImages)); err != nil {
-				return fmt.Errorf("--data: %v; the folder %s should hold the IDX files of %s", err, dir, ds)
-			}
-		case ds == "mnist":
-			if _, err := dataset.MNISTDir(); err != nil {
-				return fmt.Errorf("%w (or give its folder: --data mnist=DIR)", err)
-			}
-		case ds == "fashion-mnist":
-			if _, err := os.Stat(dataset.FashionMNISTDefaultDir); err != nil {
-				return fmt.Errorf("%w: Fashion-MNIST is not in %s; install it with `apt-get install dataset-fashion-mnist`, or give its folder: --data fashion-mnist=DIR", dataset.ErrNotFound, dataset.FashionMNISTDefaultDir)
-			}
+		if _, err := dataset.Locate(ds, dirs.For(ds)); err != nil {
+			return fmt.Errorf("%w (in a sweep: --data %s=DIR)", err, ds)
 		}
 	}
 	if dirs[""] != "" && len(seen) > 1 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,6 +49,11 @@ layer) with its data as trace.csv.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
+			if out != "" {
+				if err := newFolder(out); err != nil {
+					return err
+				}
+			}
 			var cfg train.Config
 			var net *circuit.Network
 			var data *train.Data
@@ -144,6 +150,8 @@ layer) with its data as trace.csv.`,
 				out = r.Dir
 			} else if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
+			} else if err := newFolder(out); err != nil { // made meanwhile
+				return err
 			}
 			cj, _ := json.Marshal(cfg)
 			if err := rec.Save(out, cj); err != nil {
@@ -164,6 +172,21 @@ layer) with its data as trace.csv.`,
 	fl.IntVar(&steps, "steps", 0, "time `steps` T of the window (default: the configuration's, 500 in the published runs)")
 	fl.StringVar(&phase, "phase", "train", "`phase` whose dynamics to simulate: train, pretrain or sleep (as the method has them)")
 	fl.Uint64Var(&noiseSeed, "noise-seed", 0, "`seed` of the noise (default: the phase's noise seed in the run)")
-	fl.StringVar(&out, "out", "", "`folder` for the files (default: a new folder under RUN/traces with --from RUN, else under runs/)")
+	fl.StringVar(&out, "out", "", "new `folder` for the files, never one that holds files (default: a new folder under RUN/traces with --from RUN, else under runs/)")
 	return cmd
+}
+
+// newFolder refuses a trace folder that exists and holds anything: a
+// trace never overwrites another (an empty folder is fine).
+func newFolder(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("--out %s: %w", dir, err)
+	case len(entries) > 0:
+		return fmt.Errorf("--out %s: the folder exists and holds files (%s, ...); a trace never overwrites another: give a new folder, or leave --out out for a new one under the run's traces/", dir, entries[0].Name())
+	}
+	return nil
 }

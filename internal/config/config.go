@@ -196,7 +196,7 @@ func Marshal(cfg train.Config, preset string, header ...string) ([]byte, error) 
 var keyDoc = map[string]string{
 	"preset":             "the named configuration these values started from",
 	"method":             "learning method: strong-dfc, strong-dfc-2phase, dfc, dfc-ss, dfc-ssa or bp",
-	"dataset":            "mnist or fashion-mnist",
+	"dataset":            "mnist, fashion-mnist or cifar10 (the folder of its files: --data DIR)",
 	"task":               "classify (labels, cross-entropy, accuracy) or autoencode (the input is the target, MSE)",
 	"hidden":             "hidden layer sizes, in neurons",
 	"activation":         "rate function of the hidden layers (the output layer is linear)",

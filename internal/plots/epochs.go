@@ -9,11 +9,45 @@ import (
 	"github.com/strongdfc/strongdfc/train"
 )
 
-// EpochAxis is the x label of figures over epochs: pre-training epochs are
-// numbered −P+1 … 0 so that training epochs keep their numbers 1 … N.
-const EpochAxis = "epoch (≤ 0: feedback pre-training)"
+// epochAxis is the x label of the diagnostics over the epochs of h:
+// pre-training epochs are numbered −P+1 … 0 so that training epochs keep
+// their numbers 1 … N, and the sleep epochs of the two-phase methods lie
+// between the training epochs they run between.
+func epochAxis(h []train.EpochResult) string {
+	pre, sleep := phases(h)
+	switch {
+	case pre && sleep:
+		return "epoch (≤ 0: feedback pre-training; between epochs: sleep)"
+	case pre:
+		return "epoch (≤ 0: feedback pre-training)"
+	case sleep:
+		return "epoch (between epochs: sleep)"
+	}
+	return "epoch"
+}
 
-// epochX returns the x value of every result.
+// phases reports whether h holds pre-training and sleep epochs.
+func phases(h []train.EpochResult) (pre, sleep bool) {
+	for _, r := range h {
+		pre = pre || r.Phase == "pretrain"
+		sleep = sleep || r.Phase == "sleep"
+	}
+	return pre, sleep
+}
+
+// CurveAxis is the x label of the learning curves: epoch 0 is the network
+// before its first training epoch (after feedback pre-training, which
+// does not change the forward weights).
+const CurveAxis = "epoch (0: before training)"
+
+// feedbackOnly reports whether a phase learns the feedback weights only
+// (feedback pre-training and the sleep phases).
+func feedbackOnly(phase string) bool { return phase == "pretrain" || phase == "sleep" }
+
+// epochX returns the x value of every result: pre-training epochs at
+// −P+1 … 0, training epochs at their number, and each run of sleep
+// epochs spread evenly between the epochs around it (one sleep epoch
+// before epoch e at e − ½).
 func epochX(h []train.EpochResult) []float64 {
 	pre := 0
 	for _, r := range h {
@@ -22,27 +56,30 @@ func epochX(h []train.EpochResult) []float64 {
 		}
 	}
 	x := make([]float64, len(h))
-	for i, r := range h {
-		if r.Phase == "pretrain" {
+	for i := 0; i < len(h); {
+		switch r := h[i]; r.Phase {
+		case "pretrain":
 			x[i] = float64(r.Epoch - pre)
-		} else {
+			i++
+		case "sleep":
+			j := i
+			for j < len(h) && h[j].Phase == "sleep" {
+				j++
+			}
+			prev := 0.0
+			if i > 0 {
+				prev = x[i-1]
+			}
+			for k := i; k < j; k++ {
+				x[k] = prev + float64(k-i+1)/float64(j-i+1)
+			}
+			i = j
+		default:
 			x[i] = float64(r.Epoch)
+			i++
 		}
 	}
 	return x
-}
-
-// withoutSleep drops the sleep phases of the two-phase methods: they change
-// only the feedback weights, and each epoch's training row already shows
-// their effect.
-func withoutSleep(h []train.EpochResult) []train.EpochResult {
-	var out []train.EpochResult
-	for _, r := range h {
-		if r.Phase != "sleep" {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 func column(h []train.EpochResult, f func(train.EpochResult) float64) []float64 {
@@ -53,12 +90,35 @@ func column(h []train.EpochResult, f func(train.EpochResult) float64) []float64 
 	return y
 }
 
+// curvePoints returns the results the learning curves show and their x:
+// every epoch that changed the forward weights, at its number, and, when
+// feedback-only epochs came before the first of them, the last of those
+// at 0 (the network before training: pre-training and sleep leave the
+// forward weights, and so the curves, unchanged).
+func curvePoints(h []train.EpochResult) ([]train.EpochResult, []float64) {
+	var out []train.EpochResult
+	var x []float64
+	for i, r := range h {
+		if !feedbackOnly(r.Phase) {
+			out = append(out, r)
+			x = append(x, float64(r.Epoch))
+			continue
+		}
+		if len(out) == 0 && (i+1 == len(h) || !feedbackOnly(h[i+1].Phase)) {
+			out = append(out, r)
+			x = append(x, 0)
+		}
+	}
+	return out, x
+}
+
 // LearningCurves returns the figure of the feedforward loss and accuracy
 // (in %) on the training (the mean over each epoch's minibatches before
-// their updates), validation and test splits.
+// their updates), validation and test splits. Validation is drawn dashed
+// and on top, so that it shows where it coincides with test; a loss that
+// spans more than a decade is drawn on a log axis.
 func LearningCurves(h []train.EpochResult) Figure {
-	h = withoutSleep(h)
-	x := epochX(h)
+	h, x := curvePoints(h)
 	pct := func(f func(train.EpochResult) float64) []float64 {
 		y := column(h, f)
 		for i := range y {
@@ -66,26 +126,54 @@ func LearningCurves(h []train.EpochResult) Figure {
 		}
 		return y
 	}
+	marker := func(m string) string {
+		if len(h) > 15 {
+			return ""
+		}
+		return m
+	}
+	trainLoss := column(h, func(r train.EpochResult) float64 { return r.TrainLoss })
+	valLoss := column(h, func(r train.EpochResult) float64 { return r.ValLoss })
+	testLoss := column(h, func(r train.EpochResult) float64 { return r.TestLoss })
+	series := func(train, val, test []float64) []Series {
+		return []Series{
+			{Name: "train", X: x, Y: train, Color: 0, Marker: marker("circle")},
+			{Name: "test", X: x, Y: test, Color: 2, Marker: marker("square")},
+			{Name: "validation", X: x, Y: val, Color: 1, Dashed: true, Marker: marker("triangle")},
+		}
+	}
 	return Figure{Cols: 2, Panels: []Panel{
-		{Title: "loss (cross-entropy)", XLabel: EpochAxis, YLabel: "loss", LogY: true, Series: []Series{
-			{Name: "train", X: x, Y: column(h, func(r train.EpochResult) float64 { return r.TrainLoss }), Color: 0},
-			{Name: "validation", X: x, Y: column(h, func(r train.EpochResult) float64 { return r.ValLoss }), Color: 1},
-			{Name: "test", X: x, Y: column(h, func(r train.EpochResult) float64 { return r.TestLoss }), Color: 2},
-		}},
-		{Title: "accuracy", XLabel: EpochAxis, YLabel: "accuracy (%)", Series: []Series{
-			{Name: "train", X: x, Y: pct(func(r train.EpochResult) float64 { return r.TrainAccuracy }), Color: 0},
-			{Name: "validation", X: x, Y: pct(func(r train.EpochResult) float64 { return r.ValAccuracy }), Color: 1},
-			{Name: "test", X: x, Y: pct(func(r train.EpochResult) float64 { return r.TestAccuracy }), Color: 2},
-		}},
+		{Title: "loss (cross-entropy)", XLabel: CurveAxis, YLabel: "loss", IntegerX: true,
+			LogY: spansDecade(trainLoss, valLoss, testLoss), Series: series(trainLoss, valLoss, testLoss)},
+		{Title: "accuracy", XLabel: CurveAxis, YLabel: "accuracy (%)", IntegerX: true, Series: series(
+			pct(func(r train.EpochResult) float64 { return r.TrainAccuracy }),
+			pct(func(r train.EpochResult) float64 { return r.ValAccuracy }),
+			pct(func(r train.EpochResult) float64 { return r.TestAccuracy }))},
 	}}
+}
+
+// spansDecade reports whether the positive finite values span more than
+// a factor of ten.
+func spansDecade(ys ...[]float64) bool {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, y := range ys {
+		for _, v := range y {
+			if v > 0 && finite(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	return hi > 10*lo
 }
 
 // Diagnostics returns the figure of the diagnostics over epochs, one panel
 // per kind (amount of control, GN alignment, update angles, gradient
-// norms, feedback ratio), one series per layer. Kinds no epoch recorded
-// are left out.
+// norms, feedback ratio), one colour per layer. Training epochs are solid
+// lines; the epochs in which only the feedback weights learn (feedback
+// pre-training, and the sleep phases of the two-phase methods, where
+// their feedback learning happens) are dashed lines with open circles,
+// one more legend entry saying so. Kinds no epoch recorded are left out.
 func Diagnostics(h []train.EpochResult) Figure {
-	h = withoutSleep(h)
 	x := epochX(h)
 	names := map[string]bool{}
 	for _, r := range h {
@@ -98,11 +186,11 @@ func Diagnostics(h []train.EpochResult) Figure {
 		logY                  bool
 	}{
 		{"control", "amount of control H", "H", true},
-		{"gn_alignment", "Gauss-Newton alignment of Q", "‖P_J Q̄‖ / ‖Q̄‖", false},
+		{"gn_alignment", "Gauss-Newton alignment of Q", "||P_J Q|| / ||Q||", false},
 		{"angle_", "angle of the forward update to backprop", "degrees", false},
 		{"grad_norm_forward_", "forward gradient norm (before clipping)", "norm", true},
 		{"grad_norm_feedback_", "feedback gradient norm (before clipping)", "norm", true},
-		{"feedback_ratio_", "feedback / forward input", "‖Q u‖ / ‖W r‖", true},
+		{"feedback_ratio_", "feedback / forward input", "||Q u|| / ||W r||", true},
 	}
 	var fig Figure
 	fig.Cols = 2
@@ -116,21 +204,61 @@ func Diagnostics(h []train.EpochResult) Figure {
 		if len(keys) == 0 {
 			continue
 		}
-		pn := Panel{Title: k.title, XLabel: EpochAxis, YLabel: k.ylabel, LogY: k.logY}
+		pn := Panel{Title: k.title, XLabel: epochAxis(h), YLabel: k.ylabel, LogY: k.logY, IntegerX: true}
+		fbShown := false
 		for i, key := range keys {
-			y := column(h, func(r train.EpochResult) float64 {
-				if v, ok := r.Diagnostics[key]; ok {
-					return v
-				}
-				return math.NaN()
-			})
+			// One series of the training epochs and one of the
+			// feedback-only epochs, each NaN at the other's.
+			of := func(fb bool) []float64 {
+				return column(h, func(r train.EpochResult) float64 {
+					if v, ok := r.Diagnostics[key]; ok && feedbackOnly(r.Phase) == fb {
+						return v
+					}
+					return math.NaN()
+				})
+			}
 			name := strings.TrimPrefix(key, k.prefix)
 			if name == "" {
 				name = key
 			}
-			pn.Series = append(pn.Series, Series{Name: name, X: x, Y: y, Color: i})
+			tr, fb := of(false), of(true)
+			if hasValue(tr) {
+				pn.Series = append(pn.Series, Series{Name: name, X: x, Y: tr, Color: i})
+			}
+			if hasValue(fb) {
+				s := Series{X: x, Y: fb, Color: i, Dashed: true, Marker: "ring"}
+				if !hasValue(tr) {
+					s.Name = name
+				}
+				pn.Series = append(pn.Series, s)
+				fbShown = true
+			}
+		}
+		if fbShown {
+			pn.Series = append(pn.Series, Series{Name: qOnly(h), Color: 7, Dashed: true, Marker: "ring"})
 		}
 		fig.Panels = append(fig.Panels, pn)
 	}
 	return fig
+}
+
+// qOnly names the feedback-only epochs of h in a legend.
+func qOnly(h []train.EpochResult) string {
+	switch pre, sleep := phases(h); {
+	case pre && sleep:
+		return "pre-training, sleep (Q only)"
+	case sleep:
+		return "sleep (Q only)"
+	}
+	return "pre-training (Q only)"
+}
+
+// hasValue reports whether y holds a finite value.
+func hasValue(y []float64) bool {
+	for _, v := range y {
+		if finite(v) {
+			return true
+		}
+	}
+	return false
 }

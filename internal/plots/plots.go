@@ -15,6 +15,7 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -35,13 +36,24 @@ type Series struct {
 	// Ticks draws every point as a short vertical tick and no line (a
 	// spike raster).
 	Ticks bool
+	// Marker draws a glyph at every point: "circle", "ring", "triangle",
+	// "square" ("": none; a series of one point gets a ring anyway).
+	Marker string
+	// NoLine draws the markers only.
+	NoLine bool
 }
 
-// Panel is one plot of a figure.
+// Panel is one plot of a figure. Its legend is drawn beside it, never
+// over its data.
 type Panel struct {
 	Title, XLabel, YLabel string
-	LogY                  bool
-	Series                []Series
+	// LogY makes the y axis logarithmic: it spans whole decades, ticks
+	// are labelled at powers of ten (and at 2 and 5 times them when the
+	// axis spans at most two decades), and the label says "log scale".
+	LogY bool
+	// IntegerX puts the x ticks at whole numbers only (epochs).
+	IntegerX bool
+	Series   []Series
 }
 
 // Figure is a grid of panels, Cols per row.
@@ -49,7 +61,7 @@ type Figure struct {
 	Panels []Panel
 	Cols   int
 	// Width and Height of the whole figure (0: 6 inches per column, 4
-	// per row).
+	// per row, and the legends' width).
 	Width, Height vg.Length
 }
 
@@ -61,6 +73,9 @@ var Palette = []color.Color{
 	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255}, color.RGBA{188, 189, 34, 255},
 	color.RGBA{23, 190, 207, 255},
 }
+
+// legendGap is the space between a panel and its legend.
+const legendGap = 2 * vg.Millimeter
 
 // WritePNG draws the figure as a PNG.
 func (f Figure) WritePNG(w io.Writer) (err error) {
@@ -76,28 +91,36 @@ func (f Figure) WritePNG(w io.Writer) (err error) {
 	if rows == 0 {
 		return fmt.Errorf("plots: a figure without panels")
 	}
+	grid := make([][]*plot.Plot, rows)
+	legends := make([][]plot.Legend, rows)
+	legendW := make([]vg.Length, cols) // per column
+	for r := range grid {
+		grid[r] = make([]*plot.Plot, cols)
+		legends[r] = make([]plot.Legend, cols)
+		for c := range grid[r] {
+			i := r*cols + c
+			if i >= len(f.Panels) {
+				continue
+			}
+			p, err := f.Panels[i].plot()
+			if err != nil {
+				return err
+			}
+			// The legend is drawn beside the panel, not on its data.
+			legends[r][c], p.Legend = p.Legend, plot.NewLegend()
+			legendW[c] = max(legendW[c], legendWidth(legends[r][c]))
+			grid[r][c] = p
+		}
+	}
 	width, height := f.Width, f.Height
 	if width == 0 {
 		width = vg.Length(cols) * 6 * vg.Inch
+		for _, lw := range legendW {
+			width += lw
+		}
 	}
 	if height == 0 {
 		height = vg.Length(rows) * 4 * vg.Inch
-	}
-	grid := make([][]*plot.Plot, rows)
-	for r := range grid {
-		grid[r] = make([]*plot.Plot, cols)
-		for c := range grid[r] {
-			i := r*cols + c
-			if i < len(f.Panels) {
-				p, err := f.Panels[i].plot()
-				if err != nil {
-					return err
-				}
-				grid[r][c] = p
-			} else {
-				grid[r][c] = nil
-			}
-		}
 	}
 	img := vgimg.New(width, height)
 	dc := draw.New(img)
@@ -108,13 +131,37 @@ func (f Figure) WritePNG(w io.Writer) (err error) {
 	canvases := plot.Align(fill(grid), tiles, dc)
 	for r := range grid {
 		for c := range grid[r] {
-			if r*cols+c < len(f.Panels) {
-				grid[r][c].Draw(canvases[r][c])
+			if r*cols+c >= len(f.Panels) {
+				continue
 			}
+			pc, lc := split(canvases[r][c], legendW[c])
+			grid[r][c].Draw(pc)
+			l := legends[r][c]
+			lc.Max.Y = grid[r][c].DataCanvas(pc).Max.Y
+			l.Draw(lc)
 		}
 	}
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	return enc.Encode(w, img.Image())
+}
+
+// legendWidth is the width a legend needs beside its panel (0 without
+// entries).
+func legendWidth(l plot.Legend) vg.Length {
+	r := l.Rectangle(draw.Canvas{})
+	if w := r.Max.X - r.Min.X; w > 0 {
+		return w + legendGap + vg.Millimeter
+	}
+	return 0
+}
+
+// split cuts a panel's canvas into the plot's and, at its right, the
+// legend's of width w.
+func split(c draw.Canvas, w vg.Length) (plotC, legendC draw.Canvas) {
+	plotC, legendC = c, c
+	plotC.Max.X -= w
+	legendC.Min.X = plotC.Max.X + legendGap
+	return plotC, legendC
 }
 
 // fill replaces missing panels by empty plots, which Align needs.
@@ -136,10 +183,14 @@ func (pn Panel) plot() (*plot.Plot, error) {
 	p.Title.Text = pn.Title
 	p.X.Label.Text = pn.XLabel
 	p.Y.Label.Text = pn.YLabel
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	p.Legend.ThumbnailWidth = vg.Points(24)
 	p.Add(plotter.NewGrid())
 	logY := pn.LogY
 	var xys []plotter.XYs
+	ylo, yhi := math.Inf(1), math.Inf(-1)
+	xlo, xhi := math.Inf(1), math.Inf(-1)
 	for _, s := range pn.Series {
 		var pts plotter.XYs
 		for i := range s.X {
@@ -148,35 +199,49 @@ func (pn Panel) plot() (*plot.Plot, error) {
 				continue
 			}
 			pts = append(pts, plotter.XY{X: x, Y: y})
+			ylo, yhi = math.Min(ylo, y), math.Max(yhi, y)
+			xlo, xhi = math.Min(xlo, x), math.Max(xhi, x)
 		}
 		xys = append(xys, pts)
 	}
-	if logY {
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, pts := range xys {
-			for _, pt := range pts {
-				lo, hi = math.Min(lo, pt.Y), math.Max(hi, pt.Y)
-			}
-		}
-		if lo <= hi {
-			if hi/lo < 1.5 { // a flat line: give the axis some room
-				lo, hi = lo/1.5, hi*1.5
-			}
+	if ylo <= yhi {
+		if logY {
 			p.Y.Scale = plot.LogScale{}
 			p.Y.Tick.Marker = logTicks{}
-			p.Y.Min, p.Y.Max = lo, hi
+			p.Y.Min, p.Y.Max = decades(ylo, yhi)
+		} else {
+			p.Y.Min, p.Y.Max = padded(ylo, yhi)
 		}
 	}
-	for i, s := range pn.Series {
-		if len(xys[i]) == 0 {
-			continue
+	if logY {
+		p.Y.Label.Text = strings.TrimSpace(p.Y.Label.Text + " (log scale)")
+	}
+	if xlo <= xhi {
+		if xlo == xhi {
+			p.X.Min, p.X.Max = xlo-0.5, xhi+0.5
+		} else {
+			pad := 0.03 * (xhi - xlo)
+			p.X.Min, p.X.Max = xlo-pad, xhi+pad
 		}
+	}
+	p.X.Tick.Marker = linearTicks{}
+	if pn.IntegerX {
+		p.X.Tick.Marker = integerTicks{}
+	}
+	if !logY {
+		p.Y.Tick.Marker = linearTicks{}
+	}
+	for i, s := range pn.Series {
+		col := Palette[(s.Color%len(Palette)+len(Palette))%len(Palette)]
 		if s.Ticks {
+			if len(xys[i]) == 0 {
+				continue
+			}
 			sc, err := plotter.NewScatter(xys[i])
 			if err != nil {
 				return nil, fmt.Errorf("plots: %s: %s: %w", pn.Title, s.Name, err)
 			}
-			sc.Color = Palette[(s.Color%len(Palette)+len(Palette))%len(Palette)]
+			sc.Color = col
 			sc.Shape = tickGlyph{}
 			sc.Radius = vg.Points(3)
 			p.Add(sc)
@@ -185,28 +250,69 @@ func (pn Panel) plot() (*plot.Plot, error) {
 			}
 			continue
 		}
-		l, err := plotter.NewLine(xys[i])
-		if err != nil {
-			return nil, fmt.Errorf("plots: %s: %s: %w", pn.Title, s.Name, err)
+		var thumbs []plot.Thumbnailer
+		if !s.NoLine {
+			l := &plotter.Line{LineStyle: plotter.DefaultLineStyle}
+			l.Color = col
+			l.Width = vg.Points(1.5)
+			if s.Dashed {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			}
+			if len(xys[i]) > 0 {
+				l.XYs = xys[i]
+				p.Add(l)
+			}
+			thumbs = append(thumbs, l)
 		}
-		l.Color = Palette[(s.Color%len(Palette)+len(Palette))%len(Palette)]
-		l.Width = vg.Points(1.5)
-		if s.Dashed {
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		marker := s.Marker
+		if marker == "" && len(xys[i]) == 1 {
+			marker = "ring"
 		}
-		p.Add(l)
-		if len(xys[i]) == 1 {
-			sc, err := plotter.NewScatter(xys[i])
-			if err == nil {
-				sc.Color = l.Color
+		if marker != "" {
+			sc := &plotter.Scatter{XYs: xys[i], GlyphStyle: draw.GlyphStyle{Color: col, Radius: vg.Points(3), Shape: glyph(marker)}}
+			if len(xys[i]) > 0 {
 				p.Add(sc)
 			}
+			thumbs = append(thumbs, sc)
 		}
 		if s.Name != "" {
-			p.Legend.Add(s.Name, l)
+			p.Legend.Add(s.Name, thumbs...)
 		}
 	}
 	return p, nil
+}
+
+// glyph returns the shape a marker names.
+func glyph(name string) draw.GlyphDrawer {
+	switch name {
+	case "circle":
+		return draw.CircleGlyph{}
+	case "triangle":
+		return draw.TriangleGlyph{}
+	case "square":
+		return draw.SquareGlyph{}
+	}
+	return draw.RingGlyph{}
+}
+
+// padded returns a linear axis range around [lo, hi] with 5 % to spare
+// on each side, so that the data fill the panel and show their change.
+func padded(lo, hi float64) (float64, float64) {
+	r := hi - lo
+	if r == 0 {
+		r = math.Max(math.Abs(hi)*0.1, 1e-3)
+	}
+	return lo - 0.05*r, hi + 0.05*r
+}
+
+// decades returns the whole decades around [lo, hi] (both positive):
+// every point then lies between two labelled powers of ten.
+func decades(lo, hi float64) (float64, float64) {
+	a, b := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
+	if b <= a {
+		b = a + 1
+	}
+	return math.Pow(10, a), math.Pow(10, b)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
@@ -252,14 +358,116 @@ func (f Figure) Save(dir, name string) error {
 	return runfolder.WriteAtomic(filepath.Join(dir, name+".csv"), f.WriteCSV)
 }
 
-// logTicks labels a logarithmic axis: powers of ten when the range spans
-// two decades or more, else evenly spaced values (plot.LogTicks would
-// leave a narrow range without labels).
+// logTicks labels a logarithmic axis at powers of ten (every second or
+// fifth beyond eight decades), with unlabelled ticks at their multiples
+// 2..9; when the axis spans at most two decades, 2 and 5 times the
+// powers are labelled too.
 type logTicks struct{}
 
+// Ticks implements plot.Ticker.
 func (logTicks) Ticks(min, max float64) []plot.Tick {
-	if max/min >= 100 {
-		return plot.LogTicks{Prec: -1}.Ticks(min, max)
+	if !(min > 0 && max > min) {
+		return nil
 	}
-	return plot.DefaultTicks{}.Ticks(min, max)
+	a, b := int(math.Floor(math.Log10(min)+1e-9)), int(math.Ceil(math.Log10(max)-1e-9))
+	span := b - a
+	stride := 1
+	switch {
+	case span > 20:
+		stride = 5
+	case span > 8:
+		stride = 2
+	}
+	in := func(v float64) bool { return v >= min*(1-1e-9) && v <= max*(1+1e-9) }
+	var ticks []plot.Tick
+	for e := a; e <= b; e++ {
+		pow := math.Pow(10, float64(e))
+		if in(pow) {
+			t := plot.Tick{Value: pow}
+			if (e-a)%stride == 0 {
+				t.Label = tickLabel(pow)
+			}
+			ticks = append(ticks, t)
+		}
+		if span > 6 {
+			continue
+		}
+		for m := 2; m <= 9; m++ {
+			v := float64(m) * pow
+			if !in(v) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if span <= 2 && (m == 2 || m == 5) {
+				t.Label = tickLabel(v)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// tickLabel writes a tick value of a log axis: plain from 0.001 to
+// 10000, else as 2e-05.
+func tickLabel(v float64) string {
+	if v >= 1e-3*(1-1e-9) && v < 1e5 {
+		return strconv.FormatFloat(v, 'f', max(0, int(-math.Floor(math.Log10(v)+1e-9))), 64)
+	}
+	return strconv.FormatFloat(v, 'e', 0, 64)
+}
+
+// linearTicks labels a linear axis at 3 to 10 round values, 1, 2 or 5
+// times a power of ten apart, each written with the decimals the step
+// needs (so that no two labels read alike), with unlabelled ticks
+// between them.
+type linearTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || !finite(lo) || !finite(hi) {
+		return nil
+	}
+	r := hi - lo
+	step := math.Pow(10, math.Floor(math.Log10(r))) // r/10 < step ≤ r
+	for _, m := range []float64{1, 0.5, 0.2, 0.1} {
+		if n := r / (step * m); n >= 3 {
+			step *= m
+			break
+		}
+	}
+	decimals := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	var ticks []plot.Tick
+	first := math.Ceil(lo/step - 1e-9)
+	for k := first; k*step <= hi+1e-9*step; k++ {
+		v := k * step
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v+0, 'f', decimals, 64)})
+		if mid := v + step/2; mid <= hi {
+			ticks = append(ticks, plot.Tick{Value: mid})
+		}
+	}
+	if mid := (first - 0.5) * step; mid >= lo {
+		ticks = append(ticks, plot.Tick{Value: mid})
+	}
+	return ticks
+}
+
+// integerTicks puts ticks at whole numbers, 1, 2, 5, 10, 20, ... apart,
+// so that at most ten are labelled.
+type integerTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (integerTicks) Ticks(min, max float64) []plot.Tick {
+	lo, hi := math.Ceil(min), math.Floor(max)
+	if hi < lo {
+		return nil
+	}
+	step := 1.0
+	for k := 0; (hi-lo)/step > 10; k++ {
+		step = []float64{2, 5, 10}[k%3] * math.Pow(10, float64(k/3))
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v+0, 'f', 0, 64)}) // +0: no "-0"
+	}
+	return ticks
 }

@@ -3,11 +3,18 @@ package plots
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/strongdfc/strongdfc/train"
 )
@@ -62,5 +69,160 @@ func TestFigures(t *testing.T) {
 	var empty bytes.Buffer
 	if err := (Figure{Panels: []Panel{{Title: "t", LogY: true, Series: []Series{{X: []float64{1, 2}, Y: []float64{0, math.NaN()}}}}}}).WritePNG(&empty); err != nil {
 		t.Error(err)
+	}
+}
+
+// labels returns the labelled ticks of an axis range.
+func labels(tk plot.Ticker, lo, hi float64) (vals []float64, text []string) {
+	for _, t := range tk.Ticks(lo, hi) {
+		if t.Label != "" {
+			vals = append(vals, t.Value)
+			text = append(text, t.Label)
+		}
+	}
+	return vals, text
+}
+
+// TestLogAxis: a log axis spans whole decades, is labelled at powers of
+// ten (and 2 and 5 times them on short axes) below and above every point,
+// and says it is a log scale.
+func TestLogAxis(t *testing.T) {
+	pn := Panel{Title: "H", YLabel: "H", LogY: true, Series: []Series{{Name: "control", X: []float64{1, 2, 3}, Y: []float64{0.0025, 0.01, 0.0175}}}}
+	p, err := pn.plot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.Y.Label.Text, "log scale") {
+		t.Errorf("label %q does not say log scale", p.Y.Label.Text)
+	}
+	if p.Y.Min != 1e-3 || p.Y.Max != 0.1 {
+		t.Errorf("axis %g..%g, want the decades 0.001..0.1", p.Y.Min, p.Y.Max)
+	}
+	vals, text := labels(p.Y.Tick.Marker, p.Y.Min, p.Y.Max)
+	if len(vals) < 3 || vals[0] > 0.0025 || vals[len(vals)-1] < 0.0175 {
+		t.Errorf("labelled ticks %v do not enclose the data", text)
+	}
+	for i, v := range vals {
+		m := v / math.Pow(10, math.Floor(math.Log10(v)+1e-9))
+		if math.Abs(m-1) > 1e-9 && math.Abs(m-2) > 1e-9 && math.Abs(m-5) > 1e-9 {
+			t.Errorf("tick %s is not 1, 2 or 5 times a power of ten", text[i])
+		}
+	}
+	// A long axis: powers of ten only.
+	_, text = labels(logTicks{}, 1e-6, 10)
+	if strings.Join(text, " ") != "1e-06 1e-05 1e-04 0.001 0.01 0.1 1 10" {
+		t.Errorf("long axis labels %v", text)
+	}
+}
+
+// TestCurves: the learning curves' loss axis shows the change (a range
+// of 2.29..2.40 fills the panel, on a linear axis), validation is dashed
+// and drawn over test, and a one-epoch run has whole-epoch ticks.
+func TestCurves(t *testing.T) {
+	var h []train.EpochResult
+	for e, l := range []float64{2.40, 2.35, 2.29} {
+		h = append(h, train.EpochResult{Phase: "train", Epoch: e + 1, TrainLoss: l, ValLoss: l + 0.001, TestLoss: l, TrainAccuracy: 0.1, ValAccuracy: 0.1, TestAccuracy: 0.1})
+	}
+	fig := LearningCurves(h)
+	loss := fig.Panels[0]
+	p, err := loss.plot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loss.LogY || p.Y.Max-p.Y.Min > 0.2 || p.Y.Min > 2.29 || p.Y.Max < 2.401 {
+		t.Errorf("loss axis %g..%g (log %v) for losses 2.29..2.40", p.Y.Min, p.Y.Max, loss.LogY)
+	}
+	idx := map[string]int{}
+	for i, s := range loss.Series {
+		idx[s.Name] = i
+	}
+	if v, te := loss.Series[idx["validation"]], loss.Series[idx["test"]]; !v.Dashed || te.Dashed || idx["validation"] < idx["test"] || v.Marker == te.Marker {
+		t.Errorf("validation %+v and test %+v: validation must be dashed, marked otherwise, and drawn last", v, te)
+	}
+	one := LearningCurves(h[:1]).Panels[1]
+	p, _ = one.plot()
+	vals, text := labels(p.X.Tick.Marker, p.X.Min, p.X.Max)
+	if len(vals) != 1 || text[0] != "1" {
+		t.Errorf("one epoch: x ticks %v, want just 1", text)
+	}
+	_, text = labels(integerTicks{}, -19, 40)
+	for _, l := range text {
+		if strings.Contains(l, ".") {
+			t.Errorf("epoch tick %q is not a whole number", l)
+		}
+	}
+	if len(text) > 11 {
+		t.Errorf("%d epoch ticks", len(text))
+	}
+}
+
+// TestSleep: the sleep rows of a two-phase run appear in the
+// diagnostics, between the training epochs, in their own style.
+func TestSleep(t *testing.T) {
+	var h []train.EpochResult
+	h = append(h, train.EpochResult{Phase: "pretrain", Epoch: 1, Diagnostics: map[string]float64{"gn_alignment": 0.1, "grad_norm_feedback_layer1": 1}})
+	for e := 1; e <= 2; e++ {
+		h = append(h,
+			train.EpochResult{Phase: "sleep", Epoch: e, Diagnostics: map[string]float64{"gn_alignment": 0.5, "grad_norm_feedback_layer1": 0.5}},
+			train.EpochResult{Phase: "train", Epoch: e, Diagnostics: map[string]float64{"gn_alignment": 0.3, "grad_norm_feedback_layer1": 2, "angle_total": 80}})
+	}
+	if x := epochX(h); fmt.Sprint(x) != "[0 0.5 1 1.5 2]" {
+		t.Errorf("x = %v", x)
+	}
+	fig := Diagnostics(h)
+	var gn *Panel
+	for i := range fig.Panels {
+		if strings.Contains(fig.Panels[i].Title, "Gauss-Newton") {
+			gn = &fig.Panels[i]
+		}
+	}
+	if gn == nil {
+		t.Fatal("no GN alignment panel")
+	}
+	sleepShown := false
+	for _, s := range gn.Series {
+		if len(s.Y) == len(h) && s.Y[1] == 0.5 && s.Y[3] == 0.5 && s.Dashed && s.Marker != "" {
+			sleepShown = true
+		}
+	}
+	if !sleepShown {
+		t.Errorf("the sleep epochs' alignment is not drawn in a style of its own: %+v", gn.Series)
+	}
+	if !strings.Contains(gn.XLabel, "sleep") {
+		t.Errorf("x label %q does not say where sleep is", gn.XLabel)
+	}
+	// The learning curves show the network before training once, at 0.
+	_, x := curvePoints(h)
+	if fmt.Sprint(x) != "[0 1 2]" {
+		t.Errorf("learning curve x = %v", x)
+	}
+}
+
+// TestLegendBeside: a panel's legend gets a strip of its own beside the
+// plot, wide enough for its longest entry.
+func TestLegendBeside(t *testing.T) {
+	pn := Panel{Series: []Series{{Name: "a rather long series name", X: []float64{0, 1}, Y: []float64{0, 1}}}}
+	p, err := pn.plot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := legendWidth(p.Legend)
+	text := p.Legend.TextStyle.Width("a rather long series name")
+	if w <= text {
+		t.Errorf("legend width %v for a text of %v", w, text)
+	}
+	c := draw.New(vgimg.New(6*vg.Inch, 4*vg.Inch))
+	pc, lc := split(c, w)
+	if pc.Max.X >= lc.Min.X || lc.Max.X-lc.Min.X < text {
+		t.Errorf("plot %v and legend %v overlap or the legend is too narrow", pc.Rectangle, lc.Rectangle)
+	}
+	// And the figure draws it there: the figure is wider by the legend.
+	var b bytes.Buffer
+	if err := (Figure{Panels: []Panel{pn}}).WritePNG(&b); err != nil {
+		t.Fatal(err)
+	}
+	img, _ := png.Decode(&b)
+	if got, want := img.Bounds().Dx(), int((6*vg.Inch + w).Dots(vgimg.DefaultDPI)); got < want-2 {
+		t.Errorf("figure %d px wide, want %d (6 in and the legend)", got, want)
 	}
 }

@@ -57,6 +57,11 @@ func Create(parent, name string, now time.Time) (*Run, error) {
 		dir := filepath.Join(parent, name)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			if errors.Is(err, os.ErrExist) {
+				if empty(dir) {
+					// A process killed before it wrote anything left
+					// the folder: nothing in it to keep.
+					return &Run{Dir: dir}, nil
+				}
 				return nil, fmt.Errorf("%w: %s; choose another name, or continue the run with: strongdfc train --resume %s", ErrExists, dir, dir)
 			}
 			return nil, err
@@ -89,8 +94,26 @@ func checkName(name string) error {
 	return nil
 }
 
+// empty reports whether dir is a folder that holds nothing but a lock
+// file and temporary files (what a process killed before it wrote
+// anything leaves).
+func empty(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if n := e.Name(); n != LockFile && !(strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-")) {
+			return false
+		}
+	}
+	return true
+}
+
 // Open returns the run folder dir for resuming. It must hold a
-// configuration, a meta file and a checkpoint.
+// configuration and a meta file; a run that stopped before its first
+// checkpoint has no checkpoint (HasCheckpoint) and resumes from its
+// beginning.
 func Open(dir string) (*Run, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -105,10 +128,13 @@ func Open(dir string) (*Run, error) {
 			return nil, fmt.Errorf("resume: %s is not a run folder (no %s)", dir, f)
 		}
 	}
-	if _, err := os.Stat(r.Path(Checkpoint)); err != nil {
-		return nil, fmt.Errorf("resume: run %s has no checkpoint (%s); it stopped before its first one could be written, so start it again", dir, Checkpoint)
-	}
 	return r, nil
+}
+
+// HasCheckpoint reports whether the run folder holds a checkpoint.
+func (r *Run) HasCheckpoint() bool {
+	_, err := os.Stat(r.Path(Checkpoint))
+	return err == nil
 }
 
 // Path returns the path of a file in the run folder.

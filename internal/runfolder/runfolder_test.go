@@ -51,17 +51,38 @@ func TestOpen(t *testing.T) {
 		{"missing", filepath.Join(dir, "nope"), "no such file", nil},
 		{"a file", file, "is a file", nil},
 		{"not a run", t.TempDir(), "not a run folder (no config.yaml)", nil},
-		{"no checkpoint", t.TempDir(), "no checkpoint", []string{Config, Meta}},
+		{"no checkpoint", t.TempDir(), "", []string{Config, Meta}}, // resumes from its beginning
 		{"a run", t.TempDir(), "", []string{Config, Meta, Checkpoint}},
 	}
 	for _, tc := range cases {
 		for _, f := range tc.files {
 			os.WriteFile(filepath.Join(tc.dir, f), nil, 0o644)
 		}
-		_, err := Open(tc.dir)
+		r, err := Open(tc.dir)
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
+		if err == nil && r.HasCheckpoint() != (tc.name == "a run") {
+			t.Errorf("%s: HasCheckpoint = %v", tc.name, r.HasCheckpoint())
+		}
+	}
+}
+
+// TestCreateEmpty: a named folder that a killed process left empty (or
+// with only its lock and temporary files) is taken; one with anything
+// else is not.
+func TestCreateEmpty(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "x")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, LockFile), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".config.yaml.tmp-1"), nil, 0o644)
+	if r, err := Create(parent, "x", time.Now()); err != nil || r.Dir != dir {
+		t.Errorf("empty folder: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, Log), []byte("x"), 0o644)
+	if _, err := Create(parent, "x", time.Now()); !errors.Is(err, ErrExists) {
+		t.Errorf("a folder with a log: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -68,8 +69,8 @@ func (d *Display) update(p train.Progress, startBatch int, remaining time.Durati
 			return
 		}
 		d.last = time.Now()
-		fmt.Fprintf(d.w, "%-8s epoch %d/%d  minibatch %d/%d  loss %.4f  acc %.2f%%  %.1f samples/s  epoch ETA %s  run ETA %s\n",
-			p.Phase, p.Epoch, p.Epochs, p.Batch, p.Batches, p.Loss, 100*p.Accuracy, p.SamplesPerSecond,
+		fmt.Fprintf(d.w, "%-8s epoch %d/%d  minibatch %d/%d  loss %s  acc %.2f%%  %.1f samples/s  epoch ETA %s  run ETA %s\n",
+			p.Phase, p.Epoch, p.Epochs, p.Batch, p.Batches, number(p.Loss), 100*p.Accuracy, p.SamplesPerSecond,
 			roundETA(epochETA), roundETA(remaining))
 		return
 	}
@@ -88,8 +89,8 @@ func (d *Display) update(p train.Progress, startBatch int, remaining time.Durati
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(d.w) }),
 		)
 	}
-	d.bar.Describe(fmt.Sprintf("%s %d/%d  mb %d/%d  loss %.4f  acc %.1f%%  %.0f/s  run ETA %s ",
-		p.Phase, p.Epoch, p.Epochs, p.Batch, p.Batches, p.Loss, 100*p.Accuracy, p.SamplesPerSecond, roundETA(remaining)))
+	d.bar.Describe(fmt.Sprintf("%s %d/%d  mb %d/%d  loss %s  acc %.1f%%  %.0f/s  run ETA %s ",
+		p.Phase, p.Epoch, p.Epochs, p.Batch, p.Batches, number(p.Loss), 100*p.Accuracy, p.SamplesPerSecond, roundETA(remaining)))
 	d.bar.Set(p.Batch - d.startBatch) //nolint:errcheck
 }
 
@@ -112,6 +113,16 @@ func (d *Display) stop() {
 		fmt.Fprintln(d.w)
 		d.bar = nil
 	}
+}
+
+// number writes a loss for the progress line: four decimals while it is
+// moderate, else three significant digits with an exponent (a diverging
+// loss is never hundreds of digits wide).
+func number(x float64) string {
+	if math.Abs(x) < 1e4 {
+		return fmt.Sprintf("%.4f", x)
+	}
+	return fmt.Sprintf("%.3g", x)
 }
 
 func roundETA(t time.Duration) time.Duration {

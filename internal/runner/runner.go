@@ -22,6 +22,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -106,17 +107,20 @@ type Summary struct {
 	// two-phase methods (feedback learning between training epochs).
 	SleepEpochs  int     `json:"sleep_epochs,omitempty"`
 	SleepSeconds float64 `json:"sleep_seconds,omitempty"`
-	// WallSeconds is this session's time, from start to end (a resumed
-	// run's earlier sessions are not in it); EpochSeconds is the time of
-	// every epoch of the run (its windows and evaluations, pre-training
-	// and sleep phases included) summed over all its sessions.
-	WallSeconds  float64 `json:"wall_seconds"`
-	EpochSeconds float64 `json:"epoch_seconds"`
-	Seed         uint64  `json:"seed"`
-	Backend      string  `json:"backend"`
-	GOMAXPROCS   int     `json:"gomaxprocs"`
-	PeakRSSMB    float64 `json:"peak_rss_mb"`
-	GoVersion    string  `json:"go_version"`
+	// WallSeconds is the run's time over all its sessions (the first
+	// and each --resume), each from its start to its end; a session that
+	// was killed counts until its last checkpoint. SessionSeconds is the
+	// last session's alone. EpochSeconds is the time of every epoch of
+	// the run (its windows and evaluations, pre-training and sleep
+	// phases included) summed over all its sessions.
+	WallSeconds    float64 `json:"wall_seconds"`
+	SessionSeconds float64 `json:"session_seconds"`
+	EpochSeconds   float64 `json:"epoch_seconds"`
+	Seed           uint64  `json:"seed"`
+	Backend        string  `json:"backend"`
+	GOMAXPROCS     int     `json:"gomaxprocs"`
+	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	GoVersion      string  `json:"go_version"`
 	// Status is "done", "interrupted", "diverged" or "failed"; Error and
 	// StoppedAt say why and where a run that is not done stopped.
 	Status    string `json:"status"`
@@ -154,10 +158,15 @@ type Meta struct {
 	Seed      uint64            `json:"seed"`
 	SplitSeed uint64            `json:"split_seed"`
 	NoiseSeed uint64            `json:"noise_seed"`
-	DataDir   string            `json:"data_dir,omitempty"`
-	Started   time.Time         `json:"started"`
-	Command   []string          `json:"command"`
-	Resumed   []Resumed         `json:"resumed,omitempty"`
+	// DataDir is the folder the data set was read from (absolute),
+	// whether --data named it or it was the data set's default place.
+	DataDir string    `json:"data_dir,omitempty"`
+	Started time.Time `json:"started"`
+	Command []string  `json:"command"`
+	// WallSeconds is the first session's time from its start to its end
+	// (to its last checkpoint while it runs, or when it was killed).
+	WallSeconds float64   `json:"wall_seconds,omitempty"`
+	Resumed     []Resumed `json:"resumed,omitempty"`
 }
 
 // Resumed records one continuation of a run.
@@ -166,6 +175,28 @@ type Resumed struct {
 	At      string            `json:"at"`
 	Command []string          `json:"command"`
 	Program runfolder.Program `json:"program"`
+	// DataDir is the data folder of this session when it differs from
+	// the first session's.
+	DataDir string `json:"data_dir,omitempty"`
+	// WallSeconds is this session's time (see Meta.WallSeconds).
+	WallSeconds float64 `json:"wall_seconds,omitempty"`
+}
+
+// wallSeconds returns the time of all the sessions meta records.
+func (m *Meta) wallSeconds() float64 {
+	w := m.WallSeconds
+	for _, r := range m.Resumed {
+		w += r.WallSeconds
+	}
+	return w
+}
+
+// session returns where the current (last) session's time is kept.
+func (m *Meta) session() *float64 {
+	if len(m.Resumed) > 0 {
+		return &m.Resumed[len(m.Resumed)-1].WallSeconds
+	}
+	return &m.WallSeconds
 }
 
 // Run trains cfg to the end, or until ctx ends or the run diverges, and
@@ -173,6 +204,12 @@ type Resumed struct {
 // folder's checkpoint and the error is a *train.Interrupted. When the run
 // diverges, the error wraps circuit.ErrDiverged and the checkpoint of the
 // last good epoch is kept.
+//
+// With opt.Resume, a run folder with a checkpoint continues from it; one
+// without (its run stopped before its first checkpoint) starts from its
+// beginning with the configuration given (config.yaml's), keeping its
+// command.txt, meta.json and log.jsonl; a finished run that is not
+// extended is left as it is and its summary returned.
 func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err error) {
 	// A run's live data are about 85 MB for MNIST, and it makes little
 	// garbage; collecting at 1.5× the live heap instead of Go's default 2×
@@ -192,8 +229,16 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		TestAccuracy: math.NaN(), TestLoss: math.NaN(), ValidationAccuracy: math.NaN(), BestValidationAccuracy: math.NaN(),
 		Status: "failed",
 	}
+	var (
+		earlier  float64 // the time of the run's earlier sessions
+		finished bool    // a finished run's summary is returned as it is
+	)
 	finish := func() {
-		sum.WallSeconds = time.Since(start).Seconds()
+		if finished {
+			return
+		}
+		sum.SessionSeconds = time.Since(start).Seconds()
+		sum.WallSeconds = earlier + sum.SessionSeconds
 		sum.PeakRSSMB = sysinfo.PeakRSSMB()
 		if err != nil && sum.Error == "" {
 			sum.Error = err.Error()
@@ -240,15 +285,28 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	if err != nil {
 		return sum, err
 	}
+	fromStart := false // a resumed run without a checkpoint
 	switch {
-	case opt.Resume != "":
-		snap, err := checkpoint.Read(run.Path(runfolder.Checkpoint))
+	case opt.Resume != "" && run.HasCheckpoint():
+		cp := run.Path(runfolder.Checkpoint)
+		snap, err := checkpoint.Read(cp)
 		if err != nil {
 			return sum, fmt.Errorf("resume: %w", err)
 		}
-		if err := tr.Restore(snap); err != nil {
-			return sum, fmt.Errorf("resume: %s: %w", run.Path(runfolder.Checkpoint), err)
+		if err := sameConfig(run, snap.Config, cfg); err != nil {
+			return sum, err
 		}
+		if err := tr.Restore(snap); err != nil {
+			return sum, fmt.Errorf("resume: %s: %w", cp, err)
+		}
+		if s, ok := doneSummary(run); ok && tr.Done() {
+			log.Info("the run is already complete; nothing in its folder is changed (give --epochs N to extend it)",
+				zap.String("run", run.Dir), zap.Int("epochs", cfg.Epochs))
+			finished = true
+			return s, nil
+		}
+	case opt.Resume != "":
+		fromStart = true
 	case run != nil: // Restart: the folder is ours now
 		if err := run.Clear(); err != nil {
 			return sum, err
@@ -265,6 +323,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	}
 
 	var metrics *metrics
+	saveMeta := func() error { return nil }
 	if run != nil {
 		sum.RunDir = run.Dir
 		run.RemoveStaleTemps()
@@ -274,8 +333,14 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		}
 		defer closeLog()
 		log = flog
-		if err := writeStart(run, cfg, opt, tr, start); err != nil {
+		meta, err := writeStart(run, cfg, opt, tr, start, data.Dir, fromStart)
+		if err != nil {
 			return sum, err
+		}
+		earlier = meta.wallSeconds()
+		saveMeta = func() error {
+			*meta.session() = time.Since(start).Seconds()
+			return run.WriteJSON(runfolder.Meta, meta)
 		}
 		if metrics, err = openMetrics(run, len(cfg.Hidden)+1, tr.History()); err != nil {
 			return sum, err
@@ -283,32 +348,43 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		defer metrics.close()
 		defer func() {
 			finish()
+			if werr := saveMeta(); werr != nil && err == nil {
+				err = werr
+			}
 			if werr := run.WriteJSON(runfolder.Summary, sum); werr != nil && err == nil {
 				err = werr
 			}
 		}()
 	}
 	log.Info("data",
-		zap.String("dataset", cfg.Dataset), zap.Int("train", data.Train.Len()),
+		zap.String("dataset", cfg.Dataset), zap.String("folder", data.Dir), zap.Int("train", data.Train.Len()),
 		zap.Int("validation", data.Validation.Len()), zap.Int("test", data.Test.Len()))
-	if opt.Resume != "" {
+	switch {
+	case fromStart:
+		log.Warn("the run stopped before its first checkpoint; it starts from its beginning with its recorded configuration",
+			zap.String("run", run.Dir), zap.String("config", run.Path(runfolder.Config)))
+	case opt.Resume != "":
 		log.Info("resumed", zap.String("run", run.Dir), zap.Stringer("at", tr.Position()))
 		if tr.Done() {
 			log.Info("the run is already complete; give --epochs N to extend it", zap.Int("epochs", cfg.Epochs))
 		}
-	} else if run != nil {
+	case run != nil:
 		log.Info("run folder", zap.String("dir", run.Dir))
+	}
+	if !tr.Done() {
+		log.Info("plan", zap.String("epochs", plan(tr)))
 	}
 	for _, r := range tr.History() {
 		sum.add(r)
 	}
 
 	var plotted time.Time
+	pc := newPace(tr)
 	for !tr.Done() {
 		pos := tr.Position()
 		progress := func(p train.Progress) {
 			if opt.Display != nil {
-				opt.Display.update(p, pos.Batch, remaining(tr, p, pos.Batch))
+				opt.Display.update(p, pos.Batch, pc.remaining(tr, p, pos.Batch))
 			}
 			if opt.OnProgress != nil {
 				opt.OnProgress(p)
@@ -344,10 +420,12 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 			if opt.Display != nil {
 				opt.Display.stop()
 			}
-			sum.Status = "diverged"
+			sum.Status, sum.StoppedAt = "diverged", pos.String()
 			fields := []zap.Field{zap.Error(err)}
 			if run != nil {
-				fields = append(fields, zap.String("kept", run.Path(runfolder.Checkpoint)+" (the last good checkpoint, "+pos.String()+")"))
+				fields = append(fields, zap.String("kept", kept(run, pos)),
+					zap.String("to change the run", "resuming repeats it bit for bit and diverges again; start a new run from its configuration with changes: strongdfc train --config "+
+						run.Path(runfolder.Config)+" --set KEY=VALUE --name NEW"))
 				writePlots(run, tr.History(), log)
 			}
 			log.Error("the run diverged", fields...)
@@ -362,9 +440,13 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		if opt.Display != nil {
 			opt.Display.finish()
 		}
+		pc.add(r, pos.Batches)
 		if run != nil {
 			// The checkpoint first: resuming rewrites the metrics from it.
 			if err := saveCheckpoint(run, tr, log); err != nil {
+				return sum, err
+			}
+			if err := saveMeta(); err != nil {
 				return sum, err
 			}
 			if err := metrics.append(r); err != nil {
@@ -391,6 +473,90 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	log.Info("done", zap.Float64("test_accuracy", sum.TestAccuracy), zap.Float64("validation_accuracy", sum.ValidationAccuracy),
 		zap.Duration("wall", time.Since(start).Round(time.Second)))
 	return sum, nil
+}
+
+// kept says what a diverged run's folder keeps to continue from.
+func kept(run *runfolder.Run, pos train.Position) string {
+	if run.HasCheckpoint() {
+		return run.Path(runfolder.Checkpoint) + ": the last good state, at " + pos.String()
+	}
+	return "no checkpoint: the run diverged before its first one was written (config.yaml, meta.json, the metrics and the log are kept)"
+}
+
+// sameConfig refuses to resume from a checkpoint written with another
+// configuration than cfg (config.yaml's, with --epochs), naming the keys
+// that differ.
+func sameConfig(run *runfolder.Run, saved, cfg train.Config) error {
+	a, b := saved.Normalize(), cfg.Normalize()
+	a.Epochs, b.Epochs = 0, 0
+	if reflect.DeepEqual(a, b) {
+		return nil
+	}
+	return fmt.Errorf("resume: the configuration to resume with differs from the one %s was written with: %s (checkpoint vs now; was %s edited?); a resumed run keeps its configuration: undo the change, or start a new run from the changed configuration: strongdfc train --config %s --name NEW",
+		run.Path(runfolder.Checkpoint), train.ConfigDiff(a, b), run.Path(runfolder.Config), run.Path(runfolder.Config))
+}
+
+// doneSummary returns the summary a finished run wrote, when it says
+// "done".
+func doneSummary(run *runfolder.Run) (Summary, bool) {
+	b, err := os.ReadFile(run.Path(runfolder.Summary))
+	if err != nil {
+		return Summary{}, false
+	}
+	nan := math.NaN()
+	s := Summary{TestAccuracy: nan, TestLoss: nan, ValidationAccuracy: nan, BestValidationAccuracy: nan}
+	if json.Unmarshal(b, &s) != nil || s.Status != "done" {
+		return Summary{}, false
+	}
+	return s, true
+}
+
+// plan says which epochs of which phases the run has left, for the log:
+// "20 feedback pre-training epochs (--pretrain-epochs), then 1 training
+// epoch (each with 1 sleep epoch before it)".
+func plan(tr *train.Trainer) string {
+	m := tr.Method()
+	cfg := tr.Config()
+	pre, ep := tr.Epochs()
+	var parts []string
+	if n := len(m.Prologue) - pre; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s of feedback pre-training (--pretrain-epochs N changes it)", count(n, "epoch")))
+	}
+	if n := cfg.Epochs - ep; n > 0 {
+		s := count(n, "training epoch")
+		var before, after int
+		seenTrain := false
+		for _, name := range m.Epoch {
+			switch {
+			case name == "train":
+				seenTrain = true
+			case seenTrain:
+				after++
+			default:
+				before++
+			}
+		}
+		var extra []string
+		if before > 0 {
+			extra = append(extra, count(before, "sleep epoch")+" before")
+		}
+		if after > 0 {
+			extra = append(extra, count(after, "sleep epoch")+" after")
+		}
+		if len(extra) > 0 {
+			s += " (each with " + strings.Join(extra, " and ") + " it)"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", then ")
+}
+
+// count writes n things: "1 epoch", "2 epochs".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // plotEvery is the least time between redrawing the plots after an epoch;
@@ -421,16 +587,118 @@ func (s *Summary) add(r train.EpochResult) {
 	s.TestAccuracy, s.TestLoss, s.ValidationAccuracy = r.TestAccuracy, r.TestLoss, r.ValAccuracy
 }
 
-// remaining estimates the time until the run ends from the pace of the
-// current epoch (minibatches done since startBatch in p.Elapsed).
-func remaining(tr *train.Trainer, p train.Progress, startBatch int) time.Duration {
-	done := p.Batch - startBatch
+// pace estimates how long the rest of a run takes. A phase's time per
+// minibatch is the current epoch's pace for the phase under way, the
+// last finished epoch's for a phase already timed, and for a phase not
+// timed yet (training while feedback pre-training runs) the current pace
+// scaled by the ratio of the two phases' work per window (windowCost).
+// Each epoch adds its phase's last evaluation time (none where the
+// evaluation is reused).
+type pace struct {
+	batch   map[string]float64 // seconds per minibatch of each phase's last finished epoch
+	eval    map[string]float64 // seconds of the evaluation after each phase's last epoch
+	evalAny float64            // seconds of the last evaluation that ran
+	cost    map[string]float64 // work of a window of each phase (0: not known)
+}
+
+// newPace returns the pace of tr's run, with the epochs it has done.
+func newPace(tr *train.Trainer) *pace {
+	p := &pace{batch: map[string]float64{}, eval: map[string]float64{}, cost: map[string]float64{}}
+	m := tr.Method()
+	for _, ph := range m.Phases {
+		p.cost[ph.Name()] = windowCost(m, tr.Net.Sizes, ph)
+	}
+	b := tr.Config().Batch
+	batches := (tr.Data().Train.Len() + b - 1) / b
+	for _, r := range tr.History() {
+		p.add(r, batches)
+	}
+	return p
+}
+
+// add counts a finished epoch of the given number of minibatches.
+func (p *pace) add(r train.EpochResult, batches int) {
+	if batches > 0 && r.Seconds > 0 {
+		p.batch[r.Phase] = r.Seconds / float64(batches)
+	}
+	p.eval[r.Phase] = r.EvalSeconds
+	if !r.EvalReused {
+		p.evalAny = r.EvalSeconds
+	}
+}
+
+// remaining estimates the time until the run ends from progress pr of
+// the epoch under way (minibatches done since startBatch in pr.Elapsed).
+func (p *pace) remaining(tr *train.Trainer, pr train.Progress, startBatch int) time.Duration {
+	done := pr.Batch - startBatch
 	if done <= 0 {
 		return 0
 	}
-	per := p.Elapsed / time.Duration(done)
-	left := p.Batches - p.Batch + tr.StagesLeft()*p.Batches
-	return per * time.Duration(left)
+	cur := pr.Elapsed.Seconds() / float64(done)
+	perBatch := func(phase string) float64 {
+		if phase == pr.Phase {
+			return cur
+		}
+		if b, ok := p.batch[phase]; ok {
+			return b
+		}
+		if a, b := p.cost[phase], p.cost[pr.Phase]; a > 0 && b > 0 {
+			return cur * a / b
+		}
+		return cur
+	}
+	evalOf := func(phase string) float64 {
+		if e, ok := p.eval[phase]; ok {
+			return e
+		}
+		return p.evalAny
+	}
+	secs := float64(pr.Batches-pr.Batch)*cur + evalOf(pr.Phase)
+	m := tr.Method()
+	total := m.Stages(tr.Config().Epochs)
+	for i := total - tr.StagesLeft(); i < total; i++ {
+		name, _ := m.Stage(i)
+		secs += float64(pr.Batches)*perBatch(name) + evalOf(name)
+	}
+	return time.Duration(secs * float64(time.Second))
+}
+
+// windowCost models the work of one window of phase ph per sample, in
+// multiply-adds of its matrix products (as bench.WindowFLOPs counts them
+// for the published training window): at each step the basal input of
+// layers 2..L and the apical drive of every layer, and for each of the
+// phase's rules its product, n_i × n_{i−1} per layer for a rule of the
+// forward weights, n_i × n_L for one of the feedback weights. It returns
+// 0 for a phase that is not a simulated window.
+func windowCost(m train.Method, sizes []int, ph train.Phase) float64 {
+	sim, ok := ph.(train.Simulated)
+	if !ok || sim.Window.Steps < 2 || len(sizes) < 2 {
+		return 0
+	}
+	L := len(sizes) - 1
+	var basal, apical float64
+	for i := 1; i <= L; i++ {
+		ni, np, nl := float64(sizes[i]), float64(sizes[i-1]), float64(sizes[L])
+		if i > 1 {
+			basal += ni * np
+		}
+		apical += ni * nl
+	}
+	step := basal + apical
+	for _, r := range sim.Rules {
+		for _, o := range m.Optimizers {
+			if o.Name != r.Optimizer {
+				continue
+			}
+			switch o.Of {
+			case train.OfForward:
+				step += basal
+			case train.OfFeedback:
+				step += apical
+			}
+		}
+	}
+	return float64(sim.Window.Steps-1) * step
 }
 
 func logEpoch(log *zap.Logger, r train.EpochResult) {
@@ -509,37 +777,49 @@ func writePlots(run *runfolder.Run, h []train.EpochResult, log *zap.Logger) {
 }
 
 // writeStart records the configuration, the command line and meta.json
-// (at creation), or appends the resuming command (on resume).
-func writeStart(run *runfolder.Run, cfg train.Config, opt Options, tr *train.Trainer, start time.Time) error {
+// (at creation), or appends the resuming command and session (on resume;
+// fromStart: a resumed run without a checkpoint, which starts from its
+// beginning), and returns the meta data it wrote. dataDir is the folder
+// the data set is read from.
+func writeStart(run *runfolder.Run, cfg train.Config, opt Options, tr *train.Trainer, start time.Time, dataDir string, fromStart bool) (*Meta, error) {
 	cmd := strings.Join(quoteAll(opt.Command), " ")
 	if err := run.AppendLine(runfolder.Command, cmd); err != nil {
-		return err
+		return nil, err
 	}
 	if opt.Resume != "" {
-		var m Meta
+		m := &Meta{}
 		b, err := os.ReadFile(run.Path(runfolder.Meta))
 		if err == nil {
-			err = json.Unmarshal(b, &m)
+			err = json.Unmarshal(b, m)
 		}
 		if err != nil {
-			return fmt.Errorf("resume: %s: %w", run.Path(runfolder.Meta), err)
+			return nil, fmt.Errorf("resume: %s: %w", run.Path(runfolder.Meta), err)
 		}
-		m.Resumed = append(m.Resumed, Resumed{Time: start, At: tr.Position().String(), Command: opt.Command, Program: runfolder.ProgramInfo()})
+		at := tr.Position().String()
+		if fromStart {
+			at = "the beginning (no checkpoint)"
+		}
+		r := Resumed{Time: start, At: at, Command: opt.Command, Program: runfolder.ProgramInfo()}
+		if dataDir != m.DataDir {
+			r.DataDir = dataDir
+		}
+		m.Resumed = append(m.Resumed, r)
 		if err := run.WriteJSON(runfolder.Meta, m); err != nil {
-			return err
+			return nil, err
 		}
 		// --epochs may have extended the run: the configuration file must
 		// repeat the run as it now is.
-		return writeConfig(run, cfg, m.Preset)
+		return m, writeConfig(run, cfg, m.Preset)
 	}
 	if err := writeConfig(run, cfg, opt.Preset); err != nil {
-		return err
+		return nil, err
 	}
-	return run.WriteJSON(runfolder.Meta, Meta{
+	m := &Meta{
 		Program: runfolder.ProgramInfo(), Preset: opt.Preset,
 		Seed: cfg.Seed, SplitSeed: cfg.SplitSeed, NoiseSeed: train.NoiseSeed(cfg.Seed),
-		DataDir: opt.DataDir, Started: start, Command: opt.Command,
-	})
+		DataDir: dataDir, Started: start, Command: opt.Command,
+	}
+	return m, run.WriteJSON(runfolder.Meta, m)
 }
 
 // writeConfig writes the run's resolved configuration.

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/strongdfc/strongdfc/compute"
+	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
 	"github.com/strongdfc/strongdfc/train"
@@ -31,7 +32,7 @@ type TaskFile struct {
 }
 
 // DataDirs say where runs read their data sets: a folder by data set
-// name ("mnist", "fashion-mnist"), or under "" a folder for every data
+// name ("mnist", "fashion-mnist", "cifar10"), or under "" a folder for every data
 // set. A data set without a folder is read from its default place.
 type DataDirs map[string]string
 
@@ -53,7 +54,7 @@ func ParseDataDirs(flags []string) (DataDirs, error) {
 			name, dir = n, rest
 		}
 		if dir == "" {
-			return nil, fmt.Errorf("--data %q: want DIR, or NAME=DIR for one data set (mnist=DIR, fashion-mnist=DIR)", f)
+			return nil, fmt.Errorf("--data %q: want DIR, or NAME=DIR for one data set (mnist=DIR, fashion-mnist=DIR, cifar10=DIR)", f)
 		}
 		if _, dup := d[name]; dup {
 			return nil, fmt.Errorf("--data %q: the folder of %s is given twice", f, map[bool]string{true: "every data set", false: name}[name == ""])
@@ -67,7 +68,7 @@ func ParseDataDirs(flags []string) (DataDirs, error) {
 	return d, nil
 }
 
-func knownDataset(name string) bool { return name == "mnist" || name == "fashion-mnist" }
+func knownDataset(name string) bool { return dataset.Known(name) }
 
 // taskFormat is the version of the task file's format.
 const taskFormat = 1

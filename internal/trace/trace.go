@@ -263,14 +263,15 @@ func (t *Trace) Figure() plots.Figure {
 		time[i] = float64(k) * t.DT
 	}
 	fig := plots.Figure{Cols: 4}
-	outName := "output r_L"
+	outName, outAxis := "output r_L", "r_L (a.u.)"
 	if t.Softmax {
-		outName = "softmax(r_L)"
+		outName, outAxis = "softmax(r_L)", "softmax(r_L)"
 	}
+	xl := t.TimeAxis()
 	for b := range S {
 		title := fmt.Sprintf("sample %d (label %d)", t.Samples[b], t.Labels[b])
-		u := plots.Panel{Title: title + ": control u", XLabel: "time", YLabel: "u"}
-		out := plots.Panel{Title: title + ": " + outName + " and target", XLabel: "time", YLabel: outName}
+		u := plots.Panel{Title: title + ": control u", XLabel: xl, YLabel: "u (a.u.)"}
+		out := plots.Panel{Title: title + ": " + outName + " and target", XLabel: xl, YLabel: outAxis}
 		for j := range n {
 			uy, oy, ty := make([]float64, len(t.Steps)), make([]float64, len(t.Steps)), make([]float64, len(t.Steps))
 			for r := range t.Steps {
@@ -289,8 +290,8 @@ func (t *Trace) Figure() plots.Figure {
 				out.Series = append(out.Series, plots.Series{Name: name + " target", X: time, Y: ty, Color: j, Dashed: true})
 			}
 		}
-		soma := plots.Panel{Title: title + ": soma (solid), basal (dashed)", XLabel: "time", YLabel: "voltage"}
-		apical := plots.Panel{Title: title + ": apical", XLabel: "time", YLabel: "v_fb"}
+		soma := plots.Panel{Title: title + ": soma (solid), basal (dashed)", XLabel: xl, YLabel: "voltage (a.u.)"}
+		apical := plots.Panel{Title: title + ": apical", XLabel: xl, YLabel: "apical voltage v_fb (a.u.)"}
 		for li, l := range t.Layers {
 			if len(l.Neurons) == 0 {
 				continue
@@ -316,6 +317,13 @@ func (t *Trace) Figure() plots.Figure {
 	return fig
 }
 
+// TimeAxis labels the time axis of the figures: time t = k·dt, in the
+// unit of dt and of the model's time constants (which the configuration
+// gives in one arbitrary unit).
+func (t *Trace) TimeAxis() string {
+	return fmt.Sprintf("time t = k·dt (unit of dt and τ; dt = %g)", t.DT)
+}
+
 // rasterNeurons is the number of neurons per layer a raster shows.
 const rasterNeurons = 40
 
@@ -323,7 +331,7 @@ const rasterNeurons = 40
 // rasterNeurons neurons, one row each, layers stacked.
 func (t *Trace) raster(b int) (plots.Panel, bool) {
 	S := len(t.Samples)
-	p := plots.Panel{Title: fmt.Sprintf("sample %d: spikes", t.Samples[b]), XLabel: "time", YLabel: "neuron (layers stacked)"}
+	p := plots.Panel{Title: fmt.Sprintf("sample %d: spikes", t.Samples[b]), XLabel: t.TimeAxis(), YLabel: "neuron (layers stacked)"}
 	row := 0
 	for li, l := range t.Layers {
 		if l.SpikeAll == nil {

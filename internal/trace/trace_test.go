@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -75,6 +76,18 @@ func TestRecord(t *testing.T) {
 	for _, f := range []string{"control.csv", "neurons.csv", "trace.png", "trace.csv"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
+		}
+	}
+	// Axes with units: time in the unit of dt (and its value), voltages
+	// in arbitrary units.
+	for _, pn := range tr.Figure().Panels {
+		if !strings.Contains(pn.XLabel, "dt = 0.001") {
+			t.Errorf("%s: time axis %q does not give dt", pn.Title, pn.XLabel)
+		}
+		if strings.Contains(pn.Title, "soma") || strings.Contains(pn.Title, "apical") || strings.Contains(pn.Title, "control") {
+			if !strings.Contains(pn.YLabel, "(a.u.)") {
+				t.Errorf("%s: y axis %q has no unit", pn.Title, pn.YLabel)
+			}
 		}
 	}
 }
