@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -536,9 +538,14 @@ func TestSignals(t *testing.T) {
 		cmd.Wait()
 		cp := filepath.Join(e.out, name, runfolder.Checkpoint)
 		if _, err := os.Stat(cp); err != nil {
-			// Killed before the first checkpoint: start again.
-			os.RemoveAll(filepath.Join(e.out, name))
-			cmd, _ = cliProcess(t, args(name)...)
+			// Killed before the first checkpoint: resuming starts the
+			// run from its beginning (or, killed before it wrote its
+			// configuration, starting it again under its name does).
+			if _, err := os.Stat(filepath.Join(e.out, name, runfolder.Meta)); err == nil {
+				cmd, _ = cliProcess(t, "train", "--resume", filepath.Join(e.out, name), "--data", e.data)
+			} else {
+				cmd, _ = cliProcess(t, args(name)...)
+			}
 			continue
 		}
 		snap, err := checkpoint.Read(cp)
@@ -610,4 +617,336 @@ func TestHelp(t *testing.T) {
 func epochsOf(s *train.Snapshot) int {
 	_, e, _ := s.Epochs()
 	return e
+}
+
+// lastJSON returns the last line of stdout decoded as a summary.
+func lastJSON(t *testing.T, stdout string) (runner.Summary, bool) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var s runner.Summary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
+		return s, false
+	}
+	return s, true
+}
+
+// TestNoDeadEnd: a run that stopped before its first checkpoint (killed,
+// or diverged) is resumed from its beginning with its recorded
+// configuration, keeping what its folder holds; a diverged run's log
+// says what is really kept.
+func TestNoDeadEnd(t *testing.T) {
+	e := newEnv(t)
+	e.mustTrain("--config", e.cfg, "--name", "full")
+	// A run with no checkpoint, as a kill before the first leaves it.
+	e.mustTrain("--config", e.cfg, "--name", "killed")
+	for _, f := range []string{runfolder.Checkpoint, runfolder.Weights, runfolder.Summary, runfolder.MetricsCSV, runfolder.MetricsJS, runfolder.Plots} {
+		os.RemoveAll(filepath.Join(e.out, "killed", f))
+	}
+	logBefore := e.read("killed", runfolder.Log)
+	code, stdout, stderr := cli(context.Background(), "train", "--resume", filepath.Join(e.out, "killed"), "--data", e.data)
+	if code != 0 || !strings.Contains(stderr, "starts from its beginning") {
+		t.Fatalf("resume without a checkpoint: exit %d\n%s", code, stderr)
+	}
+	if s, ok := lastJSON(t, stdout); !ok || s.Status != "done" {
+		t.Errorf("summary %q", stdout)
+	}
+	if !bytes.Equal(e.read("killed", runfolder.Weights), e.read("full", runfolder.Weights)) {
+		t.Error("the run started again differs from an uninterrupted one")
+	}
+	if !bytes.HasPrefix(e.read("killed", runfolder.Log), logBefore) {
+		t.Error("the first session's log was lost")
+	}
+	var meta runner.Meta
+	if err := json.Unmarshal(e.read("killed", runfolder.Meta), &meta); err != nil || len(meta.Resumed) != 1 || !strings.Contains(meta.Resumed[0].At, "beginning") {
+		t.Errorf("meta.json: %+v %v", meta.Resumed, err)
+	}
+	// Killed before meta.json was written: resumed too; killed before
+	// config.yaml was: started again under its name.
+	os.Remove(filepath.Join(e.out, "killed", runfolder.Meta))
+	for _, f := range []string{runfolder.Checkpoint, runfolder.Weights, runfolder.Summary} {
+		os.Remove(filepath.Join(e.out, "killed", f))
+	}
+	if code, _, stderr := cli(context.Background(), "train", "--resume", filepath.Join(e.out, "killed"), "--data", e.data); code != 0 {
+		t.Fatalf("resume without meta.json: exit %d\n%s", code, stderr)
+	}
+	if !bytes.Equal(e.read("killed", runfolder.Weights), e.read("full", runfolder.Weights)) {
+		t.Error("the run resumed without meta.json differs")
+	}
+	os.MkdirAll(filepath.Join(e.out, "early"), 0o755)
+	os.WriteFile(filepath.Join(e.out, "early", runfolder.Log), []byte("{}\n"), 0o644)
+	e.mustTrain("--config", e.cfg, "--name", "early")
+	if !bytes.Equal(e.read("early", runfolder.Weights), e.read("full", runfolder.Weights)) {
+		t.Error("the run started in the folder of one killed early differs")
+	}
+
+	// A run that diverges before its first checkpoint (no pre-training).
+	args := []string{"--config", e.cfg, "--pretrain-epochs", "0", "--set", "forward.lr=1e300", "--name", "nan", "--progress", "1ns"}
+	code, stdout, stderr = e.train(context.Background(), args...)
+	if code != 1 || !strings.Contains(stderr, "diverged") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "last good checkpoint") || !strings.Contains(stderr, "no checkpoint") {
+		t.Errorf("the log claims a checkpoint that does not exist:\n%s", stderr)
+	}
+	if regexp.MustCompile(`\d{30}`).MatchString(stderr) {
+		t.Errorf("a number of 30 digits on stderr:\n%s", stderr)
+	}
+	if s, ok := lastJSON(t, stdout); !ok || s.Status != "diverged" {
+		t.Errorf("summary %q", stdout)
+	}
+	// Neither a dead end: resuming repeats it (and diverges again).
+	code, _, stderr = cli(context.Background(), "train", "--resume", filepath.Join(e.out, "nan"), "--data", e.data)
+	if code != 1 || !strings.Contains(stderr, "diverged") || strings.Contains(stderr, "start it again") {
+		t.Errorf("resume of a diverged run without checkpoint: exit %d\n%s", code, stderr)
+	}
+	// With a checkpoint, the log names it.
+	_, _, stderr = e.train(context.Background(), "--config", e.cfg, "--set", "forward.lr=1e300", "--name", "nan2")
+	if !strings.Contains(stderr, runfolder.Checkpoint+": the last good state, at train epoch 1/3") {
+		t.Errorf("the log does not name the kept checkpoint:\n%s", stderr)
+	}
+}
+
+// TestSummaryWholeRun: after a resume, summary.json describes the whole
+// run (wall time over both sessions, speed over all training epochs);
+// resuming a finished run without --epochs changes nothing.
+func TestSummaryWholeRun(t *testing.T) {
+	e := newEnv(t)
+	defer func() { testHooks = nil }()
+	ctx, cancel := context.WithCancel(context.Background())
+	testHooks = func(o *runner.Options) {
+		o.OnEpoch = func(_ *train.Trainer, r train.EpochResult) {
+			if r.Phase == "train" && r.Epoch == 1 {
+				time.Sleep(300 * time.Millisecond) // a first session of some length
+				cancel()
+			}
+		}
+	}
+	if code, _, stderr := e.train(ctx, "--config", e.cfg, "--name", "x"); code != 130 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	testHooks = nil
+	var first runner.Summary
+	json.Unmarshal(e.read("x", runfolder.Summary), &first)
+	code, stdout, stderr := cli(context.Background(), "train", "--resume", filepath.Join(e.out, "x"), "--data", e.data)
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, stderr)
+	}
+	var sum runner.Summary
+	if err := json.Unmarshal(e.read("x", runfolder.Summary), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if !(first.WallSeconds >= 0.3 && sum.WallSeconds > sum.SessionSeconds && math.Abs(sum.WallSeconds-first.WallSeconds-sum.SessionSeconds) < 0.5) {
+		t.Errorf("wall %g s, session %g s, first session %g s: the wall time is not both sessions'", sum.WallSeconds, sum.SessionSeconds, first.WallSeconds)
+	}
+	var samples int
+	var secs float64
+	for _, l := range strings.Split(strings.TrimSpace(string(e.read("x", runfolder.MetricsJS))), "\n") {
+		var r train.EpochResult
+		json.Unmarshal([]byte(l), &r)
+		if r.Phase == "train" {
+			samples += r.Samples
+			secs += r.Seconds
+		}
+	}
+	if math.Abs(sum.SamplesPerSecond-float64(samples)/secs) > 1e-9*sum.SamplesPerSecond || sum.Epochs != 3 {
+		t.Errorf("speed %g over %d epochs, want %g over all 3", sum.SamplesPerSecond, sum.Epochs, float64(samples)/secs)
+	}
+	// A finished run resumed without --epochs: nothing changes, and the
+	// stored summary is printed.
+	before := snapshotTree(t, filepath.Join(e.out, "x"))
+	code, stdout, stderr = cli(context.Background(), "train", "--resume", filepath.Join(e.out, "x"), "--data", e.data)
+	if code != 0 || !strings.Contains(stderr, "already complete") {
+		t.Fatalf("resume of a finished run: exit %d\n%s", code, stderr)
+	}
+	if after := snapshotTree(t, filepath.Join(e.out, "x")); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Error("resuming a finished run changed its folder")
+	}
+	if s, ok := lastJSON(t, stdout); !ok || s.WallSeconds != sum.WallSeconds || s.Status != "done" {
+		t.Errorf("printed %q, want the stored summary", stdout)
+	}
+}
+
+// TestEditedConfig: a resumed run whose config.yaml was edited is refused
+// with the edited key, as a YAML key with both values.
+func TestEditedConfig(t *testing.T) {
+	e := newEnv(t)
+	defer func() { testHooks = nil }()
+	ctx, cancel := context.WithCancel(context.Background())
+	testHooks = func(o *runner.Options) {
+		o.OnEpoch = func(_ *train.Trainer, r train.EpochResult) { cancel() }
+	}
+	e.train(ctx, "--config", e.cfg, "--name", "x")
+	testHooks = nil
+	path := filepath.Join(e.out, "x", runfolder.Config)
+	b, _ := os.ReadFile(path)
+	edited := regexp.MustCompile(`(?m)^(forward:.*\n(?:  .*\n)*?  lr:) 0\.01`).ReplaceAll(b, []byte("$1 0.5"))
+	if bytes.Equal(edited, b) {
+		t.Fatalf("no forward.lr in\n%s", b)
+	}
+	os.WriteFile(path, edited, 0o644)
+	code, stdout, stderr := cli(context.Background(), "train", "--resume", filepath.Join(e.out, "x"), "--data", e.data, "--epochs", "4")
+	if code != 1 || !strings.Contains(stderr, "forward.lr: 0.01 vs 0.5") || strings.Contains(stderr, "epochs:") || strings.Contains(stderr, "{") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if s, ok := lastJSON(t, stdout); !ok || s.Status != "failed" {
+		t.Errorf("stdout %q", stdout)
+	}
+}
+
+// TestJSONLast: the last line of train's stdout is a JSON summary for
+// every error, configuration and usage errors included.
+func TestJSONLast(t *testing.T) {
+	e := newEnv(t)
+	for _, args := range [][]string{
+		{"--config", e.cfg, "--set", "forward.lr=abc"},
+		{"--config", e.cfg, "--set", "dynamics.dt=-1"},
+		{"--preset", "nope"},
+		{"--epoch", "3"},
+		{"--resume", e.out, "--seed", "2"},
+		{"--config", e.cfg, "--data", t.TempDir()},
+	} {
+		code, stdout, stderr := e.train(context.Background(), args...)
+		s, ok := lastJSON(t, stdout)
+		if code == 0 || !ok || s.Status != "failed" || s.Error == "" {
+			t.Errorf("%v: exit %d, stdout %q (stderr %s)", args, code, stdout, stderr)
+		}
+	}
+}
+
+// TestFlagStyles: the one-dash flags of the experiments work here too.
+func TestFlagStyles(t *testing.T) {
+	e := newEnv(t)
+	code, _, stderr := cli(context.Background(), "train", "-data", e.data, "-out="+e.out, "-config", e.cfg, "-epochs", "1", "-train-limit", "32", "-name", "one", "-pretrain-epochs=0")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var s runner.Summary
+	if err := json.Unmarshal(e.read("one", runfolder.Summary), &s); err != nil || s.Epochs != 1 || s.TrainSamples != 32 || s.PretrainEpochs != 0 {
+		t.Errorf("summary %+v %v", s, err)
+	}
+	// A value that looks like a flag is left alone after --.
+	if got := longFlags(newRoot(&bytes.Buffer{}, &bytes.Buffer{}), []string{"-h", "-epochs", "2", "--", "-seed"}); fmt.Sprint(got) != "[-h --epochs 2 -- -seed]" {
+		t.Errorf("longFlags: %v", got)
+	}
+}
+
+// TestTraceOut: trace never writes into a folder that holds files.
+func TestTraceOut(t *testing.T) {
+	e := newEnv(t)
+	e.mustTrain("--config", e.cfg, "--name", "x", "--epochs", "1")
+	dir := filepath.Join(t.TempDir(), "t")
+	args := []string{"trace", "--from", filepath.Join(e.out, "x"), "--data", e.data, "--out", dir}
+	if code, _, stderr := cli(context.Background(), args...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	before := snapshotTree(t, dir)
+	code, _, stderr := cli(context.Background(), append(args, "--samples", "3")...)
+	if code == 0 || !strings.Contains(stderr, "never overwrites") {
+		t.Errorf("trace into an existing trace: exit %d\n%s", code, stderr)
+	}
+	if after := snapshotTree(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Error("the earlier trace changed")
+	}
+}
+
+// TestFirstRun: what a newcomer meets: presets say how many pre-training
+// epochs run, the log says what will run, metrics say which evaluations
+// were reused, and meta.json records the data folder.
+func TestFirstRun(t *testing.T) {
+	code, stdout, _ := cli(context.Background(), "presets")
+	if code != 0 || !regexp.MustCompile(`(?m)^mnist-dfc +20 \+ 40 `).MatchString(stdout) || !strings.Contains(stdout, "--pretrain-epochs") {
+		t.Errorf("presets:\n%s", stdout)
+	}
+	e := newEnv(t)
+	rel, err := filepath.Rel(must(os.Getwd()), e.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := cli(context.Background(), "train", "--data", rel, "--out", e.out, "--config", e.cfg, "--preset", "mnist-strong-dfc-2phase",
+		"--name", "x", "--epochs", "1", "--set", "sleep.dynamics.steps=8")
+	if code != 0 || !strings.Contains(stderr, "1 epoch of feedback pre-training (--pretrain-epochs") || !strings.Contains(stderr, "1 sleep epoch before") {
+		t.Errorf("exit %d, the log does not give the plan:\n%s", code, stderr)
+	}
+	var meta runner.Meta
+	json.Unmarshal(e.read("x", runfolder.Meta), &meta)
+	if meta.DataDir != e.data {
+		t.Errorf("meta.json data_dir %q, want %q", meta.DataDir, e.data)
+	}
+	rows, _ := csv.NewReader(bytes.NewReader(e.read("x", runfolder.MetricsCSV))).ReadAll()
+	col := slices.Index(rows[0], "eval_reused")
+	if col < 0 || len(rows) != 4 || rows[1][col] != "false" || rows[2][col] != "true" || rows[3][col] != "false" {
+		t.Errorf("metrics.csv: %v", rows)
+	}
+	// Without --data, the default place is recorded (MNIST from the
+	// module cache, when it is there).
+	if dir, err := dataset.MNISTDir(); err == nil {
+		code, _, stderr := cli(context.Background(), "train", "--out", e.out, "--preset", "mnist-bp", "--name", "m", "--epochs", "1",
+			"--train-limit", "64", "--set", "hidden=[8]", "--set", "validation=100")
+		json.Unmarshal(e.read("m", runfolder.Meta), &meta)
+		if code != 0 || meta.DataDir != dir {
+			t.Errorf("exit %d, data_dir %q, want %q\n%s", code, meta.DataDir, dir, stderr)
+		}
+	}
+	// Fashion-MNIST's not-found message names a flag this command has.
+	if _, err := os.Stat(dataset.FashionMNISTDefaultDir); err != nil {
+		code, _, stderr := cli(context.Background(), "train", "--out", e.out, "--preset", "fashion-mnist-bp")
+		if code != 1 || !strings.Contains(stderr, "--data DIR") || strings.Contains(stderr, " -data") {
+			t.Errorf("exit %d\n%s", code, stderr)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestCIFAR10: CIFAR-10 is a data set like the others (here small files
+// in its binary format), and its absence is a clear error.
+func TestCIFAR10(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(5, 6))
+	write := func(name string, n int) {
+		var b []byte
+		for range n {
+			c := rng.IntN(10)
+			b = append(b, byte(c))
+			for p := range 3 * 32 * 32 {
+				v := byte(40 * rng.Float64())
+				if (p/32)%10 == c {
+					v += 180
+				}
+				b = append(b, v)
+			}
+		}
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	for _, f := range dataset.CIFAR10Files.Train {
+		write(f, 20)
+	}
+	write(dataset.CIFAR10Files.Test, 30)
+	out := t.TempDir()
+	args := []string{"train", "--out", out, "--preset", "mnist-bp", "--set", "dataset=cifar10", "--set", "hidden=[16]", "--set", "validation=20", "--epochs", "1", "--batch", "16"}
+	code, stdout, stderr := cli(context.Background(), append(args, "--data", dir, "--name", "c")...)
+	s, _ := lastJSON(t, stdout)
+	if code != 0 || s.Dataset != "cifar10" || s.TrainSamples != 80 {
+		t.Fatalf("exit %d, %+v\n%s", code, s, stderr)
+	}
+	if _, net, err := checkpoint.ReadNetwork(filepath.Join(out, "c", runfolder.Weights)); err != nil || net.NIn() != 3072 {
+		t.Errorf("weights: %v", err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "CIFAR-10 has no default folder"},
+		{[]string{"--data", t.TempDir()}, dataset.CIFAR10Files.Train[0]},
+	} {
+		code, stdout, stderr := cli(context.Background(), append(args, tc.args...)...)
+		if s, _ := lastJSON(t, stdout); code != 1 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "--data") || s.Status != "failed" {
+			t.Errorf("%v: exit %d\n%s", tc.args, code, stderr)
+		}
+	}
 }

@@ -57,9 +57,10 @@ func Create(parent, name string, now time.Time) (*Run, error) {
 		dir := filepath.Join(parent, name)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			if errors.Is(err, os.ErrExist) {
-				if empty(dir) {
-					// A process killed before it wrote anything left
-					// the folder: nothing in it to keep.
+				if unstarted(dir) {
+					// A process killed before it wrote its
+					// configuration left the folder: the new run
+					// takes it (appending to its log and commands).
 					return &Run{Dir: dir}, nil
 				}
 				return nil, fmt.Errorf("%w: %s; choose another name, or continue the run with: strongdfc train --resume %s", ErrExists, dir, dir)
@@ -94,16 +95,19 @@ func checkName(name string) error {
 	return nil
 }
 
-// empty reports whether dir is a folder that holds nothing but a lock
-// file and temporary files (what a process killed before it wrote
-// anything leaves).
-func empty(dir string) bool {
+// unstarted reports whether dir is a folder that holds nothing but what
+// a run killed before it wrote its configuration leaves: its lock file,
+// temporary files, the start of its log and its command line.
+func unstarted(dir string) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false
 	}
 	for _, e := range entries {
-		if n := e.Name(); n != LockFile && !(strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-")) {
+		switch n := e.Name(); {
+		case n == LockFile || n == Log || n == Command:
+		case strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-"):
+		default:
 			return false
 		}
 	}
@@ -111,9 +115,9 @@ func empty(dir string) bool {
 }
 
 // Open returns the run folder dir for resuming. It must hold a
-// configuration and a meta file; a run that stopped before its first
-// checkpoint has no checkpoint (HasCheckpoint) and resumes from its
-// beginning.
+// configuration, and a meta file once it holds a checkpoint; a run that
+// stopped before its first checkpoint has none (HasCheckpoint) and
+// resumes from its beginning.
 func Open(dir string) (*Run, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -123,7 +127,11 @@ func Open(dir string) (*Run, error) {
 		return nil, fmt.Errorf("resume: %s is a file; give the run's folder", dir)
 	}
 	r := &Run{Dir: dir}
-	for _, f := range []string{Config, Meta} {
+	files := []string{Config}
+	if r.HasCheckpoint() {
+		files = append(files, Meta)
+	}
+	for _, f := range files {
 		if _, err := os.Stat(r.Path(f)); err != nil {
 			return nil, fmt.Errorf("resume: %s is not a run folder (no %s)", dir, f)
 		}

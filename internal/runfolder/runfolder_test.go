@@ -51,6 +51,8 @@ func TestOpen(t *testing.T) {
 		{"missing", filepath.Join(dir, "nope"), "no such file", nil},
 		{"a file", file, "is a file", nil},
 		{"not a run", t.TempDir(), "not a run folder (no config.yaml)", nil},
+		{"checkpoint without meta", t.TempDir(), "not a run folder (no meta.json)", []string{Config, Checkpoint}},
+		{"killed early", t.TempDir(), "", []string{Config}},        // resumes from its beginning
 		{"no checkpoint", t.TempDir(), "", []string{Config, Meta}}, // resumes from its beginning
 		{"a run", t.TempDir(), "", []string{Config, Meta, Checkpoint}},
 	}
@@ -68,9 +70,9 @@ func TestOpen(t *testing.T) {
 	}
 }
 
-// TestCreateEmpty: a named folder that a killed process left empty (or
-// with only its lock and temporary files) is taken; one with anything
-// else is not.
+// TestCreateEmpty: a named folder that a killed process left before it
+// wrote its configuration (its lock, temporary files, the start of its
+// log and command line) is taken; one with a configuration is not.
 func TestCreateEmpty(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "x")
@@ -81,8 +83,13 @@ func TestCreateEmpty(t *testing.T) {
 		t.Errorf("empty folder: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, Log), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, Command), []byte("x"), 0o644)
+	if r, err := Create(parent, "x", time.Now()); err != nil || r.Dir != dir {
+		t.Errorf("a folder with only a log and a command line: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, Config), []byte("x"), 0o644)
 	if _, err := Create(parent, "x", time.Now()); !errors.Is(err, ErrExists) {
-		t.Errorf("a folder with a log: %v", err)
+		t.Errorf("a folder with a configuration: %v", err)
 	}
 }
 

@@ -786,7 +786,8 @@ func writeStart(run *runfolder.Run, cfg train.Config, opt Options, tr *train.Tra
 	if err := run.AppendLine(runfolder.Command, cmd); err != nil {
 		return nil, err
 	}
-	if opt.Resume != "" {
+	_, noMeta := os.Stat(run.Path(runfolder.Meta))
+	if opt.Resume != "" && !(fromStart && errors.Is(noMeta, os.ErrNotExist)) {
 		m := &Meta{}
 		b, err := os.ReadFile(run.Path(runfolder.Meta))
 		if err == nil {
@@ -811,11 +812,13 @@ func writeStart(run *runfolder.Run, cfg train.Config, opt Options, tr *train.Tra
 		// repeat the run as it now is.
 		return m, writeConfig(run, cfg, m.Preset)
 	}
-	if err := writeConfig(run, cfg, opt.Preset); err != nil {
+	// A new run, or a resumed one killed before it wrote meta.json.
+	preset := opt.Preset
+	if err := writeConfig(run, cfg, preset); err != nil {
 		return nil, err
 	}
 	m := &Meta{
-		Program: runfolder.ProgramInfo(), Preset: opt.Preset,
+		Program: runfolder.ProgramInfo(), Preset: preset,
 		Seed: cfg.Seed, SplitSeed: cfg.SplitSeed, NoiseSeed: train.NoiseSeed(cfg.Seed),
 		DataDir: dataDir, Started: start, Command: opt.Command,
 	}
