@@ -35,9 +35,9 @@ func phases(h []train.EpochResult) (pre, sleep bool) {
 	return pre, sleep
 }
 
-// CurveAxis is the x label of the learning curves: epoch 0 is the network
-// before its first training epoch (after feedback pre-training, which
-// does not change the forward weights).
+// CurveAxis is the x label of the learning curves that show the network
+// before its first training epoch at epoch 0 (after feedback
+// pre-training, which does not change the forward weights).
 const CurveAxis = "epoch (0: before training)"
 
 // feedbackOnly reports whether a phase learns the feedback weights only
@@ -112,12 +112,14 @@ func curvePoints(h []train.EpochResult) ([]train.EpochResult, []float64) {
 	return out, x
 }
 
-// LearningCurves returns the figure of the feedforward loss and accuracy
-// (in %) on the training (the mean over each epoch's minibatches before
-// their updates), validation and test splits. Validation is drawn dashed
-// and on top, so that it shows where it coincides with test; a loss that
-// spans more than a decade is drawn on a log axis.
-func LearningCurves(h []train.EpochResult) Figure {
+// LearningCurves returns the figure of the feedforward loss (named loss,
+// e.g. "cross-entropy") and accuracy (in %) on the training (the mean
+// over each epoch's minibatches before their updates), validation and
+// test splits. Validation is drawn dashed and on top, so that it shows
+// where it coincides with test; a loss that spans more than a decade is
+// drawn on a log axis. A panel without values (the accuracy of an
+// autoencoder) is left out.
+func LearningCurves(h []train.EpochResult, loss string) Figure {
 	h, x := curvePoints(h)
 	pct := func(f func(train.EpochResult) float64) []float64 {
 		y := column(h, f)
@@ -132,6 +134,10 @@ func LearningCurves(h []train.EpochResult) Figure {
 		}
 		return m
 	}
+	xlabel := "epoch"
+	if len(x) > 0 && x[0] == 0 {
+		xlabel = CurveAxis
+	}
 	trainLoss := column(h, func(r train.EpochResult) float64 { return r.TrainLoss })
 	valLoss := column(h, func(r train.EpochResult) float64 { return r.ValLoss })
 	testLoss := column(h, func(r train.EpochResult) float64 { return r.TestLoss })
@@ -142,14 +148,28 @@ func LearningCurves(h []train.EpochResult) Figure {
 			{Name: "validation", X: x, Y: val, Color: 1, Dashed: true, Marker: marker("triangle")},
 		}
 	}
-	return Figure{Cols: 2, Panels: []Panel{
-		{Title: "loss (cross-entropy)", XLabel: CurveAxis, YLabel: "loss", IntegerX: true,
+	title := "loss"
+	if loss != "" {
+		title += " (" + loss + ")"
+	}
+	var fig Figure
+	fig.Cols = 2
+	for _, pn := range []Panel{
+		{Title: title, XLabel: xlabel, YLabel: "loss", IntegerX: true,
 			LogY: spansDecade(trainLoss, valLoss, testLoss), Series: series(trainLoss, valLoss, testLoss)},
-		{Title: "accuracy", XLabel: CurveAxis, YLabel: "accuracy (%)", IntegerX: true, Series: series(
+		{Title: "accuracy", XLabel: xlabel, YLabel: "accuracy (%)", IntegerX: true, Series: series(
 			pct(func(r train.EpochResult) float64 { return r.TrainAccuracy }),
 			pct(func(r train.EpochResult) float64 { return r.ValAccuracy }),
 			pct(func(r train.EpochResult) float64 { return r.TestAccuracy }))},
-	}}
+	} {
+		for _, s := range pn.Series {
+			if hasValue(s.Y) {
+				fig.Panels = append(fig.Panels, pn)
+				break
+			}
+		}
+	}
+	return fig
 }
 
 // spansDecade reports whether the positive finite values span more than
@@ -192,6 +212,12 @@ func Diagnostics(h []train.EpochResult) Figure {
 		{"grad_norm_feedback_", "feedback gradient norm (before clipping)", "norm", true},
 		{"feedback_ratio_", "feedback / forward input", "||Q u|| / ||W r||", true},
 	}
+	// Every panel spans all epochs, so that one epoch is at one place
+	// in each.
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	for _, v := range x {
+		xmin, xmax = math.Min(xmin, v), math.Max(xmax, v)
+	}
 	var fig Figure
 	fig.Cols = 2
 	for _, k := range kinds {
@@ -204,7 +230,7 @@ func Diagnostics(h []train.EpochResult) Figure {
 		if len(keys) == 0 {
 			continue
 		}
-		pn := Panel{Title: k.title, XLabel: epochAxis(h), YLabel: k.ylabel, LogY: k.logY, IntegerX: true}
+		pn := Panel{Title: k.title, XLabel: epochAxis(h), YLabel: k.ylabel, LogY: k.logY, IntegerX: true, XMin: xmin, XMax: xmax}
 		fbShown := false
 		for i, key := range keys {
 			// One series of the training epochs and one of the
@@ -217,18 +243,15 @@ func Diagnostics(h []train.EpochResult) Figure {
 					return math.NaN()
 				})
 			}
-			name := strings.TrimPrefix(key, k.prefix)
-			if name == "" {
-				name = key
-			}
+			name := seriesName(strings.TrimPrefix(key, k.prefix))
 			tr, fb := of(false), of(true)
 			if hasValue(tr) {
 				pn.Series = append(pn.Series, Series{Name: name, X: x, Y: tr, Color: i})
 			}
 			if hasValue(fb) {
 				s := Series{X: x, Y: fb, Color: i, Dashed: true, Marker: "ring"}
-				if !hasValue(tr) {
-					s.Name = name
+				if !hasValue(tr) && len(keys) > 1 {
+					s.Name = name // the layer's only entry
 				}
 				pn.Series = append(pn.Series, s)
 				fbShown = true
@@ -240,6 +263,22 @@ func Diagnostics(h []train.EpochResult) Figure {
 		fig.Panels = append(fig.Panels, pn)
 	}
 	return fig
+}
+
+// seriesName is the legend entry of a diagnostic's series, from what
+// follows its kind in its key: "layer2" is "layer 2", "total" the whole
+// network's, and a diagnostic with one series ("") is the training
+// epochs' (the feedback-only epochs get their own entry).
+func seriesName(suffix string) string {
+	switch {
+	case suffix == "":
+		return "training"
+	case suffix == "total":
+		return "whole network"
+	case strings.HasPrefix(suffix, "layer"):
+		return "layer " + strings.TrimPrefix(suffix, "layer")
+	}
+	return suffix
 }
 
 // qOnly names the feedback-only epochs of h in a legend.

@@ -53,7 +53,11 @@ type Panel struct {
 	LogY bool
 	// IntegerX puts the x ticks at whole numbers only (epochs).
 	IntegerX bool
-	Series   []Series
+	// XMin and XMax fix the x range (padded by 3 %) when XMin < XMax,
+	// so that the panels of a figure share one x axis; else it fits the
+	// data.
+	XMin, XMax float64
+	Series     []Series
 }
 
 // Figure is a grid of panels, Cols per row.
@@ -204,17 +208,23 @@ func (pn Panel) plot() (*plot.Plot, error) {
 		}
 		xys = append(xys, pts)
 	}
+	p.Y.Tick.Marker = linearTicks{}
 	if ylo <= yhi {
 		if logY {
 			p.Y.Scale = plot.LogScale{}
 			p.Y.Tick.Marker = logTicks{}
 			p.Y.Min, p.Y.Max = decades(ylo, yhi)
 		} else {
-			p.Y.Min, p.Y.Max = padded(ylo, yhi)
+			var step float64
+			p.Y.Min, p.Y.Max, step = padded(ylo, yhi, !raster(pn))
+			p.Y.Tick.Marker = linearTicks{Step: step}
 		}
 	}
 	if logY {
 		p.Y.Label.Text = strings.TrimSpace(p.Y.Label.Text + " (log scale)")
+	}
+	if pn.XMin < pn.XMax {
+		xlo, xhi = pn.XMin, pn.XMax
 	}
 	if xlo <= xhi {
 		if xlo == xhi {
@@ -227,9 +237,6 @@ func (pn Panel) plot() (*plot.Plot, error) {
 	p.X.Tick.Marker = linearTicks{}
 	if pn.IntegerX {
 		p.X.Tick.Marker = integerTicks{}
-	}
-	if !logY {
-		p.Y.Tick.Marker = linearTicks{}
 	}
 	for i, s := range pn.Series {
 		col := Palette[(s.Color%len(Palette)+len(Palette))%len(Palette)]
@@ -295,14 +302,33 @@ func glyph(name string) draw.GlyphDrawer {
 	return draw.RingGlyph{}
 }
 
-// padded returns a linear axis range around [lo, hi] with 5 % to spare
-// on each side, so that the data fill the panel and show their change.
-func padded(lo, hi float64) (float64, float64) {
+// padded returns a linear axis range around [lo, hi] that the data fill
+// (so that they show their change), with 5 % to spare on each side and,
+// when round, rounded out to the next labelled ticks, so that a label
+// lies below the lowest point and one above the highest; step is the
+// step between the labels (0: the ticker's choice).
+func padded(lo, hi float64, round bool) (min, max, step float64) {
 	r := hi - lo
 	if r == 0 {
 		r = math.Max(math.Abs(hi)*0.1, 1e-3)
 	}
-	return lo - 0.05*r, hi + 0.05*r
+	lo, hi = lo-0.05*r, hi+0.05*r
+	if !round {
+		return lo, hi, 0
+	}
+	step = tickStep(hi - lo)
+	return math.Floor(lo/step+1e-9) * step, math.Ceil(hi/step-1e-9) * step, step
+}
+
+// raster reports whether a panel is a spike raster (its y values are
+// neuron numbers).
+func raster(pn Panel) bool {
+	for _, s := range pn.Series {
+		if s.Ticks {
+			return true
+		}
+	}
+	return false
 }
 
 // decades returns the whole decades around [lo, hi] (both positive):
@@ -379,13 +405,17 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 		stride = 2
 	}
 	in := func(v float64) bool { return v >= min*(1-1e-9) && v <= max*(1+1e-9) }
+	// One style per axis: decimals when every label reads short as one
+	// (0.001 … 10000), else e notation (1e-4, 2e-6), never 5e-06 next to
+	// 0.001.
+	plain := a >= -3 && b <= 4
 	var ticks []plot.Tick
 	for e := a; e <= b; e++ {
 		pow := math.Pow(10, float64(e))
 		if in(pow) {
 			t := plot.Tick{Value: pow}
 			if (e-a)%stride == 0 {
-				t.Label = tickLabel(pow)
+				t.Label = tickLabel(1, e, plain)
 			}
 			ticks = append(ticks, t)
 		}
@@ -399,7 +429,7 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 			}
 			t := plot.Tick{Value: v}
 			if span <= 2 && (m == 2 || m == 5) {
-				t.Label = tickLabel(v)
+				t.Label = tickLabel(m, e, plain)
 			}
 			ticks = append(ticks, t)
 		}
@@ -407,33 +437,35 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// tickLabel writes a tick value of a log axis: plain from 0.001 to
-// 10000, else as 2e-05.
-func tickLabel(v float64) string {
-	if v >= 1e-3*(1-1e-9) && v < 1e5 {
-		return strconv.FormatFloat(v, 'f', max(0, int(-math.Floor(math.Log10(v)+1e-9))), 64)
+// tickLabel writes the tick m·10^e of a log axis: as a decimal (0.002,
+// 50) when plain, else in e notation with the exponent as short as it
+// goes (1e-4, 2e-6, 1e5; the font has no superscript minus).
+func tickLabel(m, e int, plain bool) string {
+	if plain {
+		v := float64(m) * math.Pow(10, float64(e))
+		return strconv.FormatFloat(v, 'f', max(0, -e), 64)
 	}
-	return strconv.FormatFloat(v, 'e', 0, 64)
+	return strconv.Itoa(m) + "e" + strconv.Itoa(e)
 }
 
 // linearTicks labels a linear axis at 3 to 10 round values, 1, 2 or 5
 // times a power of ten apart, each written with the decimals the step
 // needs (so that no two labels read alike), with unlabelled ticks
 // between them.
-type linearTicks struct{}
+type linearTicks struct {
+	// Step between the labels (0: 1, 2 or 5 times a power of ten that
+	// gives 3 to 10 labels).
+	Step float64
+}
 
 // Ticks implements plot.Ticker.
-func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
+func (lt linearTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || !finite(lo) || !finite(hi) {
 		return nil
 	}
-	r := hi - lo
-	step := math.Pow(10, math.Floor(math.Log10(r))) // r/10 < step ≤ r
-	for _, m := range []float64{1, 0.5, 0.2, 0.1} {
-		if n := r / (step * m); n >= 3 {
-			step *= m
-			break
-		}
+	step := lt.Step
+	if !(step > 0) || (hi-lo)/step > 20 {
+		step = tickStep(hi - lo)
 	}
 	decimals := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
 	var ticks []plot.Tick
@@ -449,6 +481,18 @@ func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
 		ticks = append(ticks, plot.Tick{Value: mid})
 	}
 	return ticks
+}
+
+// tickStep is the step between the labelled ticks of a linear axis of
+// length r: 1, 2 or 5 times a power of ten, 3 to 10 steps in r.
+func tickStep(r float64) float64 {
+	step := math.Pow(10, math.Floor(math.Log10(r))) // r/10 < step ≤ r
+	for _, m := range []float64{1, 0.5, 0.2, 0.1} {
+		if n := r / (step * m); n >= 3 {
+			return step * m
+		}
+	}
+	return step * 0.1
 }
 
 // integerTicks puts ticks at whole numbers, 1, 2, 5, 10, 20, ... apart,

@@ -35,7 +35,7 @@ func history() []train.EpochResult {
 func TestFigures(t *testing.T) {
 	dir := t.TempDir()
 	h := history()
-	for name, fig := range map[string]Figure{"learning_curves": LearningCurves(h), "diagnostics": Diagnostics(h)} {
+	for name, fig := range map[string]Figure{"learning_curves": LearningCurves(h, "cross-entropy"), "diagnostics": Diagnostics(h)} {
 		if err := fig.Save(dir, name); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -59,11 +59,11 @@ func TestFigures(t *testing.T) {
 		t.Errorf("%d diagnostic panels, want 6", len(d.Panels))
 	}
 	// Pre-training is drawn left of training: epochs 0, 1, 2, 3.
-	if x := LearningCurves(h).Panels[0].Series[0].X; x[0] != 0 || x[3] != 3 {
+	if x := LearningCurves(h, "cross-entropy").Panels[0].Series[0].X; x[0] != 0 || x[3] != 3 {
 		t.Errorf("x = %v", x)
 	}
 	// One point on a log axis, and nothing but NaN or zeros, still draw.
-	if err := LearningCurves(h[:1]).WritePNG(&bytes.Buffer{}); err != nil {
+	if err := LearningCurves(h[:1], "cross-entropy").WritePNG(&bytes.Buffer{}); err != nil {
 		t.Error(err)
 	}
 	var empty bytes.Buffer
@@ -108,10 +108,56 @@ func TestLogAxis(t *testing.T) {
 			t.Errorf("tick %s is not 1, 2 or 5 times a power of ten", text[i])
 		}
 	}
-	// A long axis: powers of ten only.
+	// A long axis: powers of ten only, all in e notation.
 	_, text = labels(logTicks{}, 1e-6, 10)
-	if strings.Join(text, " ") != "1e-06 1e-05 1e-04 0.001 0.01 0.1 1 10" {
+	if strings.Join(text, " ") != "1e-6 1e-5 1e-4 1e-3 1e-2 1e-1 1e0 1e1" {
 		t.Errorf("long axis labels %v", text)
+	}
+	// One style per axis: decimals where they all read short, else
+	// powers of ten (never 5e-06 next to 0.001).
+	for _, tc := range []struct {
+		lo, hi float64
+		want   string
+	}{
+		{1e-3, 0.1, "0.001 0.002 0.005 0.01 0.02 0.05 0.1"},
+		{1, 100, "1 2 5 10 20 50 100"},
+		{1e-7, 1e-5, "1e-7 2e-7 5e-7 1e-6 2e-6 5e-6 1e-5"},
+		{1e-4, 0.1, "1e-4 1e-3 1e-2 1e-1"},
+		{1e3, 1e6, "1e3 1e4 1e5 1e6"},
+	} {
+		if _, text := labels(logTicks{}, tc.lo, tc.hi); strings.Join(text, " ") != tc.want {
+			t.Errorf("axis %g..%g: labels %v, want %s", tc.lo, tc.hi, text, tc.want)
+		}
+	}
+}
+
+// TestDiagnosticsAxes: every diagnostic panel spans all epochs (here
+// pre-training at 0 to training epoch 3, also the panels that only
+// training epochs have), and legends name layers and the training
+// epochs in words, not as keys.
+func TestDiagnosticsAxes(t *testing.T) {
+	fig := Diagnostics(history())
+	for _, pn := range fig.Panels {
+		p, err := pn.plot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.X.Min > 0 || p.X.Max < 3 {
+			t.Errorf("%s: x axis %g..%g, want all epochs 0..3", pn.Title, p.X.Min, p.X.Max)
+		}
+		for _, s := range pn.Series {
+			if strings.Contains(s.Name, "_") || s.Name == "control" || strings.HasPrefix(s.Name, "layer") && !strings.HasPrefix(s.Name, "layer ") {
+				t.Errorf("%s: legend entry %q is a key", pn.Title, s.Name)
+			}
+		}
+	}
+	// A run of pre-training alone: its one series is not called training.
+	for _, pn := range Diagnostics(history()[:1]).Panels {
+		for _, s := range pn.Series {
+			if s.Name == "training" {
+				t.Errorf("%s: pre-training drawn as training", pn.Title)
+			}
+		}
 	}
 }
 
@@ -123,7 +169,7 @@ func TestCurves(t *testing.T) {
 	for e, l := range []float64{2.40, 2.35, 2.29} {
 		h = append(h, train.EpochResult{Phase: "train", Epoch: e + 1, TrainLoss: l, ValLoss: l + 0.001, TestLoss: l, TrainAccuracy: 0.1, ValAccuracy: 0.1, TestAccuracy: 0.1})
 	}
-	fig := LearningCurves(h)
+	fig := LearningCurves(h, "cross-entropy")
 	loss := fig.Panels[0]
 	p, err := loss.plot()
 	if err != nil {
@@ -139,7 +185,7 @@ func TestCurves(t *testing.T) {
 	if v, te := loss.Series[idx["validation"]], loss.Series[idx["test"]]; !v.Dashed || te.Dashed || idx["validation"] < idx["test"] || v.Marker == te.Marker {
 		t.Errorf("validation %+v and test %+v: validation must be dashed, marked otherwise, and drawn last", v, te)
 	}
-	one := LearningCurves(h[:1]).Panels[1]
+	one := LearningCurves(h[:1], "cross-entropy").Panels[1]
 	p, _ = one.plot()
 	vals, text := labels(p.X.Tick.Marker, p.X.Min, p.X.Max)
 	if len(vals) != 1 || text[0] != "1" {
@@ -224,5 +270,46 @@ func TestLegendBeside(t *testing.T) {
 	img, _ := png.Decode(&b)
 	if got, want := img.Bounds().Dx(), int((6*vg.Inch + w).Dots(vgimg.DefaultDPI)); got < want-2 {
 		t.Errorf("figure %d px wide, want %d (6 in and the legend)", got, want)
+	}
+}
+
+// TestLinearAxis: a linear axis fitted to the data has a labelled tick
+// below its lowest point and one above its highest (a point below the
+// lowest label reads as off the scale), and still shows the change.
+func TestLinearAxis(t *testing.T) {
+	for _, d := range [][2]float64{{0.2243, 0.2291}, {2.29, 2.40}, {8, 14}, {-3.7, 91.2}, {0.5, 0.5}, {1e-7, 3e-7}} {
+		pn := Panel{Series: []Series{{X: []float64{0, 1}, Y: d[:]}}}
+		p, err := pn.plot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals, text := labels(p.Y.Tick.Marker, p.Y.Min, p.Y.Max)
+		if len(vals) < 3 || vals[0] > d[0] || vals[len(vals)-1] < d[1] {
+			t.Errorf("data %g..%g: labels %v do not enclose them", d[0], d[1], text)
+		}
+		if r := d[1] - d[0]; r > 0 && p.Y.Max-p.Y.Min > 3*r {
+			t.Errorf("data %g..%g: axis %g..%g hides the change", d[0], d[1], p.Y.Min, p.Y.Max)
+		}
+	}
+}
+
+// TestCurvesAutoencoder: an autoencoder's figure names its loss and has
+// no empty accuracy panel; without an epoch 0 the axis does not promise
+// one.
+func TestCurvesAutoencoder(t *testing.T) {
+	var h []train.EpochResult
+	for e := 1; e <= 2; e++ {
+		h = append(h, train.EpochResult{Phase: "train", Epoch: e, TrainLoss: 1.05, ValLoss: 1.06, TestLoss: 1.07,
+			TrainAccuracy: math.NaN(), ValAccuracy: math.NaN(), TestAccuracy: math.NaN()})
+	}
+	fig := LearningCurves(h, "mean squared error")
+	if len(fig.Panels) != 1 || fig.Panels[0].Title != "loss (mean squared error)" {
+		t.Fatalf("panels %+v", fig.Panels)
+	}
+	if fig.Panels[0].XLabel != "epoch" {
+		t.Errorf("x label %q for a run without epoch 0", fig.Panels[0].XLabel)
+	}
+	if err := fig.WritePNG(&bytes.Buffer{}); err != nil {
+		t.Error(err)
 	}
 }

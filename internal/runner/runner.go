@@ -412,7 +412,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 				log.Error("the checkpoint could not be written; the previous one is kept", zap.Error(cerr))
 				return sum, errors.Join(err, cerr)
 			}
-			writePlots(run, tr.History(), log)
+			writePlots(run, tr, log)
 			log.Warn("interrupted; the state is saved", zap.Stringer("at", in.At),
 				zap.String("resume with", "strongdfc train --resume "+run.Dir))
 			return sum, err
@@ -426,7 +426,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 				fields = append(fields, zap.String("kept", kept(run, pos)),
 					zap.String("to change the run", "resuming repeats it bit for bit and diverges again; start a new run from its configuration with changes: strongdfc train --config "+
 						run.Path(runfolder.Config)+" --set KEY=VALUE --name NEW"))
-				writePlots(run, tr.History(), log)
+				writePlots(run, tr, log)
 			}
 			log.Error("the run diverged", fields...)
 			return sum, err
@@ -453,7 +453,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 				return sum, err
 			}
 			if time.Since(plotted) >= plotEvery {
-				writePlots(run, tr.History(), log)
+				writePlots(run, tr, log)
 				plotted = time.Now()
 			}
 		}
@@ -468,7 +468,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		if err := run.WriteFile(runfolder.Weights, func(w io.Writer) error { return checkpoint.WriteWeights(w, cfg, tr.Net) }); err != nil {
 			return sum, err
 		}
-		writePlots(run, tr.History(), log)
+		writePlots(run, tr, log)
 	}
 	log.Info("done", zap.Float64("test_accuracy", sum.TestAccuracy), zap.Float64("validation_accuracy", sum.ValidationAccuracy),
 		zap.Duration("wall", time.Since(start).Round(time.Second)))
@@ -756,8 +756,10 @@ func saveCheckpoint(run *runfolder.Run, tr *train.Trainer, log *zap.Logger) erro
 	return nil
 }
 
-// writePlots draws the figures; a figure that fails is logged, not fatal.
-func writePlots(run *runfolder.Run, h []train.EpochResult, log *zap.Logger) {
+// writePlots draws the figures of the trainer's history; a figure that
+// fails is logged, not fatal.
+func writePlots(run *runfolder.Run, tr *train.Trainer, log *zap.Logger) {
+	h := tr.History()
 	if len(h) == 0 {
 		return
 	}
@@ -766,7 +768,7 @@ func writePlots(run *runfolder.Run, h []train.EpochResult, log *zap.Logger) {
 		log.Warn("plots", zap.Error(err))
 		return
 	}
-	for name, fig := range map[string]plots.Figure{"learning_curves": plots.LearningCurves(h), "diagnostics": plots.Diagnostics(h)} {
+	for name, fig := range map[string]plots.Figure{"learning_curves": plots.LearningCurves(h, lossName(tr.Config())), "diagnostics": plots.Diagnostics(h)} {
 		if len(fig.Panels) == 0 {
 			continue
 		}
@@ -774,6 +776,14 @@ func writePlots(run *runfolder.Run, h []train.EpochResult, log *zap.Logger) {
 			log.Warn("plots", zap.String("figure", name), zap.Error(err))
 		}
 	}
+}
+
+// lossName names the loss of the configuration's task in figures.
+func lossName(cfg train.Config) string {
+	if cfg.Autoencoder() {
+		return "mean squared error"
+	}
+	return "cross-entropy"
 }
 
 // writeStart records the configuration, the command line and meta.json

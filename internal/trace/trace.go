@@ -319,9 +319,9 @@ func (t *Trace) Figure() plots.Figure {
 
 // TimeAxis labels the time axis of the figures: time t = k·dt, in the
 // unit of dt and of the model's time constants (which the configuration
-// gives in one arbitrary unit).
+// gives in one arbitrary unit), dt written with three digits at most.
 func (t *Trace) TimeAxis() string {
-	return fmt.Sprintf("time t = k·dt (unit of dt and τ; dt = %g)", t.DT)
+	return fmt.Sprintf("time t = k·dt (unit of dt and τ; dt = %.3g)", t.DT)
 }
 
 // rasterNeurons is the number of neurons per layer a raster shows.

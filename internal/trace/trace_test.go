@@ -91,3 +91,11 @@ func TestRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeAxis: dt is written with three digits, not seventeen.
+func TestTimeAxis(t *testing.T) {
+	tr := &Trace{DT: 0.0031943783402810927}
+	if got := tr.TimeAxis(); !strings.Contains(got, "dt = 0.00319)") {
+		t.Errorf("time axis %q", got)
+	}
+}
