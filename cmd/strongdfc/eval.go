@@ -119,7 +119,7 @@ JSON object per split on stdout.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "", "`folder` with the data set's IDX files (default: where train finds them)")
+	cmd.Flags().StringVar(&dataDir, "data", "", "`folder` with the data set's files: IDX, or CIFAR-10's binary batches (default: where train finds them)")
 	cmd.Flags().StringSliceVar(&splits, "split", []string{"test"}, "`splits` to evaluate: test, validation or train (repeat or separate by commas)")
 	return cmd
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -112,6 +113,13 @@ an uninterrupted run.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+			var names []string
+			c.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+			if s := command.Closest(name, names); s != "" {
+				return usageError{fmt.Errorf("%w; did you mean --%s? (see %s --help)", err, s, c.CommandPath())}
+			}
+		}
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
 	root.AddCommand(newTrain(), newEval(), newTrace(), newBench(), newSweep(), newCollect(), newPresets(), newVersion())
@@ -138,15 +146,23 @@ func (l *lastLine) Write(b []byte) (int, error) {
 
 // longFlags rewrites flags given in the Go style of the experiments,
 // with one dash (-train-limit 5000, -data=DIR), to the two dashes of
-// this command (--train-limit): both styles work. Only names of flags
-// the commands define are rewritten (never a single letter, which is a
-// shorthand), and nothing after "--".
+// this command (--train-limit): both styles work. Every -word is
+// rewritten (an unknown one then fails as an unknown flag, with a
+// suggestion, not as a cluster of shorthands), never a single letter
+// (a shorthand), a negative number, a value of a flag that takes one,
+// or anything after "--".
 func longFlags(root *cobra.Command, args []string) []string {
-	names := map[string]bool{}
+	names, boolFlags := map[string]bool{}, map[string]bool{"help": true}
+	add := func(f *pflag.Flag) {
+		names[f.Name] = true
+		if f.NoOptDefVal != "" { // a switch: --dry-run, no value
+			boolFlags[f.Name] = true
+		}
+	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
-		c.Flags().VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
-		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
+		c.Flags().VisitAll(add)
+		c.PersistentFlags().VisitAll(add)
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}
@@ -154,21 +170,34 @@ func longFlags(root *cobra.Command, args []string) []string {
 	walk(root)
 	names["help"] = true
 	out := make([]string, len(args))
+	value := false // args[i] is the value of the flag before it
 	for i, a := range args {
 		out[i] = a
+		if value {
+			value = false
+			continue
+		}
 		if a == "--" {
 			copy(out[i:], args[i:])
 			break
 		}
-		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
-			name, _, _ := strings.Cut(a[1:], "=")
-			if len(name) > 1 && names[name] {
-				out[i] = "-" + a
-			}
+		name, hasValue := "", false
+		switch {
+		case strings.HasPrefix(a, "--"):
+			name, _, hasValue = strings.Cut(a[2:], "=")
+		case len(a) > 2 && a[0] == '-' && isLetter(a[1]):
+			name, _, hasValue = strings.Cut(a[1:], "=")
+			out[i] = "-" + a
 		}
+		// The next argument is this flag's value unless the flag is
+		// a switch (--dry-run) or carries its value (--epochs=3).
+		value = name != "" && !hasValue && names[name] && !boolFlags[name]
 	}
 	return out
 }
+
+// isLetter reports whether c is an ASCII letter.
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // noArgs is cobra.NoArgs as a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {

@@ -828,6 +828,21 @@ func TestFlagStyles(t *testing.T) {
 	if got := longFlags(newRoot(&bytes.Buffer{}, &bytes.Buffer{}), []string{"-h", "-epochs", "2", "--", "-seed"}); fmt.Sprint(got) != "[-h --epochs 2 -- -seed]" {
 		t.Errorf("longFlags: %v", got)
 	}
+	// A flag's value is never rewritten, a switch takes none, and an
+	// unknown -word becomes an unknown --word.
+	got := longFlags(newRoot(&bytes.Buffer{}, &bytes.Buffer{}), []string{"--name", "-odd", "-dry-run", "-epoch", "-1", "-name=-x", "-set", "-y"})
+	if fmt.Sprint(got) != "[--name -odd --dry-run --epoch -1 --name=-x --set -y]" {
+		t.Errorf("longFlags: %v", got)
+	}
+	// A mistyped flag, in either style, is named with the flag meant
+	// (not as "unknown shorthand flag: 'e' in -epoch").
+	for _, bad := range []string{"-epoch", "--epoch"} {
+		code, stdout, stderr := cli(context.Background(), "train", bad, "3")
+		s, ok := lastJSON(t, stdout)
+		if code != 2 || !strings.Contains(stderr, "unknown flag: --epoch; did you mean --epochs?") || !ok || s.Status != "failed" {
+			t.Errorf("%s: exit %d\n%s", bad, code, stderr)
+		}
+	}
 }
 
 // TestTraceOut: trace never writes into a folder that holds files.
@@ -866,6 +881,15 @@ func TestFirstRun(t *testing.T) {
 		"--name", "x", "--epochs", "1", "--set", "sleep.dynamics.steps=8")
 	if code != 0 || !strings.Contains(stderr, "1 epoch of feedback pre-training (--pretrain-epochs") || !strings.Contains(stderr, "1 sleep epoch before") {
 		t.Errorf("exit %d, the log does not give the plan:\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "WARN\tplan") {
+		t.Errorf("a warning for 1 pre-training epoch before 1 training epoch:\n%s", stderr)
+	}
+	// More pre-training than training (mnist-dfc --epochs 1 runs 20
+	// epochs of pre-training first): a warning, with the flag to change it.
+	code, _, stderr = e.train(context.Background(), "--config", e.cfg, "--name", "pre", "--epochs", "1", "--pretrain-epochs", "2")
+	if code != 0 || !regexp.MustCompile(`WARN\tplan: more epochs of feedback pre-training than of training.*2 epochs of feedback pre-training \(--pretrain-epochs N changes it\), then 1 training epoch`).MatchString(stderr) {
+		t.Errorf("exit %d, no warning:\n%s", code, stderr)
 	}
 	var meta runner.Meta
 	json.Unmarshal(e.read("x", runfolder.Meta), &meta)

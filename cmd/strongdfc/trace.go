@@ -164,7 +164,7 @@ layer) with its data as trace.csv.`,
 	cf.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&from, "from", "", "run folder, weights or checkpoint `file` whose network to trace (default: a fresh network from the configuration flags)")
-	fl.StringVar(&dataDir, "data", "", "`folder` with the data set's IDX files (default: where train finds them)")
+	fl.StringVar(&dataDir, "data", "", "`folder` with the data set's files: IDX, or CIFAR-10's binary batches (default: where train finds them)")
 	fl.StringVar(&split, "split", "test", "`split` the samples come from: test, validation or train")
 	fl.IntSliceVar(&samples, "samples", []int{0}, "`indices` of the samples in the split, comma-separated (they run as one minibatch)")
 	fl.IntVar(&every, "every", 1, "record every `k`-th time step (and the last)")

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
@@ -167,8 +168,8 @@ last good checkpoint.`,
 	}
 	cf.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&dataDir, "data", "", "`folder` with the data set's IDX files (default: MNIST from the Go module cache, Fashion-MNIST from "+"/usr/share/datasets/fashion-mnist)")
-	fl.IntVar(&epochs, "epochs", 0, "training `epochs` (default: the configuration's; the published runs have 40); with --resume, extends the run")
+	fl.StringVar(&dataDir, "data", "", "`folder` with the data set's files: IDX, or CIFAR-10's binary batches (default: MNIST from the Go module cache, Fashion-MNIST from "+dataset.FashionMNISTDefaultDir+"; CIFAR-10 has none)")
+	fl.IntVar(&epochs, "epochs", 0, "training `epochs` (default: the configuration's; the published runs have 40); feedback pre-training runs before them (--pretrain-epochs; see presets); with --resume, extends the run")
 	fl.Uint64Var(&seed, "seed", 0, "`seed` of every random draw: initial weights, sample order, noise (default: the configuration's)")
 	fl.IntVar(&batch, "batch", 0, "minibatch `size` in samples (default: the configuration's, 128 in the published runs)")
 	fl.IntVar(&trainLimit, "train-limit", 0, "train on the first `N` training samples only, 0 for all (default: the configuration's)")

@@ -34,6 +34,7 @@ import (
 	"github.com/strongdfc/strongdfc/checkpoint"
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/dataset"
+	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
@@ -55,7 +56,7 @@ func main() {
 	out := flag.String("out", "", "run `folder` to create (default: a new folder under runs/)")
 	var pf prof.Flags
 	pf.Register(flag.CommandLine)
-	flag.Parse()
+	command.ParseCommandLine()
 
 	cmd := runner.StartCommand(&opt, *every, pf)
 	defer cmd.Close()

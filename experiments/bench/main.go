@@ -20,6 +20,7 @@ import (
 
 	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/bench"
+	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/presets"
@@ -40,7 +41,7 @@ func main() {
 	chunks := flag.Int("chunks", -1, "window-parallel `chunks` per minibatch (0 or 1: none; default: the configuration's)")
 	seed := flag.Uint64("seed", 1, "random `seed`")
 	pf.Register(flag.CommandLine)
-	flag.Parse()
+	command.ParseCommandLine()
 	cfg, err := presets.Lookup(*preset)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strongdfc/strongdfc/checkpoint"
 	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
@@ -75,13 +76,14 @@ func runArgs(args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// TestShortRun: -steps and -set shorten the published run (here to a
-// toy), flags take one dash or two, and the run folder records it.
+// TestShortRun: -steps (every window's) and -set shorten the published
+// run (here to a toy), flags take one dash or two, and the run folder
+// records it.
 func TestShortRun(t *testing.T) {
 	data := writeData(t, 160, 40)
 	dir := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runArgs("-data", data, "--epochs", "1", "-train-limit", "64", "--steps=16", "-batch", "16",
-		"-set", "hidden=[16,16]", "-set", "pretrain.dynamics.steps=12", "--set", "validation=32", "-out", dir)
+		"-set", "hidden=[16,16]", "-set", "forward.lr=0.001", "--set", "validation=32", "-out", dir)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
@@ -94,8 +96,17 @@ func TestShortRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, err := config.Decode(runfolder.Config, b, train.Config{})
-	if err != nil || cfg.Dynamics.Steps != 16 || cfg.Pretrain.Dynamics.Steps != 12 || fmt.Sprint(cfg.Hidden) != "[16 16]" || cfg.Batch != 16 {
+	if err != nil || cfg.Dynamics.Steps != 16 || cfg.Pretrain.Dynamics.Steps != 16 || fmt.Sprint(cfg.Hidden) != "[16 16]" || cfg.Batch != 16 || cfg.Forward.LR != 0.001 {
 		t.Errorf("config.yaml does not record -steps and -set (%v):\n%s", err, b)
+	}
+	// A two-phase method's sleep windows get -steps too.
+	dir = filepath.Join(t.TempDir(), "run")
+	code, _, stderr = runArgs("-data", data, "-method", "strong-dfc-2phase", "-epochs", "1", "-train-limit", "32", "-steps", "8",
+		"-batch", "16", "-set", "hidden=[8]", "-set", "validation=16", "-out", dir)
+	b, _ = os.ReadFile(filepath.Join(dir, runfolder.Config))
+	cfg, err = config.Decode(runfolder.Config, b, train.Config{})
+	if code != 0 || err != nil || cfg.Sleep.Dynamics.Steps != 8 || cfg.Pretrain.Dynamics.Steps != 8 || cfg.Dynamics.Steps != 8 {
+		t.Errorf("exit %d (%v), steps %d/%d/%d, want 8 everywhere\n%s", code, err, cfg.Dynamics.Steps, cfg.Pretrain.Dynamics.Steps, cfg.Sleep.Dynamics.Steps, stderr)
 	}
 }
 
@@ -111,7 +122,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"-set", "forward.lr=abc", "-data", data}, 1, "forward.lr"},
 		{[]string{"-set", "dynamics.dt=-1", "-data", data}, 1, "dynamics.dt"},
 		{[]string{"-steps", "1", "-data", data}, 1, "dynamics.steps"},
-		{[]string{"-epoch", "3"}, 2, "-epoch"},
+		{[]string{"-epoch", "3"}, 2, "-epoch; did you mean -epochs?"},
+		{[]string{"--trainlimit", "3"}, 2, "did you mean -train-limit?"},
 		{[]string{"-method", "nope"}, 2, "nope"},
 		{[]string{"extra"}, 2, "extra"},
 		{[]string{"-set", "hidden=[8]", "-data", t.TempDir()}, 1, dataset.Files.TrainImages},
@@ -132,5 +144,48 @@ func TestErrors(t *testing.T) {
 		if code != 1 || !strings.Contains(stderr, "--data DIR") {
 			t.Errorf("exit %d\n%s", code, stderr)
 		}
+	}
+}
+
+// TestCIFAR10: -dataset cifar10 trains on CIFAR-10's binary files (here
+// small ones), with MNIST's constants and a 3072-pixel input.
+func TestCIFAR10(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(5, 6))
+	write := func(name string, n int) {
+		var b []byte
+		for range n {
+			c := rng.IntN(10)
+			b = append(b, byte(c))
+			for p := range 3 * 32 * 32 {
+				v := byte(40 * rng.Float64())
+				if (p/32)%10 == c {
+					v += 180
+				}
+				b = append(b, v)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range dataset.CIFAR10Files.Train {
+		write(f, 20)
+	}
+	write(dataset.CIFAR10Files.Test, 30)
+	out := filepath.Join(t.TempDir(), "c")
+	code, stdout, stderr := runArgs("-dataset", "cifar10", "-data", dir, "-method", "bp", "-epochs", "1", "-batch", "16",
+		"-set", "hidden=[16]", "-set", "validation=20", "-out", out)
+	if s := last(t, stdout); code != 0 || s["dataset"] != "cifar10" || s["train_samples"] != 80.0 {
+		t.Fatalf("exit %d, summary %v\n%s", code, s, stderr)
+	}
+	if _, net, err := checkpoint.ReadNetwork(filepath.Join(out, runfolder.Weights)); err != nil || net.NIn() != 3072 {
+		t.Errorf("weights: %v", err)
+	}
+	// Without -data: a message that says where to get it and how to
+	// point to it.
+	code, stdout, stderr = runArgs("-dataset", "cifar10")
+	if s := last(t, stdout); code != 1 || !strings.Contains(stderr, "--data DIR") || s["status"] != "failed" {
+		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }

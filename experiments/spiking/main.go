@@ -39,6 +39,7 @@ import (
 
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/compute"
+	"github.com/strongdfc/strongdfc/internal/command"
 	"github.com/strongdfc/strongdfc/internal/plots"
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
@@ -78,7 +79,7 @@ func main() {
 	every := flag.Duration("progress", 0, "`interval` between progress lines on stderr when it is not a terminal (default 5s)")
 	var pf prof.Flags
 	pf.Register(flag.CommandLine)
-	flag.Parse()
+	command.ParseCommandLine()
 
 	cmd := runner.StartCommand(&opt, *every, pf)
 	defer cmd.Close()

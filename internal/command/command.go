@@ -5,7 +5,9 @@ package command
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,12 +30,27 @@ type Session struct {
 }
 
 // Parse registers the profiling flags on the command line's flag set,
-// parses the command line and starts a session with them.
+// parses the command line (a mistyped flag ends the program with status
+// 2 and the flag it meant; see ParseFlags) and starts a session with them.
 func Parse() *Session {
 	var pf prof.Flags
 	pf.Register(flag.CommandLine)
-	flag.Parse()
+	ParseCommandLine()
 	return Start(pf)
+}
+
+// ParseCommandLine is flag.Parse with ParseFlags' messages: a mistyped
+// flag ends the program with status 2 and names the flag it meant; -help
+// prints the usage and ends it with status 0.
+func ParseCommandLine() {
+	flag.CommandLine.Init(flag.CommandLine.Name(), flag.ContinueOnError)
+	switch err := ParseFlags(flag.CommandLine, os.Args[1:]); {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
+		os.Exit(2)
+	}
 }
 
 // Start begins a session with the given profiling flags; it ends the

@@ -372,7 +372,13 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		log.Info("run folder", zap.String("dir", run.Dir))
 	}
 	if !tr.Done() {
-		log.Info("plan", zap.String("epochs", plan(tr)))
+		if pre, ep := tr.Epochs(); len(tr.Method().Prologue)-pre > tr.Config().Epochs-ep {
+			// strongdfc train --preset mnist-dfc --epochs 1: 20
+			// epochs of pre-training come first; say so loudly.
+			log.Warn("plan: more epochs of feedback pre-training than of training", zap.String("epochs", plan(tr)))
+		} else {
+			log.Info("plan", zap.String("epochs", plan(tr)))
+		}
 	}
 	for _, r := range tr.History() {
 		sum.add(r)
@@ -512,8 +518,8 @@ func doneSummary(run *runfolder.Run) (Summary, bool) {
 }
 
 // plan says which epochs of which phases the run has left, for the log:
-// "20 feedback pre-training epochs (--pretrain-epochs), then 1 training
-// epoch (each with 1 sleep epoch before it)".
+// "20 epochs of feedback pre-training (--pretrain-epochs N changes it),
+// then 1 training epoch (each with 1 sleep epoch before it)".
 func plan(tr *train.Trainer) string {
 	m := tr.Method()
 	cfg := tr.Config()
