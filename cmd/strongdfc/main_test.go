@@ -26,6 +26,7 @@ import (
 	"github.com/strongdfc/strongdfc/checkpoint"
 	"github.com/strongdfc/strongdfc/checkpoint/npz"
 	"github.com/strongdfc/strongdfc/dataset"
+	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
 	"github.com/strongdfc/strongdfc/train"
@@ -816,9 +817,17 @@ func TestJSONLast(t *testing.T) {
 // TestFlagStyles: the one-dash flags of the experiments work here too.
 func TestFlagStyles(t *testing.T) {
 	e := newEnv(t)
-	code, _, stderr := cli(context.Background(), "train", "-data", e.data, "-out="+e.out, "-config", e.cfg, "-epochs", "1", "-train-limit", "32", "-name", "one", "-pretrain-epochs=0")
+	code, _, stderr := cli(context.Background(), "train", "-data", e.data, "-out="+e.out, "-config", e.cfg, "-epochs", "1", "-train-limit", "32", "-name", "one", "-pretrain-epochs=0", "-steps", "6")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	// --steps sets every window's steps (here training and pre-training).
+	cfg, err := config.Decode(runfolder.Config, e.read("one", runfolder.Config), train.Config{})
+	if err != nil || cfg.Dynamics.Steps != 6 || cfg.Pretrain.Dynamics.Steps != 6 {
+		t.Errorf("--steps 6: steps %d and %d in config.yaml (%v)", cfg.Dynamics.Steps, cfg.Pretrain.Dynamics.Steps, err)
+	}
+	if code, _, stderr := cli(context.Background(), "train", "--resume", filepath.Join(e.out, "one"), "--steps", "7"); code != 2 || !strings.Contains(stderr, "--steps cannot change it") {
+		t.Errorf("--resume with --steps: exit %d\n%s", code, stderr)
 	}
 	var s runner.Summary
 	if err := json.Unmarshal(e.read("one", runfolder.Summary), &s); err != nil || s.Epochs != 1 || s.TrainSamples != 32 || s.PretrainEpochs != 0 {

@@ -59,6 +59,7 @@ func newTrain() *cobra.Command {
 		cf                                        configFlags
 		dataDir, out, name, resume, logLevel      string
 		epochs, batch, trainLimit, pretrainEpochs int
+		steps                                     int
 		seed                                      uint64
 		every                                     time.Duration
 		dryRun                                    bool
@@ -84,8 +85,14 @@ Progress is a bar with the epoch's and the run's remaining time on a
 terminal, a line every --progress otherwise. The last line of stdout is a
 JSON summary. A run that diverges (NaN or infinite values) stops with a
 message naming the epoch, the minibatch and the layer, and keeps the
-last good checkpoint.`,
-		Example: `  strongdfc train --preset mnist-strong-dfc --epochs 1 --name first
+last good checkpoint.
+
+Feedback pre-training runs before the training epochs, whatever --epochs
+says (20 epochs in some presets; see "strongdfc presets"); --pretrain-epochs
+changes it. A first look that learns in minutes shortens every window
+and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
+		Example: `  strongdfc train --preset mnist-strong-dfc --epochs 1 --train-limit 5000 --batch 32 --steps 100
+  strongdfc train --preset mnist-strong-dfc --epochs 1 --name first
   strongdfc train --config my.yaml --set forward.lr=5e-4 --seed 2
   strongdfc train --resume runs/first --epochs 40`,
 		Args: noArgs,
@@ -95,7 +102,7 @@ last good checkpoint.`,
 			var preset string
 			var err error
 			if resume != "" {
-				for _, n := range []string{"preset", "config", "set", "seed", "batch", "train-limit", "pretrain-epochs", "out", "name"} {
+				for _, n := range []string{"preset", "config", "set", "seed", "batch", "train-limit", "pretrain-epochs", "steps", "out", "name"} {
 					if f.Changed(n) {
 						return usageError{fmt.Errorf("--resume continues a run with its own configuration; --%s cannot change it (only --epochs can, to extend the run)", n)}
 					}
@@ -118,6 +125,15 @@ last good checkpoint.`,
 				{"batch", func() { cfg.Batch = batch }},
 				{"train-limit", func() { cfg.TrainLimit = trainLimit }},
 				{"pretrain-epochs", func() { cfg.Pretrain.Epochs = pretrainEpochs }},
+				{"steps", func() {
+					cfg.Dynamics.Steps = steps
+					if cfg.Pretrain.Dynamics.Steps > 0 {
+						cfg.Pretrain.Dynamics.Steps = steps
+					}
+					if cfg.Sleep.Dynamics.Steps > 0 {
+						cfg.Sleep.Dynamics.Steps = steps
+					}
+				}},
 			} {
 				if f.Changed(o.name) {
 					o.set()
@@ -174,6 +190,7 @@ last good checkpoint.`,
 	fl.IntVar(&batch, "batch", 0, "minibatch `size` in samples (default: the configuration's, 128 in the published runs)")
 	fl.IntVar(&trainLimit, "train-limit", 0, "train on the first `N` training samples only, 0 for all (default: the configuration's)")
 	fl.IntVar(&pretrainEpochs, "pretrain-epochs", 0, "`epochs` of feedback pre-training before training (default: the configuration's)")
+	fl.IntVar(&steps, "steps", 0, "time `steps` T of every window: training, pre-training and sleep (dynamics.steps, pretrain.dynamics.steps, sleep.dynamics.steps; default: the configuration's, 500 in the published runs)")
 	fl.StringVar(&out, "out", "runs", "`folder` in which the run folder is created")
 	fl.StringVar(&name, "name", "", "run folder `name` (default: the start time, 20060102-150405); an existing one is an error")
 	fl.StringVar(&resume, "resume", "", "continue the run in `folder` from its checkpoint (no configuration flags but --epochs)")
