@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/strongdfc/strongdfc/checkpoint"
@@ -187,5 +188,37 @@ func TestCIFAR10(t *testing.T) {
 	code, stdout, stderr = runArgs("-dataset", "cifar10")
 	if s := last(t, stdout); code != 1 || !strings.Contains(stderr, "--data DIR") || s["status"] != "failed" {
 		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
+
+// TestInterrupted: SIGINT and SIGTERM end the command with 130 and 143
+// (here as the cancelled context's cause), after the JSON line.
+func TestInterrupted(t *testing.T) {
+	data := writeData(t, 64, 20)
+	for sig, want := range map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143} {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(signalError{sig})
+		var out, errb bytes.Buffer
+		code := run(ctx, []string{"-data", data, "-set", "hidden=[8]", "-set", "validation=16", "-steps", "8"}, &out, &errb)
+		if s := last(t, out.String()); code != want || s["status"] != "interrupted" {
+			t.Errorf("%v: exit %d, want %d; summary %v\n%s", sig, code, want, s, errb.String())
+		}
+	}
+}
+
+// TestFirstLook: run without flags, the command says that it is the
+// published 40-epoch run and what to run for a first look.
+func TestFirstLook(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(signalError{syscall.SIGINT}) // stop before anything runs
+	var out, errb bytes.Buffer
+	run(ctx, nil, &out, &errb)
+	if !strings.Contains(errb.String(), "published run: 40 epochs") || !strings.Contains(errb.String(), "-epochs 1 -train-limit 5000 -batch 32 -steps 100") {
+		t.Errorf("no hint for a first look:\n%s", errb.String())
+	}
+	errb.Reset()
+	run(ctx, []string{"-epochs", "1", "-data", t.TempDir()}, &out, &errb)
+	if strings.Contains(errb.String(), "first look") {
+		t.Errorf("a hint although flags were given:\n%s", errb.String())
 	}
 }
