@@ -400,9 +400,13 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		var in *train.Interrupted
 		switch {
 		case errors.As(err, &in) && ctx.Err() == nil:
-			// A checkpoint within the epoch: the epoch goes on.
+			// A checkpoint within the epoch: the epoch goes on. meta.json
+			// keeps the session's time with it (the whole run's wall time
+			// after a kill).
 			if cerr := saveCheckpoint(run, tr, log); cerr != nil {
 				log.Error("the checkpoint could not be written; the previous one is kept", zap.Error(cerr))
+			} else if merr := saveMeta(); merr != nil {
+				log.Error("meta.json could not be written", zap.Error(merr))
 			}
 			continue
 		case errors.As(err, &in):
