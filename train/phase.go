@@ -212,8 +212,9 @@ type simRunner struct {
 	noise  *neuron.Gaussian
 	stream bool // the circuit's state carries from window to window
 	// What the observer records of the window under way.
-	targets *mat.Dense
-	last    WindowResult
+	x, targets *mat.Dense
+	pass       *circuit.Pass // a stream's feedforward pass of x
+	last       WindowResult
 	uBar    *mat.Dense
 	uCount  int
 }
@@ -223,8 +224,10 @@ func (r *simRunner) Groups() []circuit.Group   { return r.c.Groups() }
 func (r *simRunner) Norms() []float64          { return r.c.Norms() }
 
 // observer returns the scheduler observer of windows of T time indices.
-// At k = 0 (the feedforward state) it records the loss and accuracy of
-// the output against the targets; over the last quarter of the window it
+// At k = 0 it records the loss and accuracy of the feedforward output
+// against the targets (the circuit's state then, when windows reset; a
+// feedforward pass of the window's input in a stream, whose state at k = 0
+// is still the previous sample's); over the last quarter of the window it
 // averages the control u, and at the last step it computes the amount of
 // control from that average.
 func (r *simRunner) observer(T int) scheduler.Observer {
@@ -232,8 +235,13 @@ func (r *simRunner) observer(T int) scheduler.Observer {
 	return func(k int, _ *scheduler.Clock) {
 		c := r.c
 		if k == 0 {
-			r.last.Loss = r.env.Loss.Value(c.Output(), r.targets)
-			r.last.Accuracy = accuracy(r.env, c.Output(), r.targets)
+			out := c.Output()
+			if r.stream && r.x != nil {
+				r.pass = c.Network().Feedforward(r.pass, r.x)
+				out = r.pass.Output()
+			}
+			r.last.Loss = r.env.Loss.Value(out, r.targets)
+			r.last.Accuracy = accuracy(r.env, out, r.targets)
 			r.uCount = 0
 		}
 		if k < from {
@@ -263,9 +271,9 @@ func accuracy(env *Env, out, targets *mat.Dense) float64 {
 }
 
 func (r *simRunner) Window(x, targets *mat.Dense) (WindowResult, error) {
-	r.targets = targets
+	r.x, r.targets = x, targets
 	err := r.s.Window(r.c, x, targets)
-	r.targets = nil
+	r.x, r.targets = nil, nil
 	for _, l := range r.c.Learners() {
 		if sc, ok := l.(circuit.SteadyControl); ok {
 			if u := sc.Control(); u != nil {
