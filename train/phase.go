@@ -215,8 +215,8 @@ type simRunner struct {
 	x, targets *mat.Dense
 	pass       *circuit.Pass // a stream's feedforward pass of x
 	last       WindowResult
-	uBar    *mat.Dense
-	uCount  int
+	uBar       *mat.Dense
+	uCount     int
 }
 
 func (r *simRunner) Circuit() *circuit.Circuit { return r.c }
