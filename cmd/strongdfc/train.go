@@ -57,6 +57,8 @@ func newTrain() *cobra.Command {
 	var (
 		cf                                        configFlags
 		dataDir, out, name, resume, logLevel      string
+		serve                                     string
+		allowRemote                               bool
 		epochs, batch, trainLimit, pretrainEpochs int
 		seed                                      uint64
 		every                                     time.Duration
@@ -85,6 +87,7 @@ JSON summary. A run that diverges (NaN or infinite values) stops with a
 message naming the epoch, the minibatch and the layer, and keeps the
 last good checkpoint.`,
 		Example: `  strongdfc train --preset mnist-strong-dfc --epochs 1 --name first
+  strongdfc train --preset mnist-strong-dfc --serve 127.0.0.1:8040
   strongdfc train --config my.yaml --set forward.lr=5e-4 --seed 2
   strongdfc train --resume runs/first --epochs 40`,
 		Args: noArgs,
@@ -156,7 +159,17 @@ last good checkpoint.`,
 			if testHooks != nil {
 				testHooks(&opt)
 			}
+			var page *livePage
+			if serve != "" {
+				if page, err = startLive(serve, allowRemote, name, &opt, log); err != nil {
+					stopProf() //nolint:errcheck
+					return err
+				}
+			}
 			sum, err := runner.Run(cmd.Context(), cfg, opt)
+			if page != nil {
+				page.finish(sum, err)
+			}
 			if perr := stopProf(); perr != nil {
 				log.Error("profiling", zap.Error(perr))
 			}
@@ -179,6 +192,8 @@ last good checkpoint.`,
 	fl.DurationVar(&every, "progress", 5*time.Second, "`interval` between progress lines when stderr is not a terminal")
 	fl.StringVar(&logLevel, "log-level", "info", "console log `level`: debug, info, warn or error (log.jsonl records debug and up)")
 	fl.BoolVar(&dryRun, "dry-run", false, "print the resolved configuration as YAML and stop (nothing is written)")
+	fl.StringVar(&serve, "serve", "", "serve a live page of the run at `address` while it trains (127.0.0.1:8040; :8040 means 127.0.0.1; port 0 picks a free one); it only reads")
+	fl.BoolVar(&allowRemote, "allow-remote", false, "let --serve use an address other than loopback (every machine that reaches it can read the page)")
 	gf := flag.NewFlagSet("profiling", flag.ContinueOnError)
 	pf.Register(gf)
 	fl.AddGoFlagSet(gf)
@@ -196,4 +211,7 @@ func isTerminal(w any) bool {
 var (
 	testCommand []string
 	testHooks   func(*runner.Options)
+	// testServed receives the address of the live page of train --serve
+	// and view.
+	testServed func(url string)
 )

@@ -69,6 +69,21 @@ type Options struct {
 	// epoch, once the epoch is saved (both may be nil).
 	OnProgress func(train.Progress)
 	OnEpoch    func(*train.Trainer, train.EpochResult)
+	// Observer, when not nil, watches the run from the training goroutine
+	// (a live page: internal/live).
+	Observer Observer
+}
+
+// An Observer watches a run from the goroutine that trains it: Started
+// once the trainer is ready and the run folder written (dir is the run
+// folder, "" when there is none), Progress after every minibatch with the
+// estimated time until the run ends, Epoch after every epoch once it is
+// saved. Between these calls the trainer is idle: an observer may read it
+// (copy its weights) but must not change it, and must return quickly.
+type Observer interface {
+	Started(tr *train.Trainer, dir string)
+	Progress(tr *train.Trainer, p train.Progress, remaining time.Duration)
+	Epoch(tr *train.Trainer, r train.EpochResult)
 }
 
 // Summary is what a run reports at its end; summary.json holds it, and the
@@ -291,6 +306,9 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	for _, r := range tr.History() {
 		sum.add(r)
 	}
+	if opt.Observer != nil {
+		opt.Observer.Started(tr, sum.RunDir)
+	}
 
 	var plotted time.Time
 	for !tr.Done() {
@@ -301,6 +319,9 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 			}
 			if opt.OnProgress != nil {
 				opt.OnProgress(p)
+			}
+			if opt.Observer != nil {
+				opt.Observer.Progress(tr, p, remaining(tr, p, pos.Batch))
 			}
 		}
 		r, err := tr.Next(ctx, progress)
@@ -362,6 +383,9 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		sum.add(r)
 		if opt.OnEpoch != nil {
 			opt.OnEpoch(tr, r)
+		}
+		if opt.Observer != nil {
+			opt.Observer.Epoch(tr, r)
 		}
 	}
 	sum.Status = "done"
