@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/strongdfc/strongdfc/internal/config"
@@ -35,7 +36,9 @@ func Load(dir string) (*Feed, error) {
 		return nil, err
 	}
 	f.reload = func(f *Feed) {
-		if time.Since(fr.checked) < time.Second {
+		fr.mu.Lock()
+		defer fr.mu.Unlock()
+		if time.Since(fr.checked) < reloadEvery {
 			return
 		}
 		if err := fr.read(f); err != nil {
@@ -48,8 +51,13 @@ func Load(dir string) (*Feed, error) {
 	return f, nil
 }
 
+// reloadEvery is the least time between two looks at a run folder's
+// files.
+var reloadEvery = time.Second
+
 // folderReader reads a run folder's files into a feed when they change.
 type folderReader struct {
+	mu      sync.Mutex // requests come concurrently
 	dir     string
 	checked time.Time
 	stamps  map[string]stamp
