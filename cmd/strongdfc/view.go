@@ -54,8 +54,8 @@ func startLive(addr string, allowRemote bool, name string, opt *runner.Options, 
 	return p, nil
 }
 
-// finish publishes the run's end, lets an open page see it (up to 5 s),
-// and stops serving.
+// finish publishes the run's end, lets an open page fetch it (it asks
+// every 2 s; up to 5 s), and stops serving.
 func (p *livePage) finish(sum runner.Summary, err error) {
 	p.obs.Wait()
 	p.feed.Finish(sum.Status, sum, err)
@@ -64,6 +64,7 @@ func (p *livePage) finish(sum runner.Summary, err error) {
 		for time.Since(end) < 5*time.Second && !p.feed.SeenSince(end) {
 			time.Sleep(50 * time.Millisecond)
 		}
+		time.Sleep(time.Second) // the last window and the info, asked for after the state
 	}
 	p.stop()
 	if err := <-p.served; err != nil {

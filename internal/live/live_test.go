@@ -226,6 +226,11 @@ func TestEndpoints(t *testing.T) {
 			t.Errorf("%s epoch %d: running point %+v, epoch's row loss %g accuracy %g control %g", e.Phase, e.Epoch, p, e.TrainLoss, e.TrainAccuracy, e.Diagnostics["control"])
 		}
 	}
+	// The first point is the first pre-training minibatch's.
+	batches := (128 - 32 + cfg.Batch - 1) / cfg.Batch
+	if x := float64(st.Running[0].X); st.Running[0].Phase != "pretrain" || math.Abs(x-(1/float64(batches)-float64(cfg.Pretrain.Epochs))) > 1e-12 {
+		t.Errorf("the first running point is %+v", st.Running[0])
+	}
 	if len(during) < 2 {
 		t.Errorf("the page polled %d times during the run", len(during))
 	}

@@ -13,6 +13,7 @@
     { key: "test", label: "test", dash: "2 3" },
   ];
   const SVGNS = "http://www.w3.org/2000/svg";
+  const FINAL = new Set(["done", "interrupted", "diverged", "failed"]);
 
   const runs = []; // {id, name, live, info, infoSeq, gen, epochs, running, unorm, state, win, winSeq, winErr}
   let windowRun = 0;
@@ -39,7 +40,7 @@
   function fmtNum(v) {
     if (!finite(v)) return "–";
     const a = Math.abs(v);
-    if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1).replace("e+", "e");
+    if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1).replace("e+", "e").replace(".0e", "e");
     return String(parseFloat(v.toPrecision(4)));
   }
   function fmtDur(s) {
@@ -106,10 +107,18 @@
     }
     stats.polls++;
     const conn = $("conn");
+    const over = runs.length > 0 && runs.every((r) => r.live && r.state && FINAL.has(r.state.status));
     if (ok) {
       conn.hidden = true;
+    } else if (over) {
+      // The run's process serves the page only while it trains.
+      conn.hidden = false;
+      conn.className = "conn ended";
+      conn.textContent = "The run has ended and its process no longer serves this page: this is its final state. " +
+        `"strongdfc view ${runs.map((r) => (r.info && r.info.dir) || r.name).join(" ")}" serves it again from the run folder.`;
     } else {
       conn.hidden = false;
+      conn.className = "conn";
       const ended = runs.some((r) => r.live);
       const network = /fetch|network/i.test(why);
       conn.textContent = !network ? "Error: " + why + ". Retrying…"
@@ -121,6 +130,7 @@
     if (win || curves) renderWindow();
     stats.epochs = runs.reduce((n, r) => n + r.epochs.length, 0);
     stats.running = runs.reduce((n, r) => n + r.running.length, 0);
+    if (!ok && over) return; // the run is over and its server gone: no more polling
     setTimeout(poll, POLL_MS);
   }
 
@@ -504,7 +514,7 @@
     const ago = run.state && run.state.now ? (Date.parse(run.state.now) - Date.parse(w.recorded)) / 1000 : NaN;
     const where = `${w.phase} epoch ${w.epoch}` + (w.batch < w.batches ? `, after minibatch ${w.batch}/${w.batches}` : " (at its end)");
     head.append(document.createTextNode(
-      `Recorded at ${where}` + (finite(ago) ? `, ${fmtDur(ago)} ago` : "") + ` (took ${w.seconds.toFixed(2)} s, on a copy of the network; learning off). ` +
+      `Recorded at ${where}` + (finite(ago) ? `, ${fmtDur(ago)} ago` : "") + ` (took ${w.seconds < 1 ? Math.max(1, Math.round(1000 * w.seconds)) + " ms" : w.seconds.toFixed(1) + " s"}, on a copy of the network; learning off). ` +
       `Samples ${w.samples.map((s) => s.index).join(", ")} of the ${w.split} split. Time t = k·dt in the simulation's units, dt = ${w.dt}.` +
       (run.winErr ? " The last recording failed: " + run.winErr : "")));
     const t = w.t;
