@@ -59,7 +59,7 @@ func startLive(addr string, allowRemote bool, name string, opt *runner.Options, 
 func (p *livePage) finish(sum runner.Summary, err error) {
 	p.obs.Wait()
 	p.feed.Finish(sum.Status, sum, err)
-	if p.feed.Watched(15 * time.Second) {
+	if p.feed.Watched(15*time.Second) && sum.Status != "interrupted" { // Ctrl-C: exit at once
 		end := time.Now()
 		for time.Since(end) < 5*time.Second && !p.feed.SeenSince(end) {
 			time.Sleep(50 * time.Millisecond)

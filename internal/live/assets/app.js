@@ -17,6 +17,7 @@
 
   const runs = []; // {id, name, live, info, infoSeq, gen, epochs, running, unorm, state, win, winSeq, winErr}
   let windowRun = 0;
+  let windowDrawn = false; // the window section shows a window (redrawn only when it changes)
   // Counters for tests and curious readers (window.strongdfcLive).
   const stats = { polls: 0, errors: 0, renders: 0, epochs: 0, running: 0, windows: 0 };
   window.strongdfcLive = stats;
@@ -127,7 +128,8 @@
     }
     renderHeader();
     if (curves) renderCurves();
-    if (win || curves) renderWindow();
+    if (win || (curves && !windowDrawn)) renderWindow();
+    else updateWindowAge();
     stats.epochs = runs.reduce((n, r) => n + r.epochs.length, 0);
     stats.running = runs.reduce((n, r) => n + r.running.length, 0);
     if (!ok && over) return; // the run is over and its server gone: no more polling
@@ -489,7 +491,6 @@
     const head = $("window-head"), body = $("window-body");
     head.textContent = "";
     body.textContent = "";
-    const withWin = runs.filter((r) => r.win);
     if (runs.length > 1) {
       const sel = el("select", { "aria-label": "run" });
       runs.forEach((r, i) => {
@@ -501,6 +502,7 @@
       head.append(el("label", { text: "Run:" }, sel), document.createTextNode(" "));
     }
     const run = runs[Math.min(windowRun, runs.length - 1)];
+    windowDrawn = false;
     if (!run) return;
     const w = run.win;
     if (!w) {
@@ -511,10 +513,10 @@
       head.append(document.createTextNode(why));
       return;
     }
-    const ago = run.state && run.state.now ? (Date.parse(run.state.now) - Date.parse(w.recorded)) / 1000 : NaN;
+    windowDrawn = true;
     const where = `${w.phase} epoch ${w.epoch}` + (w.batch < w.batches ? `, after minibatch ${w.batch}/${w.batches}` : " (at its end)");
-    head.append(document.createTextNode(
-      `Recorded at ${where}` + (finite(ago) ? `, ${fmtDur(ago)} ago` : "") + ` (took ${w.seconds < 1 ? Math.max(1, Math.round(1000 * w.seconds)) + " ms" : w.seconds.toFixed(1) + " s"}, on a copy of the network; learning off). ` +
+    head.append(document.createTextNode(`Recorded at ${where}`), el("span", { id: "window-age" }), document.createTextNode(
+      ` (took ${w.seconds < 1 ? Math.max(1, Math.round(1000 * w.seconds)) + " ms" : w.seconds.toFixed(1) + " s"}, on a copy of the network; learning off). ` +
       `Samples ${w.samples.map((s) => s.index).join(", ")} of the ${w.split} split. Time t = k·dt in the simulation's units, dt = ${w.dt}.` +
       (run.winErr ? " The last recording failed: " + run.winErr : "")));
     const t = w.t;
@@ -557,7 +559,16 @@
       if (raster.length) row.append(chart({ ...small, title: "spikes", xlabel: xl, ylabel: "neuron", series: raster }));
       body.append(el("div", { cls: "sample" }, el("h3", { text: `${w.split} sample ${s.index} (label ${s.label})` }), row));
     }
-    void withWin;
+    updateWindowAge();
+  }
+
+  // updateWindowAge says how long ago the window shown was recorded.
+  function updateWindowAge() {
+    const span = $("window-age");
+    const run = runs[Math.min(windowRun, runs.length - 1)];
+    if (!span || !run || !run.win || !run.state) return;
+    const ago = (Date.parse(run.state.now) - Date.parse(run.win.recorded)) / 1000;
+    span.textContent = finite(ago) ? `, ${fmtDur(ago)} ago` : "";
   }
 
   // ---- configuration ----
