@@ -73,9 +73,20 @@ func TestBrowser(t *testing.T) {
 	served := make(chan string, 1)
 	testServed = func(url string) { served <- url }
 	// Slow the run down to a pace a page can watch: a pause after every
-	// minibatch and epoch (the run's results do not depend on it).
+	// minibatch and epoch (the run's results do not depend on it), and
+	// training waits for the page to be open (however slowly Chromium
+	// starts) before its first minibatch.
+	pageOpen := make(chan struct{})
 	testHooks = func(o *runner.Options) {
-		o.OnProgress = func(train.Progress) { time.Sleep(40 * time.Millisecond) }
+		o.OnProgress = func(p train.Progress) {
+			if p.Phase == "train" && p.Epoch == 1 && p.Batch == 1 {
+				select {
+				case <-pageOpen:
+				case <-time.After(2 * time.Minute):
+				}
+			}
+			time.Sleep(40 * time.Millisecond)
+		}
 		o.OnEpoch = func(*train.Trainer, train.EpochResult) { time.Sleep(600 * time.Millisecond) }
 	}
 	defer func() { testServed, testHooks = nil, nil }()
@@ -107,6 +118,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the loss chart never drew a point: %v", err)
 	}
 	epochs1, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.strongdfcLive.epochs`))
+	close(pageOpen)
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`window.strongdfcLive.epochs >= %d && %s > %d`, epochs1+2, count, first),
 		chromedp.WithPollingTimeout(time.Minute))); err != nil {
 		t.Fatalf("the curves did not update (%d points, %d epochs at first): %v", first, epochs1, err)

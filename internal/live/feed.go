@@ -77,6 +77,40 @@ type Point struct {
 	Control  Num    `json:"control"`
 }
 
+// Points are running points; they marshal to JSON in one pass (a page
+// opened late asks for thousands).
+type Points []Point
+
+// MarshalJSON writes the points as a JSON array of objects.
+func (ps Points) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 16+100*len(ps))
+	num := func(x Num) {
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendFloat(b, f, 'g', -1, 64)
+		}
+	}
+	b = append(b, '[')
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"x":`...)
+		num(p.X)
+		b = append(b, `,"phase":`...)
+		b = strconv.AppendQuote(b, p.Phase)
+		b = append(b, `,"loss":`...)
+		num(p.Loss)
+		b = append(b, `,"accuracy":`...)
+		num(p.Accuracy)
+		b = append(b, `,"control":`...)
+		num(p.Control)
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
+}
+
 // UPoint is the size of the control in a recorded window: ‖ū‖, ū the
 // control averaged over the last quarter of the window, mean over the
 // recorded samples; X is where the run was on the epoch axis.
@@ -84,6 +118,8 @@ type UPoint struct {
 	X     Num       `json:"x"`
 	UNorm Num       `json:"u_norm"`
 	Time  time.Time `json:"time"`
+	// Seconds is how long recording the window took.
+	Seconds float64 `json:"seconds"`
 }
 
 // Info describes a run: its name and folder, its configuration (the text
@@ -126,7 +162,7 @@ type State struct {
 	Progress  *Progress         `json:"progress"`
 	Reset     bool              `json:"reset"`
 	Epochs    []json.RawMessage `json:"epochs"`
-	Running   []Point           `json:"running"`
+	Running   Points            `json:"running"`
 	UNorm     []UPoint          `json:"u_norm"`
 	Summary   json.RawMessage   `json:"summary,omitempty"`
 	InfoSeq   int               `json:"info_seq"`
@@ -332,7 +368,7 @@ func (f *Feed) State(c Cursor) State {
 	}
 	// Empty lists are [] in JSON, not null.
 	s.Epochs = append(make([]json.RawMessage, 0, len(epochs)-c.Epochs), epochs[c.Epochs:]...)
-	s.Running = append(make([]Point, 0, len(running)-c.Running), running[c.Running:]...)
+	s.Running = append(make(Points, 0, len(running)-c.Running), running[c.Running:]...)
 	s.UNorm = append(make([]UPoint, 0, len(unorm)-c.UNorm), unorm[c.UNorm:]...)
 	return s
 }

@@ -248,7 +248,7 @@ func (o *Observer) recordWindow(p train.Progress, x float64) error {
 	w := newWindow(t, o.split)
 	w.Recorded, w.Seconds = time.Now(), time.Since(start).Seconds()
 	w.Phase, w.Epoch, w.Batch, w.Batches, w.X = p.Phase, p.Epoch, p.Batch, p.Batches, x
-	pt := UPoint{X: Num(x), UNorm: Num(w.UNorm), Time: w.Recorded}
+	pt := UPoint{X: Num(x), UNorm: Num(w.UNorm), Time: w.Recorded, Seconds: w.Seconds}
 	w.History = append(append([]UPoint(nil), o.feed.uNormHistory()...), pt)
 	b, err := json.Marshal(w)
 	if err != nil {
