@@ -5,6 +5,10 @@
 
 (function () {
   const POLL_MS = 2000;
+  // The running means within an epoch are redrawn at most this often (a
+  // finished epoch, a window or a reset are drawn at once): drawing costs
+  // the browser more than anything else on the page.
+  const RUNNING_MS = 10000;
   // matplotlib's tab10, as the run's PNG plots use.
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   const SPLITS = [
@@ -18,6 +22,7 @@
   const runs = []; // {id, name, live, info, infoSeq, gen, epochs, running, unorm, state, win, winSeq, winErr}
   let windowRun = 0;
   let windowDrawn = false; // the window section shows a window (redrawn only when it changes)
+  let curvesDirty = false, curvesDrawn = 0; // running points not drawn yet; when the curves were drawn
   // Counters for tests and curious readers (window.strongdfcLive).
   const stats = { polls: 0, errors: 0, renders: 0, epochs: 0, running: 0, windows: 0 };
   window.strongdfcLive = stats;
@@ -81,7 +86,8 @@
         for (const k of ["epochs", "running", "u_norm"]) s[k] = s[k] || [];
         if (s.reset) { run.epochs = []; run.running = []; run.unorm = []; }
         run.gen = s.gen;
-        if (s.reset || s.epochs.length || s.running.length || s.u_norm.length) curves = true;
+        if (s.reset || s.epochs.length || s.u_norm.length) curves = true;
+        if (s.running.length) curvesDirty = true;
         run.epochs.push(...s.epochs);
         run.running.push(...s.running);
         run.unorm.push(...s.u_norm);
@@ -127,7 +133,12 @@
         : "The server does not answer. Retrying…";
     }
     renderHeader();
-    if (curves) renderCurves();
+    if (curvesDirty && Date.now() - curvesDrawn >= RUNNING_MS) curves = true;
+    if (curves) {
+      renderCurves();
+      curvesDirty = false;
+      curvesDrawn = Date.now();
+    }
     if (win || (curves && !windowDrawn)) renderWindow();
     else updateWindowAge();
     stats.epochs = runs.reduce((n, r) => n + r.epochs.length, 0);
@@ -421,7 +432,7 @@
         series: acc.series, legend: acc.leg, yFloor: 0, yCeil: 100 }));
     }
     $("curves-note").textContent = "Train: mean over each epoch's minibatches before their updates; validation and test: after the epoch. " +
-      "Updated every " + POLL_MS / 1000 + " s.";
+      "Asked for every " + POLL_MS / 1000 + " s; the running means are redrawn every " + RUNNING_MS / 1000 + " s.";
 
     const diag = $("diag");
     diag.textContent = "";
@@ -522,7 +533,8 @@
     const t = w.t;
     const xl = `time t (dt = ${w.dt})`;
     // Shared legends: classes (u and output) and layers (compartments).
-    const classLeg = w.outputs.map((j, i) => ({ label: (w.outputs.length === w.samples[0].target.length && !w.softmax ? "unit " : "class ") + j, color: PALETTE[i % 10] }));
+    const unit = isAutoencoder() ? "output unit " : "class ";
+    const classLeg = w.outputs.map((j, i) => ({ label: unit + j, color: PALETTE[i % 10] }));
     classLeg.push({ label: "target (dashed)", color: "#555", dash: "6 3" });
     const nLayers = w.samples.length ? w.samples[0].layers.length : 0;
     const layerLeg = [];
