@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongdfc/strongdfc/checkpoint/npz"
 	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/config"
-	"github.com/strongdfc/strongdfc/internal/npz"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
 	"github.com/strongdfc/strongdfc/train"
