@@ -118,8 +118,10 @@ type UPoint struct {
 	X     Num       `json:"x"`
 	UNorm Num       `json:"u_norm"`
 	Time  time.Time `json:"time"`
-	// Seconds is how long recording the window took.
-	Seconds float64 `json:"seconds"`
+	// Seconds is how long recording the window took, CPUSeconds the CPU
+	// time it took (null where not measured).
+	Seconds    float64 `json:"seconds"`
+	CPUSeconds Num     `json:"cpu_seconds"`
 }
 
 // Info describes a run: its name and folder, its configuration (the text

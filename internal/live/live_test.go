@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -258,6 +259,11 @@ func TestEndpoints(t *testing.T) {
 	if len(w.Samples) != 3 || len(w.Outputs) != 10 || len(w.Samples[0].Layers) != 3 || len(w.T) != T ||
 		math.Abs(float64(w.T[len(w.T)-1])-float64(T-1)*cfg.Dynamics.DT) > 1e-12 || len(w.Samples[0].U[0]) != len(w.T) {
 		t.Errorf("window: %d samples, %d outputs, %d times (last %g)", len(w.Samples), len(w.Outputs), len(w.T), w.T[len(w.T)-1])
+	}
+	// The recording's CPU time is measured on Linux: positive, and no more
+	// than its wall time (one goroutine on one thread).
+	if c := float64(w.CPUSeconds); runtime.GOOS == "linux" && !(c > 0 && c <= w.Seconds+1e-3) {
+		t.Errorf("the window took %g s of CPU time in %g s", c, w.Seconds)
 	}
 	if w.Phase != "train" || w.Epoch != cfg.Epochs || w.X != float64(cfg.Epochs) {
 		t.Errorf("the last window is of %s epoch %d at x = %g; want the run's end", w.Phase, w.Epoch, w.X)

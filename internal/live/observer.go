@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -237,18 +238,21 @@ func (o *Observer) record(tr *train.Trainer, p train.Progress) {
 }
 
 // recordWindow records a window of the spare network, publishes it and
-// saves it in the run folder.
+// saves it in the run folder. It measures the CPU time the recording
+// takes on its thread (the recording runs on one goroutine).
 func (o *Observer) recordWindow(p train.Progress, x float64) error {
-	start := time.Now()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start, cpu := time.Now(), threadCPU()
 	t, err := trace.Record(o.sim, o.env, nil, o.x, o.tg, o.samples, o.labels,
 		trace.Options{Steps: o.sim.Window.Steps, Every: o.every, Neurons: o.opt.Neurons})
 	if err != nil {
 		return fmt.Errorf("recording a window: %w", err)
 	}
 	w := newWindow(t, o.split)
-	w.Recorded, w.Seconds = time.Now(), time.Since(start).Seconds()
+	w.Recorded, w.Seconds, w.CPUSeconds = time.Now(), time.Since(start).Seconds(), Num(threadCPU()-cpu)
 	w.Phase, w.Epoch, w.Batch, w.Batches, w.X = p.Phase, p.Epoch, p.Batch, p.Batches, x
-	pt := UPoint{X: Num(x), UNorm: Num(w.UNorm), Time: w.Recorded, Seconds: w.Seconds}
+	pt := UPoint{X: Num(x), UNorm: Num(w.UNorm), Time: w.Recorded, Seconds: w.Seconds, CPUSeconds: w.CPUSeconds}
 	w.History = append(append([]UPoint(nil), o.feed.uNormHistory()...), pt)
 	b, err := json.Marshal(w)
 	if err != nil {

@@ -35,9 +35,12 @@ func (x *Short) UnmarshalJSON(b []byte) error {
 
 // Window is one recorded window of a few samples, as the page draws it.
 type Window struct {
-	// Recorded is when the recording ended, Seconds how long it took.
-	Recorded time.Time `json:"recorded"`
-	Seconds  float64   `json:"seconds"`
+	// Recorded is when the recording ended, Seconds how long it took,
+	// CPUSeconds the CPU time it took (null where not measured: Linux
+	// only).
+	Recorded   time.Time `json:"recorded"`
+	Seconds    float64   `json:"seconds"`
+	CPUSeconds Num       `json:"cpu_seconds"`
 	// Where the run was when its weights were copied: phase, epoch,
 	// minibatch done of the epoch's Batches, and X on the epoch axis.
 	Phase   string  `json:"phase"`
