@@ -51,7 +51,8 @@ func browser(t *testing.T, exe string) context.Context {
 // TestBrowser: Chromium loads the page of a live run (train --serve) and
 // sees its curves grow as epochs end and the running means move within
 // an epoch, a recorded window drawn, and the run's end; the page of the
-// finished run (view) draws the same epochs from the folder alone. The
+// finished run (view) draws the same epochs from the folder alone; the
+// view of a spiking run draws spike rasters, and two runs are overlaid. The
 // screenshots go to STRONGDFC_SCREENSHOT_DIR (default: the test's
 // temporary folder, deleted afterwards). Skipped without Chromium.
 func TestBrowser(t *testing.T) {
@@ -132,12 +133,13 @@ func TestBrowser(t *testing.T) {
 	if status != "running" || !strings.Contains(facts, "run ETA") || !strings.Contains(facts, "minibatch") {
 		t.Errorf("while training the header says %q: %q", status, facts)
 	}
+	screenshot(t, ctx, filepath.Join(shots, "live-page-running.png"))
 	// Every chart has its axes labelled.
 	labels, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.chart .axis-label')].map(e => e.textContent)`))
 	if err != nil || len(labels) < 12 {
 		t.Fatalf("axis labels %q: %v", labels, err)
 	}
-	for _, want := range []string{"epoch (≤ 0: feedback pre-training)", "accuracy (%)", "time t (dt = 0.001)", "angle (degrees)"} {
+	for _, want := range []string{"epoch (≤ 0: feedback pre-training)", "accuracy (%)", "time t (a.u.)", "angle (degrees)"} {
 		if !strings.Contains(strings.Join(labels, "|"), want) {
 			t.Errorf("no axis labelled %q among %q", want, labels)
 		}
@@ -147,15 +149,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.WithPollingTimeout(2*time.Minute))); err != nil {
 		t.Fatalf("the page never showed the run's end: %v", err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := filepath.Join(shots, "live-page.png")
-	if err := os.WriteFile(live, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the live page: %s", live)
+	screenshot(t, ctx, filepath.Join(shots, "live-page.png"))
 	r := <-done
 	if r.code != 0 {
 		t.Fatalf("train --serve: exit %d\n%s", r.code, r.stderr)
@@ -181,16 +175,76 @@ func TestBrowser(t *testing.T) {
 		chromedp.WithPollingTimeout(time.Minute))); err != nil {
 		t.Errorf("the view of the finished run does not show its %d epochs and its window: %v", rows, err)
 	}
-	if png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
-		p := filepath.Join(shots, "view-page.png")
-		err = os.WriteFile(p, png, 0o644)
-		t.Logf("screenshot of the view page: %s", p)
-	}
-	if err != nil {
-		t.Error(err)
-	}
+	screenshot(t, ctx, filepath.Join(shots, "view-page.png"))
 	stopView()
 	if code := <-viewDone; code != 0 {
 		t.Errorf("view stopped with exit %d", code)
 	}
+
+	// A run of spiking hidden neurons, trained with --serve but no page
+	// open (a window is recorded after its last epoch all the same), then
+	// viewed: its window draws spike rasters.
+	testHooks = nil
+	testServed = func(string) {}
+	if code, _, stderr := e.train(context.Background(), "--config", e.cfg, "--name", "spiking", "--epochs", "2", "--pretrain-epochs", "0",
+		"--set", "dynamics.steps=60", "--set", "spiking.rate_max=400", "--set", "spiking.tau_syn=0.01",
+		"--set", "spiking.input_rate_max=400", "--set", "spiking.event_driven=true", "--serve", "127.0.0.1:0"); code != 0 {
+		t.Fatalf("train of a spiking run: exit %d\n%s", code, stderr)
+	}
+	testServed = func(url string) { served <- url }
+	ctxV, stopView = context.WithCancel(context.Background())
+	go func() {
+		code, _, _ := cli(ctxV, "view", filepath.Join(e.out, "spiking"), "--addr", "127.0.0.1:0")
+		viewDone <- code
+	}()
+	url = <-served
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	// Three samples, each with a raster of its two spiking hidden layers.
+	rasters := `[...document.querySelectorAll('#window-body .sample .chart h3')].filter(h => h.textContent.startsWith('spikes')).length`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](rasters+` === 3`, chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](rasters))
+		t.Errorf("the view of a spiking run draws %d spike rasters; want one per sample: %v", n, err)
+	}
+	screenshot(t, ctx, filepath.Join(shots, "view-spiking.png"))
+	stopView()
+	if code := <-viewDone; code != 0 {
+		t.Errorf("view stopped with exit %d", code)
+	}
+
+	// Both runs overlaid: a row each in the header, a colour each in the
+	// legends.
+	ctxV, stopView = context.WithCancel(context.Background())
+	go func() {
+		code, _, _ := cli(ctxV, "view", dir, filepath.Join(e.out, "spiking"), "--addr", "127.0.0.1:0")
+		viewDone <- code
+	}()
+	url = <-served
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	both := `document.querySelectorAll('.run').length === 2 && (() => { const l = document.querySelector('#chart-loss .legend'); return !!l && l.textContent.includes('live') && l.textContent.includes('spiking'); })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](both, chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		t.Errorf("the view of two runs does not show both: %v", err)
+	}
+	screenshot(t, ctx, filepath.Join(shots, "view-two-runs.png"))
+	stopView()
+	if code := <-viewDone; code != 0 {
+		t.Errorf("view stopped with exit %d", code)
+	}
+}
+
+// screenshot saves a screenshot of the whole page as a PNG file.
+func screenshot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		err = os.WriteFile(path, png, 0o644)
+	}
+	if err != nil {
+		t.Errorf("screenshot %s: %v", path, err)
+		return
+	}
+	t.Logf("screenshot: %s", path)
 }

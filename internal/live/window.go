@@ -78,21 +78,27 @@ type WindowSample struct {
 }
 
 // WindowLayer holds, for a few neurons of one layer, their compartments'
-// voltages and rate over time ([neuron][record]). Spikes are spike times
-// per neuron for spiking somata (none of the present models spike; the
-// page draws a raster when they are there).
+// voltages and rate over time ([neuron][record]). A layer of spiking
+// neurons also has the spike times of a few more of its neurons,
+// SpikeNeurons, for a raster ([neuron][spike], every step recorded); a
+// layer of rate neurons has neither.
 type WindowLayer struct {
-	Layer   int       `json:"layer"`
-	Neurons []int     `json:"neurons"`
-	Soma    [][]Short `json:"soma"`
-	Basal   [][]Short `json:"basal"`
-	Apical  [][]Short `json:"apical"`
-	Rate    [][]Short `json:"rate"`
-	Spikes  [][]Short `json:"spikes,omitempty"`
+	Layer        int       `json:"layer"`
+	Neurons      []int     `json:"neurons"`
+	Soma         [][]Short `json:"soma"`
+	Basal        [][]Short `json:"basal"`
+	Apical       [][]Short `json:"apical"`
+	Rate         [][]Short `json:"rate"`
+	SpikeNeurons []int     `json:"spike_neurons,omitempty"`
+	Spikes       [][]Short `json:"spikes,omitempty"`
 }
 
-// maxOutputs is the number of output units a window shows at most.
-const maxOutputs = 10
+// maxOutputs is the number of output units a window shows at most;
+// rasterNeurons the number of neurons of a spiking layer its raster shows.
+const (
+	maxOutputs    = 10
+	rasterNeurons = 16
+)
 
 // newWindow converts a recording to what the page draws. split names the
 // samples' split.
@@ -144,6 +150,10 @@ func newWindow(t *trace.Trace, split string) *Window {
 					wl.Apical[i][r], wl.Rate[i][r] = Short(l.Apical[at]), Short(l.Rate[at])
 				}
 			}
+			if l.SpikeAll != nil {
+				wl.SpikeNeurons = spread(l.Size, rasterNeurons)
+				wl.Spikes = spikeTimes(t, l, b, wl.SpikeNeurons)
+			}
 			s.Layers = append(s.Layers, wl)
 		}
 		w.Samples = append(w.Samples, s)
@@ -152,6 +162,25 @@ func newWindow(t *trace.Trace, split string) *Window {
 		w.UNorm = norms / float64(S)
 	}
 	return w
+}
+
+// spikeTimes returns the times of the spikes of the given neurons of
+// layer l for sample b ([neuron][spike]).
+func spikeTimes(t *trace.Trace, l trace.Layer, b int, neurons []int) [][]Short {
+	S := len(t.Samples)
+	out := make([][]Short, len(neurons))
+	for i := range out {
+		out[i] = []Short{} // a silent neuron is an empty row, not null
+	}
+	for r, k := range t.SpikeSteps {
+		row := l.SpikeAll[(r*S+b)*l.Size:][:l.Size]
+		for i, j := range neurons {
+			if row[j] != 0 {
+				out[i] = append(out[i], Short(float64(k)*t.DT))
+			}
+		}
+	}
+	return out
 }
 
 // grid returns rows × cols zeros.

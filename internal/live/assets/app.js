@@ -43,11 +43,26 @@
     return e;
   }
   const finite = (v) => typeof v === "number" && isFinite(v);
-  function fmtNum(v) {
+  // fmtNum writes v with d significant digits (by default 4, and 2 for
+  // small and large numbers, written as 1.5e-4).
+  function fmtNum(v, d) {
     if (!finite(v)) return "–";
     const a = Math.abs(v);
-    if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1).replace("e+", "e").replace(".0e", "e");
-    return String(parseFloat(v.toPrecision(4)));
+    if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential((d || 2) - 1).replace(/\.?0+e/, "e").replace("e+", "e");
+    return String(parseFloat(v.toPrecision(d || 4)));
+  }
+  // tickLabels writes the ticks vs with as few significant digits as
+  // show each exactly (to a thousandth of their spacing): 0.5, 1, 1.5,
+  // but 0.72662, 0.72664 on a narrow axis.
+  function tickLabels(vs) {
+    let gap = Infinity;
+    for (let i = 1; i < vs.length; i++) gap = Math.min(gap, Math.abs(vs[i] - vs[i - 1]));
+    const tol = finite(gap) ? gap * 1e-3 : 0;
+    for (let d = 1; d <= 12; d++) {
+      const ls = vs.map((v) => fmtNum(v, d));
+      if (ls.every((l, i) => Math.abs(parseFloat(l) - vs[i]) <= Math.max(tol, Math.abs(vs[i]) * 1e-12))) return ls;
+    }
+    return vs.map((v) => String(v));
   }
   function fmtDur(s) {
     if (!finite(s) || s < 0) return "–";
@@ -57,6 +72,7 @@
     if (m > 0) return `${m} min ${String(sec).padStart(2, "0")} s`;
     return `${sec} s`;
   }
+  const fmtSec = (s) => (s < 1 ? Math.max(1, Math.round(1000 * s)) + " ms" : s.toFixed(1) + " s");
   const pct = (v) => (finite(v) ? (100 * v).toFixed(2) + " %" : "–");
 
   // ---- fetching ----
@@ -165,13 +181,13 @@
         facts = [
           `${p.phase} epoch ${p.epoch}/${p.epochs}`, `minibatch ${p.batch}/${p.batches}`,
           `loss ${fmtNum(p.loss)}`, finite(p.accuracy) ? `accuracy ${pct(p.accuracy)}` : null,
-          `${fmtNum(p.samples_per_second)} samples/s`, `epoch ${fmtDur(p.epoch_seconds)}`,
+          `${fmtNum(p.samples_per_second)} samples/s`, `${fmtDur(p.epoch_seconds)} into the epoch`,
           `run ETA ${fmtDur(p.remaining_seconds)}`, finite(ago) ? `updated ${fmtDur(ago)} ago` : null,
         ].filter(Boolean).join(" · ");
       } else if (sum) {
         frac = status === "done" ? 1 : 0;
         facts = [
-          `${sum.epochs} epochs`, finite(sum.test_accuracy) ? `test accuracy ${pct(sum.test_accuracy)}` : null,
+          `${sum.epochs} epochs`, finite(sum.test_accuracy) ? `test accuracy ${pct(sum.test_accuracy)}` : finite(sum.test_loss) ? `test loss ${fmtNum(sum.test_loss)}` : null,
           finite(sum.best_validation_accuracy) ? `best validation ${pct(sum.best_validation_accuracy)} (epoch ${sum.best_epoch})` : null,
           `${fmtNum(sum.samples_per_second)} samples/s`, `wall ${fmtDur(sum.wall_seconds)}`,
           sum.stopped_at ? `stopped at ${sum.stopped_at}` : null,
@@ -222,10 +238,11 @@
   // [{color, dash, width, opacity, pts: [[x, y]...], markers}], legend:
   // [{label, color, dash, width, marker}], empty, w, h, yFloor, yCeil}.
   function chart(o) {
-    const W = o.w || 460, H = o.h || 270, L = 64, R = 14, T = 12, B = 46;
+    const W = o.w || 460, H = o.h || 270, R = 14, T = 12, B = 46;
+    let L = 64; // widened below for long tick labels
     const box = el("div", { cls: "chart" });
     if (o.id) box.id = o.id;
-    box.append(el("h3", { text: o.title }));
+    box.append(el("h3", { text: o.title, title: o.title }));
     const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": o.title });
     box.append(s);
     const ok = (p) => finite(p[0]) && finite(p[1]) && (!o.logY || p[1] > 0);
@@ -256,28 +273,33 @@
       if (o.yFloor !== undefined) y0 = Math.max(y0, o.yFloor);
       if (o.yCeil !== undefined) y1 = Math.min(y1, o.yCeil);
     }
+    // The y ticks first: their labels set the left margin (the axis
+    // label sits at x = 8..20, an 11 px digit is about 6.2 px wide).
+    const yt = o.logY ? logTicks(y0, y1) : linTicks(y0, y1, 5), ytl = tickLabels(yt);
+    L = Math.max(L, Math.ceil(28 + 6.2 * Math.max(0, ...ytl.map((l) => l.length))));
     const px = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
     const py = o.logY
       ? (y) => T + (1 - (Math.log(y) - Math.log(y0)) / (Math.log(y1) - Math.log(y0))) * (H - T - B)
       : (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
     // grid and ticks
     const g = svg("g", { class: "tick" });
-    for (const v of linTicks(x0, x1, 6)) {
+    const xt = linTicks(x0, x1, 6), xtl = tickLabels(xt);
+    xt.forEach((v, i) => {
       const X = px(v);
       g.append(svg("line", { class: "gridline", x1: X, x2: X, y1: T, y2: H - B }));
       g.append(svg("line", { stroke: "#9aa4ad", x1: X, x2: X, y1: H - B, y2: H - B + 4 }));
       const t = svg("text", { x: X, y: H - B + 15, "text-anchor": "middle" });
-      t.textContent = fmtNum(v);
+      t.textContent = xtl[i];
       g.append(t);
-    }
-    for (const v of o.logY ? logTicks(y0, y1) : linTicks(y0, y1, 5)) {
+    });
+    yt.forEach((v, i) => {
       const Y = py(v);
       g.append(svg("line", { class: "gridline", x1: L, x2: W - R, y1: Y, y2: Y }));
       g.append(svg("line", { stroke: "#9aa4ad", x1: L - 4, x2: L, y1: Y, y2: Y }));
       const t = svg("text", { x: L - 6, y: Y + 4, "text-anchor": "end" });
-      t.textContent = fmtNum(v);
+      t.textContent = ytl[i];
       g.append(t);
-    }
+    });
     s.append(g);
     s.append(svg("rect", { class: "frame", x: L, y: T, width: W - L - R, height: H - T - B }));
     // the lines, clipped to the frame
@@ -297,7 +319,7 @@
         n++;
       }
       points += n;
-      if (d) {
+      if (d && !se.ticks) {
         const path = svg("path", { class: "series", d, fill: "none", stroke: se.color, "stroke-width": se.width || 1.8,
           "stroke-linejoin": "round", "stroke-linecap": "round" });
         if (se.dash) path.setAttribute("stroke-dasharray", se.dash);
@@ -308,9 +330,12 @@
       if (se.markers) for (const p of se.pts) if (ok(p)) {
         lines.append(svg("circle", { cx: px(p[0]).toFixed(1), cy: py(p[1]).toFixed(1), r: 2.6, fill: se.color }));
       }
-      if (se.ticks) for (const p of se.pts) if (ok(p)) { // a raster's spikes
-        const X = px(p[0]).toFixed(1), Y = py(p[1]);
-        lines.append(svg("line", { x1: X, x2: X, y1: (Y - 3).toFixed(1), y2: (Y + 3).toFixed(1), stroke: se.color, "stroke-width": 1.2 }));
+      if (se.ticks) { // a raster's spikes, as tall as the rows allow
+        const h = Math.max(1, Math.min(3, 0.4 * Math.abs(py(1) - py(0))));
+        for (const p of se.pts) if (ok(p)) {
+          const X = px(p[0]).toFixed(1), Y = py(p[1]);
+          lines.append(svg("line", { x1: X, x2: X, y1: (Y - h).toFixed(1), y2: (Y + h).toFixed(1), stroke: se.color, "stroke-width": 1.2 }));
+        }
       }
     }
     s.append(lines);
@@ -325,7 +350,8 @@
     xl.textContent = o.xlabel;
     const cy = T + (H - T - B) / 2;
     const yl = svg("text", { class: "axis-label", x: 14, y: cy, "text-anchor": "middle", transform: `rotate(-90 14 ${cy})` });
-    yl.textContent = o.ylabel + (o.logY ? " (log scale)" : "");
+    // "u (a.u.)" on a log scale is "u (a.u., log scale)".
+    yl.textContent = !o.logY ? o.ylabel : o.ylabel.endsWith(")") ? o.ylabel.slice(0, -1) + ", log scale)" : o.ylabel + " (log scale)";
     s.append(xl, yl);
   }
 
@@ -353,12 +379,16 @@
     for (const r of run.epochs) if (r.phase === "pretrain") rows++;
     return Math.max(n, rows);
   }
-  // epochPts returns [x, f(row)] of the run's epoch rows (no sleep rows).
-  function epochPts(run, f) {
+  // epochPts returns [x, f(row)] of the run's epoch rows (no sleep rows),
+  // the line broken between pre-training and training when split.
+  function epochPts(run, f, split) {
     const P = pretrainOf(run);
     const out = [];
+    let phase = "";
     for (const r of run.epochs) {
       if (r.phase === "sleep") continue;
+      if (split && phase === "pretrain" && r.phase !== "pretrain") out.push([NaN, NaN]);
+      phase = r.phase;
       const x = r.phase === "pretrain" ? r.epoch - P : r.epoch;
       const y = f(r);
       out.push([x, y === null || y === undefined ? NaN : y]);
@@ -431,8 +461,9 @@
       curves.append(chart({ id: "chart-accuracy", title: "Accuracy of the feedforward network", xlabel: xl, ylabel: "accuracy (%)",
         series: acc.series, legend: acc.leg, yFloor: 0, yCeil: 100 }));
     }
-    $("curves-note").textContent = "Train: mean over each epoch's minibatches before their updates; validation and test: after the epoch. " +
-      "Asked for every " + POLL_MS / 1000 + " s; the running means are redrawn every " + RUNNING_MS / 1000 + " s.";
+    const following = runs.some((r) => r.state && !FINAL.has(r.state.status));
+    $("curves-note").textContent = "Train: mean over each epoch's minibatches before their updates; validation and test: after the epoch." +
+      (following ? " Asked for every " + POLL_MS / 1000 + " s" + (hasRunning() ? "; the running means within an epoch are redrawn every " + RUNNING_MS / 1000 + " s." : ".") : "");
 
     const diag = $("diag");
     diag.textContent = "";
@@ -442,13 +473,13 @@
       const series = [], leg = [];
       runs.forEach((run, i) => {
         const c = many ? runColor(i) : PALETTE[0];
-        series.push({ color: c, markers: run.epochs.length <= 60, pts: epochPts(run, (r) => r.control) });
+        series.push({ color: c, markers: run.epochs.length <= 60, pts: epochPts(run, (r) => r.control, true) });
         series.push({ color: c, width: 1.1, opacity: 0.55, pts: runningPts(run, (p) => p.control) });
       });
       if (many) runs.forEach((run, i) => leg.push({ label: run.name, color: runColor(i), swatch: true }));
       leg.push({ label: "mean over the epoch", color: many ? "#555" : PALETTE[0], marker: !many });
       if (hasRunning()) leg.push({ label: "running mean within the epoch", color: many ? "#555" : PALETTE[0], width: 1.1, opacity: 0.55 });
-      diag.append(chart({ id: "chart-control", title: "Amount of control H = ‖Q̄ū‖² / (B·N)", xlabel: xl, ylabel: "H",
+      diag.append(chart({ id: "chart-control", title: "Amount of control H = ‖Q̄ū‖² / (B·N)", xlabel: xl, ylabel: "H (a.u.)",
         logY: true, series, legend: leg, empty: "no controller (backprop), or no minibatch yet" }));
     }
     // ‖ū‖ of the recorded windows.
@@ -460,7 +491,7 @@
         if (many) leg.push({ label: run.name, color: c, swatch: true });
       });
       if (!many) leg.push({ label: "‖ū‖, ū = u averaged over the window's last quarter; mean over the window's samples", color: PALETTE[1], marker: true });
-      diag.append(chart({ id: "chart-unorm", title: "Size of the control ‖ū‖ in the recorded windows", xlabel: xl, ylabel: "‖ū‖",
+      diag.append(chart({ id: "chart-unorm", title: "Size of the control ‖ū‖ in the recorded windows", xlabel: xl, ylabel: "‖ū‖ (a.u.)",
         logY: true, series, legend: leg, empty: "no window recorded yet" }));
     }
     // Angles to backprop.
@@ -481,7 +512,7 @@
           leg.push({ label: k === "angle_total" ? "whole network" : "layer " + k.slice(11), color: PALETTE[j % 10], width: k === "angle_total" ? 2.4 : 1.5 });
         });
       });
-      diag.append(chart({ id: "chart-angles", title: "Angle between the forward updates and backprop's gradients", xlabel: xl,
+      diag.append(chart({ id: "chart-angles", title: "Angle of the forward updates to backprop's gradients", xlabel: xl,
         ylabel: "angle (degrees)", series, legend: leg, yFloor: 0, yCeil: 180, empty: "no angles (measured on each epoch's last minibatch)" }));
     }
     // GN alignment.
@@ -527,11 +558,12 @@
     windowDrawn = true;
     const where = `${w.phase} epoch ${w.epoch}` + (w.batch < w.batches ? `, after minibatch ${w.batch}/${w.batches}` : " (at its end)");
     head.append(document.createTextNode(`Recorded at ${where}`), el("span", { id: "window-age" }), document.createTextNode(
-      ` (took ${w.seconds < 1 ? Math.max(1, Math.round(1000 * w.seconds)) + " ms" : w.seconds.toFixed(1) + " s"}, on a copy of the network; learning off). ` +
-      `Samples ${w.samples.map((s) => s.index).join(", ")} of the ${w.split} split. Time t = k·dt in the simulation's units, dt = ${w.dt}.` +
+      ` (took ${fmtSec(w.seconds)}${finite(w.cpu_seconds) ? ", " + fmtSec(w.cpu_seconds) + " of CPU time" : ""}, on a copy of the network; learning off). ` +
+      `Samples ${w.samples.map((s) => s.index).join(", ")} of the ${w.split} split. The model is dimensionless: time t = k·dt in the unit of its time constants (dt = ${w.dt}), ` +
+      `voltages, rates and u in arbitrary units (a.u.).` +
       (run.winErr ? " The last recording failed: " + run.winErr : "")));
     const t = w.t;
-    const xl = `time t (dt = ${w.dt})`;
+    const xl = "time t (a.u.)";
     // Shared legends: classes (u and output) and layers (compartments).
     const unit = isAutoencoder() ? "output unit " : "class ";
     const classLeg = w.outputs.map((j, i) => ({ label: unit + j, color: PALETTE[i % 10] }));
@@ -556,19 +588,30 @@
         }
       });
       const small = { w: 340, h: 230 };
-      row.append(chart({ ...small, title: "control u", xlabel: xl, ylabel: "u", series: u }));
-      row.append(chart({ ...small, title: (w.softmax ? "softmax(r_L)" : "output r_L") + " against the target", xlabel: xl,
-        ylabel: w.softmax ? "softmax(r_L)" : "r_L", series: out }));
-      const soma = [], apical = [], raster = [];
+      row.append(chart({ ...small, title: "control u", xlabel: xl, ylabel: "u (a.u.)", series: u }));
+      row.append(chart({ ...small, title: (w.softmax ? "softmax(r_L)" : "output r_L") + " and target", xlabel: xl,
+        ylabel: w.softmax ? "softmax(r_L) (probability)" : "r_L (a.u.)", series: out }));
+      const soma = [], apical = [], raster = [], rasterLayers = [];
       s.layers.forEach((l, i) => {
         soma.push({ color: PALETTE[i % 10], width: 1.6, pts: zip(l.soma[0]) });
         soma.push({ color: PALETTE[i % 10], width: 1.3, dash: "6 3", pts: zip(l.basal[0]) });
         apical.push({ color: PALETTE[i % 10], width: 1.6, pts: zip(l.apical[0]) });
-        if (l.spikes) l.spikes.forEach((times, n) => raster.push({ color: PALETTE[i % 10], ticks: true, pts: times.map((x) => [x, raster.length + 1]) }));
+        if (l.spikes) {
+          l.spikes.forEach((times) => {
+            const y = raster.length + 1; // one row per neuron, layer 1 at the bottom
+            raster.push({ color: PALETTE[i % 10], ticks: true, pts: times.map((x) => [x, y]) });
+          });
+          rasterLayers.push(l.spike_neurons.length);
+        }
       });
-      row.append(chart({ ...small, title: "soma (solid) and basal (dashed) voltages", xlabel: xl, ylabel: "voltage", series: soma }));
-      row.append(chart({ ...small, title: "apical voltage v_fb", xlabel: xl, ylabel: "v_fb", series: apical }));
-      if (raster.length) row.append(chart({ ...small, title: "spikes", xlabel: xl, ylabel: "neuron", series: raster }));
+      row.append(chart({ ...small, title: "soma (solid), basal (dashed)", xlabel: xl, ylabel: "voltage (a.u.)", series: soma }));
+      row.append(chart({ ...small, title: "apical voltage v_fb", xlabel: xl, ylabel: "v_fb (a.u.)", series: apical }));
+      if (raster.length) {
+        // Every row drawn, silent ones too: the y axis spans all of them.
+        raster.push({ color: "transparent", pts: [[t[0], 0.5], [t[0], raster.length + 0.5]] });
+        row.append(chart({ ...small, title: rasterLayers.every((n) => n === rasterLayers[0]) ? `spikes, ${rasterLayers[0]} neurons per layer` : `spikes of ${rasterLayers.join(" + ")} neurons`, xlabel: xl, ylabel: "neuron (layers stacked)",
+          series: raster, yFloor: 0.5, yCeil: raster.length - 0.5 }));
+      }
       body.append(el("div", { cls: "sample" }, el("h3", { text: `${w.split} sample ${s.index} (label ${s.label})` }), row));
     }
     updateWindowAge();
