@@ -283,7 +283,7 @@
       : (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
     // grid and ticks
     const g = svg("g", { class: "tick" });
-    const xt = linTicks(x0, x1, 6), xtl = tickLabels(xt);
+    const xt = linTicks(x0, x1, Math.max(3, Math.round((W - L - R) / 55))), xtl = tickLabels(xt); // a tick per 55 px or more
     xt.forEach((v, i) => {
       const X = px(v);
       g.append(svg("line", { class: "gridline", x1: X, x2: X, y1: T, y2: H - B }));
