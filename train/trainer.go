@@ -18,11 +18,14 @@ import (
 
 // Progress describes a run's position after a minibatch.
 type Progress struct {
-	Phase            string // "pretrain", "sleep" or "train"
-	Epoch, Epochs    int    // 1-based epoch of the phase, and their number
-	Batch, Batches   int    // minibatches done in this epoch, and their number
-	Samples          int    // samples done in this epoch
-	Loss, Accuracy   float64
+	Phase          string // "pretrain", "sleep" or "train"
+	Epoch, Epochs  int    // 1-based epoch of the phase, and their number
+	Batch, Batches int    // minibatches done in this epoch, and their number
+	Samples        int    // samples done in this epoch
+	Loss, Accuracy float64
+	// Control is the running mean of the amount of control H over the
+	// epoch's minibatches (NaN for a phase without a controller).
+	Control          float64
 	Elapsed          time.Duration // since the epoch started (or resumed)
 	SamplesPerSecond float64
 }
@@ -445,9 +448,13 @@ func (t *Trainer) runEpoch(ctx context.Context, progress func(Progress)) (EpochR
 		}
 		if progress != nil {
 			el := time.Since(start)
+			control := math.NaN()
+			if c != nil {
+				control = e.diagSums[0] / float64(k+1)
+			}
 			progress(Progress{
 				Phase: e.phase, Epoch: e.epoch, Epochs: epochs, Batch: k + 1, Batches: batches,
-				Samples: e.samples, Loss: e.lossSum / float64(k+1), Accuracy: e.accSum / float64(k+1),
+				Samples: e.samples, Loss: e.lossSum / float64(k+1), Accuracy: e.accSum / float64(k+1), Control: control,
 				Elapsed: el, SamplesPerSecond: float64(e.samples-startSamples) / el.Seconds(),
 			})
 		}

@@ -6,6 +6,8 @@
 //	strongdfc train --resume runs/NAME         # continue it, bit for bit
 //	strongdfc eval runs/NAME                   # test accuracy of its weights
 //	strongdfc trace --from runs/NAME --samples 0,1
+//	strongdfc train --preset mnist-strong-dfc --serve 127.0.0.1:8040  # a live page
+//	strongdfc view runs/NAME [runs/OTHER...]   # the page of finished runs
 //	strongdfc version
 //
 // Every subcommand explains its flags with --help. Exit status: 0 success,
@@ -122,7 +124,7 @@ an uninterrupted run.`,
 		}
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
-	root.AddCommand(newTrain(), newEval(), newTrace(), newBench(), newSweep(), newCollect(), newPresets(), newVersion())
+	root.AddCommand(newTrain(), newEval(), newTrace(), newView(), newBench(), newSweep(), newCollect(), newPresets(), newVersion())
 	return root
 }
 

@@ -410,6 +410,8 @@ func TestBadInput(t *testing.T) {
 		{"resume with config", []string{"--resume", good, "--seed", "3"}, 2, []string{"--seed"}},
 		{"resume with out", []string{"--resume", good, "--out", "elsewhere"}, 2, []string{"--out"}},
 		{"unknown flag", []string{"--epoch", "3"}, 2, []string{"--epoch"}},
+		{"serve elsewhere", []string{"--config", e.cfg, "--serve", "0.0.0.0:0"}, 1, []string{"--serve", "0.0.0.0 is not a loopback address", "--allow-remote"}},
+		{"serve no port", []string{"--config", e.cfg, "--serve", "8040"}, 1, []string{"--serve", "HOST:PORT"}},
 	}
 	before := snapshotTree(t, filepath.Dir(e.out))
 	beforeCP := snapshotTree(t, corruptCP)
@@ -443,6 +445,10 @@ func TestBadInput(t *testing.T) {
 		{[]string{"eval", t.TempDir()}, "neither"},
 		{[]string{"eval", good, "--data", e.data, "--split", "dev"}, "--split"},
 		{[]string{"trace", "--from", good, "--data", e.data, "--samples", "999"}, "sample 999"},
+		{[]string{"view"}, "one or more run folders"},
+		{[]string{"view", t.TempDir()}, "not a run folder"},
+		{[]string{"view", filepath.Join(good, runfolder.Config)}, "is a file"},
+		{[]string{"view", good, "--addr", "0.0.0.0:0"}, "--allow-remote"},
 	} {
 		if code, _, stderr := cli(context.Background(), tc.args...); code == 0 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want it to mention %q", tc.args, code, stderr, tc.want)

@@ -58,6 +58,8 @@ func newTrain() *cobra.Command {
 	var (
 		cf                                        configFlags
 		dataDir, out, name, resume, logLevel      string
+		serve                                     string
+		allowRemote                               bool
 		epochs, batch, trainLimit, pretrainEpochs int
 		steps                                     int
 		seed                                      uint64
@@ -75,8 +77,8 @@ resolved configuration (config.yaml: "train --config OUT/NAME/config.yaml"
 repeats the run), command.txt, meta.json (program, Go version, BLAS
 backend, seeds), metrics.csv and metrics.jsonl (one row per epoch: losses,
 accuracies, time, diagnostics), summary.json, log.jsonl, checkpoint.npz
-(after every epoch and on Ctrl-C/SIGTERM), weights.npz and plots/ (PNG with
-their data as CSV). An existing folder is never overwritten.
+(after every epoch, every 10 minutes within one, and on Ctrl-C/SIGTERM),
+weights.npz and plots/ (PNG with their data as CSV). An existing folder is never overwritten.
 
 "train --resume OUT/NAME" continues a run from its checkpoint; it ends with
 the same bits as a run that was never interrupted. --epochs may extend it.
@@ -93,6 +95,7 @@ changes it. A first look that learns in minutes shortens every window
 and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 		Example: `  strongdfc train --preset mnist-strong-dfc --epochs 1 --train-limit 5000 --batch 32 --steps 100
   strongdfc train --preset mnist-strong-dfc --epochs 1 --name first
+  strongdfc train --preset mnist-strong-dfc --serve 127.0.0.1:8040
   strongdfc train --config my.yaml --set forward.lr=5e-4 --seed 2
   strongdfc train --resume runs/first --epochs 40`,
 		Args: noArgs,
@@ -173,7 +176,17 @@ and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 			if testHooks != nil {
 				testHooks(&opt)
 			}
+			var page *livePage
+			if serve != "" {
+				if page, err = startLive(serve, allowRemote, name, &opt, log); err != nil {
+					stopProf() //nolint:errcheck
+					return err
+				}
+			}
 			sum, err := runner.Run(cmd.Context(), cfg, opt)
+			if page != nil {
+				page.finish(sum, err)
+			}
 			if perr := stopProf(); perr != nil {
 				log.Error("profiling", zap.Error(perr))
 			}
@@ -197,6 +210,8 @@ and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 	fl.DurationVar(&every, "progress", 5*time.Second, "`interval` between progress lines when stderr is not a terminal")
 	fl.StringVar(&logLevel, "log-level", "info", "console log `level`: debug, info, warn or error (log.jsonl records debug and up)")
 	fl.BoolVar(&dryRun, "dry-run", false, "print the resolved configuration as YAML and stop (nothing is written)")
+	fl.StringVar(&serve, "serve", "", "serve a live page of the run at `address` while it trains (127.0.0.1:8040; :8040 means 127.0.0.1; port 0 picks a free one); it only reads")
+	fl.BoolVar(&allowRemote, "allow-remote", false, "let --serve use an address other than loopback (every machine that reaches it can read the page)")
 	gf := flag.NewFlagSet("profiling", flag.ContinueOnError)
 	pf.Register(gf)
 	fl.AddGoFlagSet(gf)
@@ -214,4 +229,7 @@ func isTerminal(w any) bool {
 var (
 	testCommand []string
 	testHooks   func(*runner.Options)
+	// testServed receives the address of the live page of train --serve
+	// and view.
+	testServed func(url string)
 )

@@ -77,6 +77,21 @@ type Options struct {
 	// interrupted), so that a run killed with no warning (kill -9, a lost
 	// machine) loses at most that much.
 	CheckpointEvery time.Duration
+	// Observer, when not nil, watches the run from the training goroutine
+	// (a live page: internal/live).
+	Observer Observer
+}
+
+// An Observer watches a run from the goroutine that trains it: Started
+// once the trainer is ready and the run folder written (dir is the run
+// folder, "" when there is none), Progress after every minibatch with the
+// estimated time until the run ends, Epoch after every epoch once it is
+// saved. Between these calls the trainer is idle: an observer may read it
+// (copy its weights) but must not change it, and must return quickly.
+type Observer interface {
+	Started(tr *train.Trainer, dir string)
+	Progress(tr *train.Trainer, p train.Progress, remaining time.Duration)
+	Epoch(tr *train.Trainer, r train.EpochResult)
 }
 
 // DefaultCheckpointEvery is how often a run's checkpoint is written within
@@ -383,17 +398,24 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	for _, r := range tr.History() {
 		sum.add(r)
 	}
+	if opt.Observer != nil {
+		opt.Observer.Started(tr, sum.RunDir)
+	}
 
 	var plotted time.Time
 	pc := newPace(tr)
 	for !tr.Done() {
 		pos := tr.Position()
 		progress := func(p train.Progress) {
+			rem := pc.remaining(tr, p, pos.Batch)
 			if opt.Display != nil {
-				opt.Display.update(p, pos.Batch, pc.remaining(tr, p, pos.Batch))
+				opt.Display.update(p, pos.Batch, rem)
 			}
 			if opt.OnProgress != nil {
 				opt.OnProgress(p)
+			}
+			if opt.Observer != nil {
+				opt.Observer.Progress(tr, p, rem)
 			}
 		}
 		r, err := next(ctx, tr, progress, run != nil, opt.CheckpointEvery)
@@ -471,6 +493,9 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		sum.add(r)
 		if opt.OnEpoch != nil {
 			opt.OnEpoch(tr, r)
+		}
+		if opt.Observer != nil {
+			opt.Observer.Epoch(tr, r)
 		}
 	}
 	sum.Status = "done"
