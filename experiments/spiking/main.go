@@ -282,7 +282,7 @@ func measureCost(ctx context.Context, log *zap.Logger, cfg train.Config, dataDir
 	}); err != nil {
 		return err
 	}
-	fig := plots.Figure{Cols: 2, Width: 12 * vg.Inch, Height: 4.5 * vg.Inch}
+	fig := plots.Figure{Cols: 2, Height: 4.5 * vg.Inch} // width: the panels and their legends
 	for _, plastic := range []bool{false, true} {
 		title := "inference (no plasticity)"
 		if plastic {
