@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,13 +29,14 @@ func procsConfig() train.Config {
 	return c
 }
 
-// TestGOMAXPROCS: a training run gives the same bits with GOMAXPROCS 1 and
-// 2. The worker pool is sized once per process, so each setting runs in a
+// TestGOMAXPROCS: a training run gives the same bits with GOMAXPROCS 1, 2
+// and 8, with per-step parallelism and window-parallel (3 chunks). The worker pool is sized once per process, so each setting runs in a
 // child process (this test binary, asked by an environment variable to
 // train and print a hash of the final checkpoint).
 func TestGOMAXPROCS(t *testing.T) {
 	if os.Getenv("STRONGDFC_PROCS_CHILD") == "1" {
 		c := procsConfig()
+		c.Chunks, _ = strconv.Atoi(os.Getenv("STRONGDFC_PROCS_CHUNKS"))
 		pool := compute.NewPool(0)
 		defer pool.Close()
 		tr, err := train.New(c, tinyData(t, c), train.Options{Pool: pool})
@@ -53,27 +55,29 @@ func TestGOMAXPROCS(t *testing.T) {
 		fmt.Printf("workers=%d hash=%x\n", pool.Workers(), sha256.Sum256(buf.Bytes()))
 		return
 	}
-	hashes := map[string]string{}
-	for _, procs := range []string{"1", "2"} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestGOMAXPROCS$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "STRONGDFC_PROCS_CHILD=1", "GOMAXPROCS="+procs)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("GOMAXPROCS=%s: %v\n%s", procs, err, out)
-		}
-		var workers int
-		var hash string
-		for _, line := range strings.Split(string(out), "\n") {
-			if _, err := fmt.Sscanf(line, "workers=%d hash=%s", &workers, &hash); err == nil {
-				break
+	for _, chunks := range []string{"0", "3"} {
+		hashes := map[string]string{}
+		for _, procs := range []string{"1", "2", "8"} {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestGOMAXPROCS$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "STRONGDFC_PROCS_CHILD=1", "GOMAXPROCS="+procs, "STRONGDFC_PROCS_CHUNKS="+chunks)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("GOMAXPROCS=%s: %v\n%s", procs, err, out)
 			}
+			var workers int
+			var hash string
+			for _, line := range strings.Split(string(out), "\n") {
+				if _, err := fmt.Sscanf(line, "workers=%d hash=%s", &workers, &hash); err == nil {
+					break
+				}
+			}
+			if hash == "" || fmt.Sprint(workers) != procs {
+				t.Fatalf("GOMAXPROCS=%s: child ran %d workers, printed:\n%s", procs, workers, out)
+			}
+			hashes[procs] = hash
 		}
-		if hash == "" || fmt.Sprint(workers) != procs {
-			t.Fatalf("GOMAXPROCS=%s: child ran %d workers, printed:\n%s", procs, workers, out)
+		if hashes["1"] != hashes["2"] || hashes["1"] != hashes["8"] {
+			t.Errorf("chunks %s: checkpoint hash %s with GOMAXPROCS 1, %s with 2, %s with 8", chunks, hashes["1"], hashes["2"], hashes["8"])
 		}
-		hashes[procs] = hash
-	}
-	if hashes["1"] != hashes["2"] {
-		t.Errorf("checkpoint hash %s with GOMAXPROCS 1, %s with 2", hashes["1"], hashes["2"])
 	}
 }
