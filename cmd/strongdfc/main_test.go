@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -29,6 +28,7 @@ import (
 	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
+	"github.com/strongdfc/strongdfc/internal/synth"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -43,45 +43,15 @@ func TestMain(m *testing.M) {
 }
 
 // idx encodes an unsigned-byte IDX file.
-func idx(dims []int, data []byte) []byte {
-	b := []byte{0, 0, 8, byte(len(dims))}
-	for _, d := range dims {
-		b = binary.BigEndian.AppendUint32(b, uint32(d))
-	}
-	return append(b, data...)
-}
+func idx(dims []int, data []byte) []byte { return synth.IDX(dims, data) }
 
 // writeData writes a small MNIST-like data set (8×8 images, 10 classes,
 // each a bright row and column at its own place) and returns its folder.
 func writeData(t testing.TB, train, test int) string {
 	t.Helper()
 	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(1, 2))
-	set := func(n int) (img, lbl []byte) {
-		for range n {
-			c := rng.IntN(10)
-			lbl = append(lbl, byte(c))
-			for r := range 8 {
-				for k := range 8 {
-					v := 40 * rng.Float64()
-					if r == c%8 || k == c/2 {
-						v += 180
-					}
-					img = append(img, byte(v))
-				}
-			}
-		}
-		return img, lbl
-	}
-	ti, tl := set(train)
-	ei, el := set(test)
-	for name, b := range map[string][]byte{
-		dataset.Files.TrainImages: idx([]int{train, 8, 8}, ti), dataset.Files.TrainLabels: idx([]int{train}, tl),
-		dataset.Files.TestImages: idx([]int{test, 8, 8}, ei), dataset.Files.TestLabels: idx([]int{test}, el),
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := synth.WriteIDX(dir, train, test); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

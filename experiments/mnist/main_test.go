@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
+	"github.com/strongdfc/strongdfc/internal/synth"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -25,37 +25,8 @@ import (
 func writeData(t *testing.T, train, test int) string {
 	t.Helper()
 	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(1, 2))
-	idx := func(dims []int, data []byte) []byte {
-		b := []byte{0, 0, 8, byte(len(dims))}
-		for _, d := range dims {
-			b = binary.BigEndian.AppendUint32(b, uint32(d))
-		}
-		return append(b, data...)
-	}
-	set := func(n int) (img, lbl []byte) {
-		for range n {
-			c := rng.IntN(10)
-			lbl = append(lbl, byte(c))
-			for p := range 64 {
-				v := byte(40 * rng.Float64())
-				if p/8 == c%8 || p%8 == c/2 {
-					v += 180
-				}
-				img = append(img, v)
-			}
-		}
-		return img, lbl
-	}
-	ti, tl := set(train)
-	ei, el := set(test)
-	for name, b := range map[string][]byte{
-		dataset.Files.TrainImages: idx([]int{train, 8, 8}, ti), dataset.Files.TrainLabels: idx([]int{train}, tl),
-		dataset.Files.TestImages: idx([]int{test, 8, 8}, ei), dataset.Files.TestLabels: idx([]int{test}, el),
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := synth.WriteIDX(dir, train, test); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,10 +20,10 @@ import (
 	"time"
 
 	"github.com/strongdfc/strongdfc/checkpoint/npz"
-	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
+	"github.com/strongdfc/strongdfc/internal/synth"
 	"github.com/strongdfc/strongdfc/train"
 )
 
@@ -34,39 +32,8 @@ import (
 func writeData(t testing.TB, ntrain, ntest int) string {
 	t.Helper()
 	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(1, 2))
-	idx := func(dims []int, data []byte) []byte {
-		b := []byte{0, 0, 8, byte(len(dims))}
-		for _, d := range dims {
-			b = binary.BigEndian.AppendUint32(b, uint32(d))
-		}
-		return append(b, data...)
-	}
-	set := func(n int) (img, lbl []byte) {
-		for range n {
-			c := rng.IntN(10)
-			lbl = append(lbl, byte(c))
-			for r := range 8 {
-				for k := range 8 {
-					v := 40 * rng.Float64()
-					if r == c%8 || k == c/2 {
-						v += 180
-					}
-					img = append(img, byte(v))
-				}
-			}
-		}
-		return img, lbl
-	}
-	ti, tl := set(ntrain)
-	ei, el := set(ntest)
-	for name, b := range map[string][]byte{
-		dataset.Files.TrainImages: idx([]int{ntrain, 8, 8}, ti), dataset.Files.TrainLabels: idx([]int{ntrain}, tl),
-		dataset.Files.TestImages: idx([]int{ntest, 8, 8}, ei), dataset.Files.TestLabels: idx([]int{ntest}, el),
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := synth.WriteIDX(dir, ntrain, ntest); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
