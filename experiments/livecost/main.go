@@ -35,7 +35,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/strongdfc/strongdfc/internal/live"
@@ -173,8 +172,7 @@ func one(bin, dir, arm string, rep int, preset string, limit, epochs int) (Run, 
 	if err != nil {
 		return r, fmt.Errorf("%s %v: %w", bin, args, err)
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	r.CPUSeconds = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	r.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	var sum struct {
 		Wall    float64 `json:"wall_seconds"`
 		Samples float64 `json:"samples_per_second"`

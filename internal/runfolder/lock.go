@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // LockFile is the run folder's lock file. A process that writes to a run
@@ -90,8 +88,8 @@ func TryLock(dir string) (*Lock, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lock %s: %w", dir, err)
 		}
-		err = flock(f, unix.LOCK_EX|unix.LOCK_NB)
-		if errors.Is(err, unix.EWOULDBLOCK) {
+		err = lockFile(f, true)
+		if errors.Is(err, errHeld) {
 			f.Close()
 			if time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
@@ -156,8 +154,8 @@ func Probe(dir string) (held bool, h Holder, err error) {
 		return false, Holder{}, err
 	}
 	defer f.Close()
-	err = flock(f, unix.LOCK_SH|unix.LOCK_NB)
-	if errors.Is(err, unix.EWOULDBLOCK) {
+	err = lockFile(f, false)
+	if errors.Is(err, errHeld) {
 		h, _ := readHolder(path)
 		return true, h, nil
 	}
@@ -167,23 +165,8 @@ func Probe(dir string) (held bool, h Holder, err error) {
 	return false, Holder{}, nil // closing the file releases the shared lock
 }
 
-// flock calls flock(2), retrying when a signal interrupts it.
-func flock(f *os.File, how int) error {
-	for {
-		err := unix.Flock(int(f.Fd()), how)
-		if !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
-}
-
-// lockError explains a failure of flock other than a held lock.
-func lockError(dir string, err error) error {
-	if errors.Is(err, unix.ENOLCK) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) {
-		return fmt.Errorf("lock %s: the file system does not support file locks (%v); put the runs on one that does (NFSv4 with locking, Lustre mounted with -o flock, a local disk)", dir, err)
-	}
-	return fmt.Errorf("lock %s: %w", dir, err)
-}
+// errHeld is what lockFile returns when another process holds the lock.
+var errHeld = errors.New("the lock is held")
 
 // samefile reports whether the open file f is still the file at path.
 func samefile(f *os.File, path string) (bool, error) {
