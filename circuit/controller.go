@@ -75,7 +75,7 @@ func (c *Controller) Step(rL, target *mat.Dense) {
 	for i := range b {
 		e, y, t := c.E.RawRowView(i), rL.RawRowView(i), target.RawRowView(i)
 		if c.kind == SoftmaxError {
-			softmaxRow(e, y)
+			SoftmaxRow(e, y)
 			for j := range n {
 				e[j] = t[j] - e[j]
 			}

@@ -100,11 +100,13 @@ func Softmax(dst, src *mat.Dense) {
 		panic(fmt.Sprintf("circuit: Softmax: dst is %d×%d, src %d×%d", dr, dc, r, c))
 	}
 	for i := range r {
-		softmaxRow(dst.RawRowView(i), src.RawRowView(i))
+		SoftmaxRow(dst.RawRowView(i), src.RawRowView(i))
 	}
 }
 
-func softmaxRow(dst, src []float64) {
+// SoftmaxRow sets dst to the softmax of src (of equal length; dst may be
+// src), computed stably by subtracting the largest value first.
+func SoftmaxRow(dst, src []float64) {
 	m := src[0]
 	for _, v := range src[1:] {
 		m = math.Max(m, v)

@@ -297,7 +297,7 @@ func (l *forwardLearner) analyticTerms() error {
 	for b := range B {
 		er, y, t := e.RawRowView(b), out.RawRowView(b), c.Target().RawRowView(b)
 		if c.Params().Error == SoftmaxError {
-			softmaxRow(er, y)
+			SoftmaxRow(er, y)
 			for j := range er {
 				er[j] = t[j] - er[j]
 			}

@@ -916,26 +916,9 @@ func must[T any](v T, err error) T {
 // in its binary format), and its absence is a clear error.
 func TestCIFAR10(t *testing.T) {
 	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(5, 6))
-	write := func(name string, n int) {
-		var b []byte
-		for range n {
-			c := rng.IntN(10)
-			b = append(b, byte(c))
-			for p := range 3 * 32 * 32 {
-				v := byte(40 * rng.Float64())
-				if (p/32)%10 == c {
-					v += 180
-				}
-				b = append(b, v)
-			}
-		}
-		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	if err := synth.WriteCIFAR10(dir, 20, 30); err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range dataset.CIFAR10Files.Train {
-		write(f, 20)
-	}
-	write(dataset.CIFAR10Files.Test, 30)
 	out := t.TempDir()
 	args := []string{"train", "--out", out, "--preset", "mnist-bp", "--set", "dataset=cifar10", "--set", "hidden=[16]", "--set", "validation=20", "--epochs", "1", "--batch", "16"}
 	code, stdout, stderr := cli(context.Background(), append(args, "--data", dir, "--name", "c")...)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,28 +122,9 @@ func TestErrors(t *testing.T) {
 // small ones), with MNIST's constants and a 3072-pixel input.
 func TestCIFAR10(t *testing.T) {
 	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(5, 6))
-	write := func(name string, n int) {
-		var b []byte
-		for range n {
-			c := rng.IntN(10)
-			b = append(b, byte(c))
-			for p := range 3 * 32 * 32 {
-				v := byte(40 * rng.Float64())
-				if (p/32)%10 == c {
-					v += 180
-				}
-				b = append(b, v)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := synth.WriteCIFAR10(dir, 20, 30); err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range dataset.CIFAR10Files.Train {
-		write(f, 20)
-	}
-	write(dataset.CIFAR10Files.Test, 30)
 	out := filepath.Join(t.TempDir(), "c")
 	code, stdout, stderr := runArgs("-dataset", "cifar10", "-data", dir, "-method", "bp", "-epochs", "1", "-batch", "16",
 		"-set", "hidden=[16]", "-set", "validation=20", "-out", out)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/internal/trace"
 )
 
@@ -120,7 +121,7 @@ func newWindow(t *trace.Trace, split string) *Window {
 		for r := range K {
 			copy(out, t.Output[(r*S+b)*n:][:n])
 			if t.Softmax {
-				softmax(out)
+				circuit.SoftmaxRow(out, out)
 			}
 			for i, j := range w.Outputs {
 				s.U[i][r] = Short(t.U[(r*S+b)*n+j])
@@ -200,20 +201,4 @@ func spread(n, k int) []int {
 		out[j] = j * n / k
 	}
 	return out
-}
-
-// softmax replaces y by its softmax.
-func softmax(y []float64) {
-	m := math.Inf(-1)
-	for _, v := range y {
-		m = math.Max(m, v)
-	}
-	var sum float64
-	for j, v := range y {
-		y[j] = math.Exp(v - m)
-		sum += y[j]
-	}
-	for j := range y {
-		y[j] /= sum
-	}
 }

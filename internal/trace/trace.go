@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strconv"
 
@@ -193,18 +192,7 @@ func (t *Trace) softmaxAt(r, b int) []float64 {
 	n := t.Classes
 	y := t.Output[(r*len(t.Samples)+b)*n:][:n]
 	out := make([]float64, n)
-	m := math.Inf(-1)
-	for _, v := range y {
-		m = math.Max(m, v)
-	}
-	var sum float64
-	for j, v := range y {
-		out[j] = math.Exp(v - m)
-		sum += out[j]
-	}
-	for j := range out {
-		out[j] /= sum
-	}
+	circuit.SoftmaxRow(out, y)
 	return out
 }
 
