@@ -9,7 +9,8 @@ type Row struct {
 	Basal, Apical, Soma, Rate []float64
 	Extra                     [][]float64
 	// Rand holds this step's uniform draws in (0, 1), one per neuron, for
-	// a soma that draws them (nil otherwise).
+	// a soma that draws them (nil otherwise); once it has drawn from them,
+	// the soma may use the slice as scratch.
 	Rand []float64
 }
 
@@ -58,15 +59,40 @@ type SomaModel interface {
 // voltage,
 //
 //	v[k+1] = v[k] + (dt/τ_v)·(v_fb[k+1] + v_ff[k+1] − v[k]),  r = φ(v[k+1]).
-type RateSoma struct{}
+//
+// Its mismatch, what forward plasticity learns from, is φ(v) − φ(v_ff) as
+// published. With FilteredPrediction the basal prediction is the voltage
+// the soma would have with its basal input alone, v̂, which follows v_ff
+// with the soma's own time constant,
+//
+//	v̂[k+1] = v̂[k] + (dt/τ_v)·(v_ff[k+1] − v̂[k]),   mismatch φ(v) − φ(v̂),
+//
+// (Urbanczik and Senn's dendritic prediction, filtered like the soma):
+// without apical input and noise v̂ = v exactly, so when the input
+// switches and the soma lags behind the new basal voltage, the lag is not
+// taken for an error. It matters where the state is carried from one
+// sample to the next (a stream); v̂ is the soma's own variable
+// "prediction".
+type RateSoma struct {
+	FilteredPrediction bool
+}
 
 // NewSoma returns the rate soma for p.
-func (RateSoma) NewSoma(p Params) (Soma, error) {
-	return &rate{act: p.Activation, k: p.DT / p.TauV}, nil
+func (m RateSoma) NewSoma(p Params) (Soma, error) {
+	s := &rate{act: p.Activation, k: p.DT / p.TauV}
+	if m.FilteredPrediction {
+		return &filteredRate{s}, nil
+	}
+	return s, nil
 }
 
 // String names the model.
-func (RateSoma) String() string { return "rate" }
+func (m RateSoma) String() string {
+	if m.FilteredPrediction {
+		return "rate(filtered prediction)"
+	}
+	return "rate"
+}
 
 type rate struct {
 	act Activation
@@ -85,6 +111,41 @@ func (s *rate) Integrate(r *Row, noise []float64) {
 	s.act.Apply(r.Rate, r.Soma)
 }
 
+func (s *rate) Mismatch(dst []float64, r *Row) { mismatch(s.act, dst, r) }
+
+// filteredRate is the rate soma with the filtered basal prediction; its
+// own variable 0 is v̂.
+type filteredRate struct{ *rate }
+
+func (*filteredRate) Extra() []string { return []string{"prediction"} }
+
+func (s *filteredRate) Reset(r *Row) {
+	s.rate.Reset(r)
+	copy(r.Extra[0], r.Basal)
+}
+
+func (s *filteredRate) Integrate(r *Row, noise []float64) {
+	s.rate.Integrate(r, noise)
+	follow(s.k, r.Extra[0], r.Basal)
+}
+
+func (s *filteredRate) Mismatch(dst []float64, r *Row) {
+	s.act.Apply(dst, r.Extra[0])
+	rt := r.Rate[:len(dst)]
+	for j := range dst {
+		dst[j] = rt[j] - dst[j]
+	}
+}
+
+// follow moves the prediction v̂ one Euler step towards the basal voltage:
+// v̂ += k·(v_ff − v̂).
+func follow(k float64, pred, basal []float64) {
+	basal = basal[:len(pred)]
+	for j := range pred {
+		pred[j] += k * (basal[j] - pred[j])
+	}
+}
+
 // integrate is the Euler step of a somatic voltage that leaks towards the
 // sum of its dendritic voltages, v += k·(v_fb + v_ff − v), plus the
 // somatic noise (nil: none): the soma of every neuron type.
@@ -101,8 +162,6 @@ func integrate(k float64, r *Row, noise []float64) {
 		}
 	}
 }
-
-func (s *rate) Mismatch(dst []float64, r *Row) { mismatch(s.act, dst, r) }
 
 // mismatch sets dst to what the neuron sends (r.Rate) minus φ(v_ff), the
 // rate its basal input alone would give.

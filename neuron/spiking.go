@@ -22,10 +22,17 @@ import (
 // 2·s̃/RateMax − 1, an unbiased estimate of tanh(v): the mean field of a
 // network of spiking somata is the rate network with the same weights. Its
 // mismatch, what forward plasticity learns from, is that decoded spiking
-// minus what the basal input alone predicts, tanh(v_ff).
+// minus what the basal input alone predicts, tanh(v_ff). With
+// FilteredPrediction the prediction is filtered as the spiking is: the
+// voltage with basal input alone, v̂ (RateSoma's), drives an expected
+// trace t̂[k+1] = (1 − dt/τ_s)·t̂[k] + (1/τ_s)·RateMax·dt·φ⁺(v̂[k+1]), and
+// the mismatch is the decoded trace minus the decoded t̂: with no apical
+// input the two differ by the spikes' noise only, whatever the input did
+// before.
 //
 // The soma's own variables are "spike" (1 in a step with a spike, else
-// 0) and "trace" (s̃). It draws uniform numbers from the layer's noise
+// 0) and "trace" (s̃), with FilteredPrediction also "prediction" (v̂)
+// and "expected" (t̂). It draws uniform numbers from the layer's noise
 // source (which must be a UniformSource). The layer's activation must be
 // tanh (the signed rate is decoded from a positive one) or logistic
 // (φ⁺ = logistic, decoded as s̃/RateMax).
@@ -35,6 +42,9 @@ type SpikingSoma struct {
 	RateMax float64
 	// TauSyn is the time constant of the trace (≥ dt).
 	TauSyn float64
+	// FilteredPrediction compares the spiking with the filtered basal
+	// prediction (see above) instead of tanh(v_ff).
+	FilteredPrediction bool
 }
 
 // NewSoma validates the constants and returns the soma for p.
@@ -50,11 +60,14 @@ func (m SpikingSoma) NewSoma(p Params) (Soma, error) {
 		return nil, fmt.Errorf("spiking soma: activation %s has no positive rate; use tanh or logistic", p.Activation)
 	}
 	return &spiking{act: p.Activation, k: p.DT / p.TauV, pmax: m.RateMax * p.DT, a: p.DT / m.TauSyn,
-		rmax: m.RateMax, gain: 1 / m.TauSyn}, nil
+		rmax: m.RateMax, gain: 1 / m.TauSyn, filtered: m.FilteredPrediction}, nil
 }
 
 // String names the model.
 func (m SpikingSoma) String() string {
+	if m.FilteredPrediction {
+		return fmt.Sprintf("spiking(r_max=%g, τ_s=%g, filtered prediction)", m.RateMax, m.TauSyn)
+	}
 	return fmt.Sprintf("spiking(r_max=%g, τ_s=%g)", m.RateMax, m.TauSyn)
 }
 
@@ -64,15 +77,25 @@ type spiking struct {
 	pmax    float64 // RateMax·dt
 	a, gain float64 // trace: s̃ ← (1−a)·s̃ + gain·spike
 	rmax    float64
+	// filtered: the mismatch uses the filtered prediction (variables
+	// predVar and expVar).
+	filtered bool
 }
 
 // The indices of the soma's own variables in Row.Extra and State.Extra.
 const (
 	spikeVar = iota
 	traceVar
+	predVar
+	expVar
 )
 
-func (*spiking) Extra() []string { return []string{"spike", "trace"} }
+func (s *spiking) Extra() []string {
+	if s.filtered {
+		return []string{"spike", "trace", "prediction", "expected"}
+	}
+	return []string{"spike", "trace"}
+}
 
 // Random says that the soma draws uniform numbers (Row.Rand) every step.
 func (*spiking) Random() bool { return true }
@@ -101,6 +124,10 @@ func (s *spiking) Reset(r *Row) {
 		spike[j] = 0
 		trace[j] = s.rmax * s.positive(phi) // the trace's steady state
 	}
+	if s.filtered {
+		copy(r.Extra[predVar], r.Basal)
+		copy(r.Extra[expVar], trace)
+	}
 }
 
 func (s *spiking) Integrate(r *Row, noise []float64) {
@@ -118,9 +145,27 @@ func (s *spiking) Integrate(r *Row, noise []float64) {
 		trace[j] += s.gain*sp - s.a*trace[j]
 		rate[j] = s.decode(trace[j])
 	}
+	if s.filtered {
+		pred, exp := r.Extra[predVar][:len(v)], r.Extra[expVar][:len(v)]
+		follow(s.k, pred, r.Basal)
+		// φ(v̂) goes through u, whose draws are used.
+		s.act.Apply(u, pred)
+		for j, phi := range u {
+			exp[j] += s.gain*s.pmax*s.positive(phi) - s.a*exp[j]
+		}
+	}
 }
 
-func (s *spiking) Mismatch(dst []float64, r *Row) { mismatch(s.act, dst, r) }
+func (s *spiking) Mismatch(dst []float64, r *Row) {
+	if !s.filtered {
+		mismatch(s.act, dst, r)
+		return
+	}
+	exp, rate := r.Extra[expVar][:len(dst)], r.Rate[:len(dst)]
+	for j := range dst {
+		dst[j] = rate[j] - s.decode(exp[j])
+	}
+}
 
 // Decoder is implemented by somata whose Rate is the decoded trace of
 // their spikes, x̂ = alpha·s̃ + beta with s̃ ← (1−a)·s̃ + gain·spike; a

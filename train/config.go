@@ -236,7 +236,22 @@ type Config struct {
 	// Spiking makes the hidden layers spiking neurons and the input spike
 	// trains (docs/spiking.md); its zero value is the rate network.
 	Spiking Spiking `json:"spiking" yaml:"spiking"`
+	// Prediction is what the forward rule of training windows compares
+	// each neuron's output with: "" or "instant" (φ(v_ff) of the basal
+	// voltage, as published) or "filtered" (the basal prediction filtered
+	// with the soma's own time constant, neuron.RateSoma and
+	// neuron.SpikingSoma's FilteredPrediction; docs/online.md).
+	Prediction string `json:"prediction,omitempty" yaml:"prediction"`
 }
+
+// Predictions are the values of Config.Prediction.
+const (
+	PredictionInstant  = "instant"
+	PredictionFiltered = "filtered"
+)
+
+// filtered reports whether the forward rule uses the filtered prediction.
+func (c Config) filtered() bool { return c.Prediction == PredictionFiltered }
 
 // The learning methods.
 const (
@@ -355,6 +370,10 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
+	case c.Prediction != "" && c.Prediction != PredictionInstant && c.Prediction != PredictionFiltered:
+		return fmt.Errorf("config: prediction = %q: use %q (as published) or %q", c.Prediction, PredictionInstant, PredictionFiltered)
+	case c.filtered() && (c.Method == MethodBP || c.Method == MethodDFCSSA):
+		return fmt.Errorf("config: prediction = %q needs a forward rule that runs on simulated steps; method %s has none", c.Prediction, c.Method)
 	case c.Chunks < 0:
 		return fmt.Errorf("config: chunks = %d must be non-negative", c.Chunks)
 	case c.Chunks > 1 && (c.ApplyEvery > 0 || c.Stream):

@@ -49,6 +49,13 @@ func TestConfigValidate(t *testing.T) {
 		{"stream with dfc-ssa", func(c *train.Config) { *c = presets.DFCMNIST(); c.Method = train.MethodDFCSSA; c.Stream = true }, "dfc-ssa"},
 		{"online backprop", func(c *train.Config) { *c = presets.BPMNIST(); c.ApplyEvery = 1 }, "apply_every"},
 		{"unknown optimizer", func(c *train.Config) { c.Forward.Kind = "rmsprop" }, "forward.kind"},
+		{"unknown prediction", func(c *train.Config) { c.Prediction = "lagged" }, "prediction"},
+		{"filtered prediction for backprop", func(c *train.Config) { *c = presets.BPMNIST(); c.Prediction = "filtered" }, "prediction"},
+		{"filtered prediction for dfc-ssa", func(c *train.Config) {
+			*c = presets.DFCMNIST()
+			c.Method = train.MethodDFCSSA
+			c.Prediction = "filtered"
+		}, "dfc-ssa"},
 		{"sgd momentum 1", func(c *train.Config) { c.Forward.Kind = "sgd"; c.Forward.Momentum = 1 }, "forward"},
 	}
 	for _, tc := range cases {

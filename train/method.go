@@ -194,7 +194,8 @@ func (c Config) spikingPhases(m *Method) {
 func (c Config) neurons(p circuit.Params) circuit.Params {
 	sp := c.Spiking
 	if sp.RateMax > 0 {
-		p.Soma = neuron.SpikingSoma{RateMax: sp.RateMax, TauSyn: sp.TauSyn}
+		rs, _ := p.Soma.(neuron.RateSoma)
+		p.Soma = neuron.SpikingSoma{RateMax: sp.RateMax, TauSyn: sp.TauSyn, FilteredPrediction: rs.FilteredPrediction}
 	}
 	if sp.InputRateMax > 0 {
 		p.Input = &circuit.PoissonInput{RateMax: sp.InputRateMax, TauSyn: sp.TauSyn}
@@ -278,6 +279,10 @@ func (c Config) publishedMethod() (Method, error) {
 			TauNoise: c.TauNoise, SomaSigma: c.SomaSigma, Error: c.errorKind(), Target: circuit.LabelTarget, Loss: loss,
 		},
 		DT: d.DT, Window: scheduler.Config{Steps: d.Steps, ApplyEvery: c.ApplyEvery, Stream: c.Stream}, NoiseSeed: SeedNoise,
+	}
+	if c.filtered() {
+		train.Circuit.Soma = neuron.RateSoma{FilteredPrediction: true}
+		train.Circuit.OutputSoma = train.Circuit.Soma
 	}
 	if !c.twoPhase() {
 		train.Rules = []RuleSpec{

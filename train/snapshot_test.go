@@ -303,34 +303,41 @@ func TestDiverged(t *testing.T) {
 // TestResumeExactStream: a run on a never-reset stream with plasticity at
 // every step, stopped in the middle of the stream (within an epoch, and
 // between two), resumes from a checkpoint file to the same bits as an
-// uninterrupted run: the circuit's state travels in the checkpoint.
+// uninterrupted run: the circuit's state travels in the checkpoint, the
+// filtered basal prediction (a soma variable of its own) included.
 func TestResumeExactStream(t *testing.T) {
-	c := presets.Stream(resumeConfig())
-	c.Epochs = 2
-	data := tinyData(t, c)
-	ref, err := train.New(c, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finish(t, ref)
-	want, _ := ref.Snapshot()
-	if want.Phases[0].Vars == nil || !want.Phases[0].Started {
-		t.Fatal("a stream's snapshot holds no circuit state")
-	}
-	for _, stop := range []struct{ epoch, batch int }{{1, 3}, {2, 1}, {2, 6}} {
-		_, got := resumed(t, c, data, "train", stop.epoch, stop.batch)
-		if d := sameBits(want, got); d != "" {
-			t.Errorf("stopped at epoch %d minibatch %d: %s differ from the uninterrupted stream", stop.epoch, stop.batch, d)
+	for _, pred := range []string{"", train.PredictionFiltered} {
+		c := presets.Stream(resumeConfig())
+		c.Epochs = 2
+		c.Prediction = pred
+		data := tinyData(t, c)
+		ref, err := train.New(c, data)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	// The same run that resets its state every window ends elsewhere.
-	w := c
-	w.Stream = false
-	other, _ := train.New(w, data)
-	finish(t, other)
-	got, _ := other.Snapshot()
-	if d := sameBits(want, got); d == "" {
-		t.Error("a stream and windows that reset end with the same weights")
+		finish(t, ref)
+		want, _ := ref.Snapshot()
+		if want.Phases[0].Vars == nil || !want.Phases[0].Started {
+			t.Fatal("a stream's snapshot holds no circuit state")
+		}
+		if _, ok := want.Phases[0].Vars["layer1.prediction"]; ok != (pred == train.PredictionFiltered) {
+			t.Errorf("prediction %q: snapshot holds layer1.prediction: %v", pred, ok)
+		}
+		for _, stop := range []struct{ epoch, batch int }{{1, 3}, {2, 1}, {2, 6}} {
+			_, got := resumed(t, c, data, "train", stop.epoch, stop.batch)
+			if d := sameBits(want, got); d != "" {
+				t.Errorf("prediction %q, stopped at epoch %d minibatch %d: %s differ from the uninterrupted stream", pred, stop.epoch, stop.batch, d)
+			}
+		}
+		// The same run that resets its state every window ends elsewhere.
+		w := c
+		w.Stream = false
+		other, _ := train.New(w, data)
+		finish(t, other)
+		got, _ := other.Snapshot()
+		if d := sameBits(want, got); d == "" {
+			t.Errorf("prediction %q: a stream and windows that reset end with the same weights", pred)
+		}
 	}
 }
 
