@@ -203,15 +203,27 @@ func Online(c train.Config) train.Config {
 	return c
 }
 
+// StreamAlpha is the controller's leak α in the stream presets: its
+// integral forgets with a time constant of 1/α = 0.5 (500 steps of the
+// published dt), so that what it integrated for one sample fades during
+// the next instead of staying (the published α, about 10⁻⁵, keeps it for
+// 10⁵ time units). docs/online.md says how it was chosen.
+const StreamAlpha = 2
+
 // Stream returns c learning on a never-reset stream with no separate
 // phases: plasticity at every step, the samples of every minibatch
 // presented as Batch parallel streams whose state carries from one sample
-// to the next, and no feedback pre-training or sleep.
+// to the next, and no feedback pre-training or sleep. Two things change
+// what the carried state does to learning (docs/online.md): the forward
+// rule compares the soma with the filtered basal prediction
+// (prediction: filtered), and the controller leaks (α = StreamAlpha).
 func Stream(c train.Config) train.Config {
 	c = Online(c)
 	c.Stream = true
 	c.Pretrain.Epochs = 0
 	c.Sleep.Before, c.Sleep.After = 0, 0
+	c.Prediction = train.PredictionFiltered
+	c.Dynamics.Alpha = StreamAlpha
 	return c
 }
 
@@ -245,9 +257,9 @@ var presets = []Preset{
 	{"mnist-bp", "backpropagation in the same MLP on MNIST, as published (98.17 %)", BPMNIST},
 	{"fashion-mnist-bp", "backpropagation in the same MLP on Fashion-MNIST, as published (89.40 %)", BPFashionMNIST},
 	{"mnist-strong-dfc-online", "single-phase Strong-DFC on MNIST learning at every step, a window per sample", func() train.Config { return Online(MNIST()) }},
-	{"mnist-strong-dfc-stream", "single-phase Strong-DFC on MNIST learning at every step on a never-reset stream, no pre-training", func() train.Config { return Stream(MNIST()) }},
+	{"mnist-strong-dfc-stream", "single-phase Strong-DFC on MNIST learning at every step on a never-reset stream, no pre-training (filtered basal prediction, leaky controller α = 2)", func() train.Config { return Stream(MNIST()) }},
 	{"fashion-mnist-strong-dfc-online", "single-phase Strong-DFC on Fashion-MNIST learning at every step, a window per sample", func() train.Config { return Online(FashionMNIST()) }},
-	{"fashion-mnist-strong-dfc-stream", "single-phase Strong-DFC on Fashion-MNIST learning at every step on a never-reset stream, no pre-training", func() train.Config { return Stream(FashionMNIST()) }},
+	{"fashion-mnist-strong-dfc-stream", "single-phase Strong-DFC on Fashion-MNIST learning at every step on a never-reset stream, no pre-training (filtered basal prediction, leaky controller α = 2)", func() train.Config { return Stream(FashionMNIST()) }},
 	{"mnist-spiking-strong-dfc", "single-phase Strong-DFC on MNIST with spiking hidden neurons and spike-train inputs", func() train.Config { return Spiking(MNIST()) }},
 	{"fashion-mnist-spiking-strong-dfc", "single-phase Strong-DFC on Fashion-MNIST with spiking hidden neurons and spike-train inputs", func() train.Config { return Spiking(FashionMNIST()) }},
 	{"mnist-autoencoder", "the MNIST autoencoder 784-256-32-256-784 by single-phase Strong-DFC (MNIST constants, 200-step windows)", MNISTAutoencoder},
