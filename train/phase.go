@@ -475,7 +475,12 @@ type chunkedRunner struct {
 }
 
 func (s Simulated) startChunked(env *Env, chunks int) (Runner, error) {
-	master, err := s.Start(env)
+	// The master simulates nothing: a circuit of one row holds its
+	// parameters' groups, optimizers and clock (a full minibatch's buffers
+	// there would double the memory of the chunks' for nothing).
+	menv := *env
+	menv.Batch = 1
+	master, err := s.Start(&menv)
 	if err != nil {
 		return nil, err
 	}
