@@ -59,6 +59,7 @@ type Summary struct {
 	Steps      int       `json:"steps,omitempty"`
 	Tasks      int       `json:"tasks"`
 	Samples    int       `json:"samples"`
+	PerTask    []int     `json:"samples_per_task"`
 	Final      []float64 `json:"final_accuracy"`
 	Average    float64   `json:"average_accuracy"`
 	FirstBest  float64   `json:"first_task_best"`
@@ -85,12 +86,20 @@ func main() {
 	evalN := flag.Int("eval-samples", 2000, "test `samples` per task for the curve (the final accuracies use every test sample)")
 	dataDir := flag.String("data", "", "`folder` with the MNIST IDX files")
 	out := flag.String("out", "", "output `folder` (default: runs/continual-BENCHMARK-METHOD-TIME)")
+	replot := flag.String("replot", "", "draw curves.png of the run in `folder` again from its accuracy.csv and summary.json, and stop")
 	var sets setFlags
 	flag.Var(&sets, "set", "override a configuration `key=value` (repeatable), as strongdfc train --set")
 	cs := command.Parse()
 	defer cs.Close()
 	log := cs.Log
 	start := time.Now()
+	if *replot != "" {
+		if err := redraw(*replot); err != nil {
+			log.Fatal("replot", zap.Error(err))
+		}
+		log.Info("curves drawn", zap.String("out", filepath.Join(*replot, "curves.png")))
+		return
+	}
 
 	preset := map[string]string{"stream": "mnist-strong-dfc-stream", "online": "mnist-strong-dfc-online", "bp": "mnist-bp"}[*method]
 	if preset == "" {
@@ -164,7 +173,7 @@ func main() {
 	if err != nil {
 		log.Fatal("training stopped", zap.Error(err))
 	}
-	sum := Summary{Benchmark: *bench, Method: *method, Preset: preset, Tasks: len(st.tests), Samples: st.train.Len(),
+	sum := Summary{Benchmark: *bench, Method: *method, Preset: preset, Tasks: len(st.tests), Samples: st.train.Len(), PerTask: st.blocks,
 		Seed: *seed, Backend: compute.Backend()}
 	if *method != "bp" {
 		sum.Steps = cfg.Dynamics.Steps
@@ -294,11 +303,49 @@ func writeCSV(path string, rows [][]float64) error {
 	})
 }
 
+// redraw draws curves.png of the run in dir again from its files.
+func redraw(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return err
+	}
+	var sum Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	if len(sum.PerTask) != sum.Tasks || sum.Tasks == 0 {
+		return fmt.Errorf("%s gives %d tasks and %d task sizes (samples_per_task): cannot place the task boundaries", filepath.Join(dir, "summary.json"), sum.Tasks, len(sum.PerTask))
+	}
+	f, err := os.Open(filepath.Join(dir, "accuracy.csv"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	var rows [][]float64
+	for i, r := range recs[min(1, len(recs)):] {
+		if len(r) != 3 {
+			return fmt.Errorf("%s: line %d has %d fields, want samples,task,accuracy", f.Name(), i+2, len(r))
+		}
+		row := make([]float64, 3)
+		for j, v := range r {
+			if row[j], err = strconv.ParseFloat(v, 64); err != nil {
+				return fmt.Errorf("%s: line %d: %w", f.Name(), i+2, err)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return curves(rows, sum.Tasks, sum.PerTask, sum.Benchmark, sum.Method).Save(dir, "curves")
+}
+
 // curves draws every task's accuracy over the stream, with the task
 // boundaries as dashed grey lines.
 func curves(rows [][]float64, tasks int, blocks []int, bench, method string) plots.Figure {
 	p := plots.Panel{Title: fmt.Sprintf("%s MNIST, %s: test accuracy of every task along the stream", bench, method),
-		XLabel: "training samples seen (thousands)", YLabel: "accuracy (%)"}
+		XLabel: "training samples seen (thousands)", YLabel: "accuracy (%)", YMin: 0, YMax: 100}
 	for k := 1; k <= tasks; k++ {
 		var x, y []float64
 		for _, r := range rows {

@@ -57,6 +57,10 @@ type Panel struct {
 	// so that the panels of a figure share one x axis; else it fits the
 	// data.
 	XMin, XMax float64
+	// YMin and YMax fix a linear y range (with 2 % to spare) when
+	// YMin < YMax, for quantities with natural bounds such as an
+	// accuracy in per cent; else it fits the data.
+	YMin, YMax float64
 	Series     []Series
 }
 
@@ -219,6 +223,11 @@ func (pn Panel) plot() (*plot.Plot, error) {
 			p.Y.Min, p.Y.Max, step = padded(ylo, yhi, !raster(pn))
 			p.Y.Tick.Marker = linearTicks{Step: step}
 		}
+	}
+	if !logY && pn.YMin < pn.YMax {
+		r := pn.YMax - pn.YMin
+		p.Y.Min, p.Y.Max = pn.YMin-0.02*r, pn.YMax+0.02*r
+		p.Y.Tick.Marker = linearTicks{Step: tickStep(r)}
 	}
 	if logY {
 		p.Y.Label.Text = strings.TrimSpace(p.Y.Label.Text + " (log scale)")

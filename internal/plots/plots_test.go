@@ -313,3 +313,22 @@ func TestCurvesAutoencoder(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestFixedYRange: a panel with YMin < YMax shows that range (2 % to
+// spare), labelled 0, 20, …, 100 for an accuracy, whatever its data: a
+// curve stuck at 0 % is not drawn in the middle of an axis that goes
+// below zero.
+func TestFixedYRange(t *testing.T) {
+	pn := Panel{YMin: 0, YMax: 100, Series: []Series{{Name: "task 1", X: []float64{0, 1, 2}, Y: []float64{0, 0, 49}}}}
+	p, err := pn.plot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Y.Min != -2 || p.Y.Max != 102 {
+		t.Errorf("axis %g..%g, want -2..102", p.Y.Min, p.Y.Max)
+	}
+	_, text := labels(p.Y.Tick.Marker, p.Y.Min, p.Y.Max)
+	if strings.Join(text, " ") != "0 20 40 60 80 100" {
+		t.Errorf("labels %q, want 0 20 … 100", text)
+	}
+}
