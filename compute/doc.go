@@ -16,10 +16,13 @@
 //     panels of op(A) and op(B) packed into per-worker buffers (reused, not
 //     allocated per call) and a 6×8 FMA micro-kernel in assembly whose
 //     loops are aligned to 64 bytes, so that its speed does not depend on
-//     where the linker puts it. Elsewhere (other CPUs and architectures, or
-//     the build tag purego) each tile is one blas64.Gemm call to gonum's
-//     pure-Go BLAS, and with the build tag openblas one to OpenBLAS.
-//     Backend says which ("go-avx2", "gonum", "openblas").
+//     where the linker puts it; on CPUs that also have AVX-512, a 12×16
+//     micro-kernel on ZMM registers (kernel512_amd64.s) computes four of
+//     those micro-tiles at a time, with the same bits. Elsewhere (other
+//     CPUs and architectures, or the build tag purego) each tile is one
+//     blas64.Gemm call to gonum's pure-Go BLAS, and with the build tag
+//     openblas one to OpenBLAS. Backend says which ("go-avx512",
+//     "go-avx2", "gonum", "openblas").
 //   - Strided, a destination for one value per sample and unit with any
 //     row and column strides: batch-major matrices and the neuron-major
 //     stacks of the plasticity products are both Strided.

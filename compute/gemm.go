@@ -34,8 +34,10 @@ var backend = "gonum"
 // compiled in and the CPU can run it; tests switch it to compare.
 var useKernel = false
 
-// Backend names the matrix-product implementation in use: "go-avx2" (the
-// package's own AVX2/FMA kernel, on amd64 CPUs that have both), "gonum"
+// Backend names the matrix-product implementation in use: "go-avx512"
+// (the package's own kernel with its AVX-512 micro-kernel, on amd64 CPUs
+// with AVX-512F and DQ), "go-avx2" (the package's own AVX2/FMA kernel, on
+// amd64 CPUs that have both but not AVX-512), "gonum"
 // (gonum's pure-Go BLAS, everywhere else and with the build tag purego) or
 // "openblas" (with the build tag openblas).
 func Backend() string { return backend }

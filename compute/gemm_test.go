@@ -284,12 +284,16 @@ func TestGemmPanics(t *testing.T) {
 	}
 }
 
-// TestBackend: Backend names the implementation Gemm runs.
+// TestBackend: Backend names the implementation Gemm runs: "go-avx512"
+// where the kernel's AVX-512 micro-kernel runs, "go-avx2" where only the
+// AVX2 one does.
 func TestBackend(t *testing.T) {
 	switch b := Backend(); {
 	case useKernel != haveKernel:
 		t.Errorf("useKernel = %v, but the kernel can run: %v", useKernel, haveKernel)
-	case haveKernel && b != "go-avx2":
+	case have512 && b != "go-avx512":
+		t.Errorf("Backend() = %q with the AVX-512 kernel in use", b)
+	case haveKernel && !have512 && b != "go-avx2":
 		t.Errorf("Backend() = %q with the kernel in use", b)
 	case !haveKernel && b != "gonum" && b != "openblas":
 		t.Errorf("Backend() = %q without the kernel", b)

@@ -24,6 +24,15 @@ import (
 // with the same arithmetic the kernel uses, fma(alpha, AB, beta·C). The
 // first block applies beta and the later ones add to C.
 //
+// On CPUs with AVX-512 (use512), micro-tiles that lie inside C two by two
+// in both directions are computed four at a time by kern12x16, a 12×16
+// micro-kernel on ZMM registers that reads two consecutive micro-panels of
+// A and two of B from the same packed buffers (pairs of micro-panels of B
+// in the outer loop, of A in the inner one); kern6x8 computes the rest,
+// edges included. kern12x16 computes each element of C with the same chain
+// of FMAs and the same final fma as kern6x8, so the bits of C do not
+// depend on which of the two computed it.
+//
 // How the inner dimension is cut depends on k alone and tiles on the shape
 // alone, so the bits of C do not depend on the number of workers.
 const (
@@ -129,31 +138,56 @@ func kernelTile(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.
 		if q > 0 {
 			bt = 1
 		}
-		for jp := range np {
+		for jp := 0; jp < np; jp++ {
 			jr := j0 + jp*nr
 			bp := &buf.b[jp*psB]
-			for ip := range mp {
-				ir := i0 + ip*mr
-				ap := &buf.a[ip*psA]
-				if ir+mr <= i1 && jr+nr <= j1 {
-					kern6x8(kc, ap, bp, &c.Data[ir*c.Stride+jr], c.Stride, alpha, bt)
-					continue
-				}
-				kern6x8(kc, ap, bp, &buf.t[0], nr, 1, 0)
-				cols := min(nr, j1-jr)
-				for r := range min(mr, i1-ir) {
-					row := c.Data[(ir+r)*c.Stride+jr:][:cols]
-					ab := buf.t[r*nr:][:cols]
-					if bt == 0 {
-						for j := range row {
-							row[j] = alpha * ab[j]
-						}
-					} else {
-						for j := range row {
-							row[j] = math.FMA(alpha, ab[j], bt*row[j])
-						}
+			if use512 && jr+2*nr <= j1 {
+				// Micro-panels jp and jp+1 of B are full: 12×16 blocks
+				// where two full micro-panels of A follow, 6×8 for the
+				// rest of this pair of columns of micro-tiles.
+				for ip := 0; ip < mp; ip++ {
+					ir := i0 + ip*mr
+					ap := &buf.a[ip*psA]
+					if ir+2*mr <= i1 {
+						kern12x16(kc, ap, psA, bp, psB, &c.Data[ir*c.Stride+jr], c.Stride, alpha, bt)
+						ip++
+						continue
 					}
+					microTile(buf, kc, ap, bp, alpha, bt, c, ir, i1, jr, j1)
+					microTile(buf, kc, ap, &buf.b[(jp+1)*psB], alpha, bt, c, ir, i1, jr+nr, j1)
 				}
+				jp++
+				continue
+			}
+			for ip := range mp {
+				microTile(buf, kc, &buf.a[ip*psA], bp, alpha, bt, c, i0+ip*mr, i1, jr, j1)
+			}
+		}
+	}
+}
+
+// microTile computes the mr×nr micro-tile of C at row ir and column jr from
+// the packed micro-panels ap and bp (kc steps) with kern6x8: directly when
+// it lies inside rows [.., i1) and columns [.., j1), else into buf.t, whose
+// part inside C is then merged with the kernel's arithmetic, fma(alpha, AB,
+// beta·C) (alpha·AB when beta is zero).
+func microTile(buf *packBuf, kc int, ap, bp *float64, alpha, beta float64, c blas64.General, ir, i1, jr, j1 int) {
+	if ir+mr <= i1 && jr+nr <= j1 {
+		kern6x8(kc, ap, bp, &c.Data[ir*c.Stride+jr], c.Stride, alpha, beta)
+		return
+	}
+	kern6x8(kc, ap, bp, &buf.t[0], nr, 1, 0)
+	cols := min(nr, j1-jr)
+	for r := range min(mr, i1-ir) {
+		row := c.Data[(ir+r)*c.Stride+jr:][:cols]
+		ab := buf.t[r*nr:][:cols]
+		if beta == 0 {
+			for j := range row {
+				row[j] = alpha * ab[j]
+			}
+		} else {
+			for j := range row {
+				row[j] = math.FMA(alpha, ab[j], beta*row[j])
 			}
 		}
 	}

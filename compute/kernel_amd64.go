@@ -5,17 +5,32 @@ package compute
 import "golang.org/x/sys/cpu"
 
 // The package's own kernel needs AVX2 and FMA (and an OS that saves the
-// YMM registers, which cpu.X86.HasAVX2 includes).
+// YMM registers, which cpu.X86.HasAVX2 includes); its 12×16 micro-kernel
+// also needs AVX-512F and DQ (cpu.X86.HasAVX512F includes the OS's saving
+// of the ZMM registers and mask registers).
 func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	if haveKernel {
 		useKernel = true
 		backend = "go-avx2"
+	}
+	if have512 {
+		use512 = true
+		backend = "go-avx512"
 	}
 }
 
 // haveKernel says whether this build and CPU can run the package's own
 // kernel (tests run both implementations when it can).
 var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// have512 says whether the CPU can also run kern12x16 (tests compare
+// products with and without it when it can).
+var have512 = haveKernel && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+
+// use512 says whether kernelTile computes the micro-tiles it can in 12×16
+// blocks with kern12x16 (the bits of C are the same either way). It is set
+// at start-up where the CPU has AVX-512; tests switch it to compare.
+var use512 = false
 
 // kern6x8 sets C[0:6, 0:8] = alpha·Σ_p a[6p:6p+6] ⊗ b[8p:8p+8] + beta·C for
 // p < k, where C starts at c with a row stride of ldc elements. a and b are
@@ -25,6 +40,19 @@ var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func kern6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+// kern12x16 sets C[0:12, 0:16] = alpha·Σ_p A_p ⊗ B_p + beta·C for p < k,
+// where C starts at c with a row stride of ldc elements, from two
+// consecutive packed micro-panels of op(A), psA values apart (rows 0–5 at a,
+// rows 6–11 at a+psA), and two of op(B), psB values apart (columns 0–7 at b,
+// columns 8–15 at b+psB). When beta is zero (of either sign) C is not read.
+// The result is bit for bit that of kern6x8 on the four 6×8 sub-tiles: each
+// element is the same chain of FMAs and the same final fma(alpha, AB,
+// beta·C). Implemented in kernel512_amd64.s with AVX-512F; only for CPUs
+// where have512.
+//
+//go:noescape
+func kern12x16(k int, a *float64, psA int, b *float64, psB int, c *float64, ldc int, alpha, beta float64)
 
 // packT6 sets dst[6p+i] = src[i·lds+p] for i < 6 and p < kc: six rows of a
 // row-major matrix interleaved step by step (a micro-panel of op(A) = A).

@@ -16,3 +16,7 @@ const kernelTileRows, kernelTileCols = 1, 1
 func (t *task) kernelRange(lo, hi int) {
 	panic("compute: no GEMM kernel in this build")
 }
+
+// have512 says whether the CPU can run the AVX-512 micro-kernel: never in
+// this build.
+const have512 = false

@@ -1,0 +1,199 @@
+//go:build amd64 && !openblas && !purego
+
+package compute
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// with512 runs f with the package's kernel in use and its 12×16
+// micro-kernel switched on or off.
+func with512(on bool, f func()) {
+	saved, savedKernel := use512, useKernel
+	use512, useKernel = on, true
+	defer func() { use512, useKernel = saved, savedKernel }()
+	f()
+}
+
+// guard is the value around the 12×16 tile in TestKern12x16, which the
+// kernel must leave alone.
+var guard = math.Float64frombits(0x7ff8dead0000beef)
+
+// TestKern12x16 compares kern12x16 with kern6x8 on its four 6×8 sub-tiles,
+// and both with a scalar FMA chain, on random packed micro-panels, for
+// several k and alpha, beta (beta = ±0 with NaN in C, which must not be
+// read): the bits must be equal, and C outside the tile (guard rows above
+// and below, guard columns on both sides, ldc > 16) untouched.
+func TestKern12x16(t *testing.T) {
+	if !have512 {
+		t.Skip("the CPU lacks AVX-512F or AVX-512DQ")
+	}
+	const (
+		ldc = 16 + 5
+		off = ldc + 2 // the tile starts on row 1, column 2 of the buffer
+	)
+	rng := rand.New(rand.NewPCG(5, 6))
+	coefs := []struct{ alpha, beta float64 }{
+		{1, 0}, {1, math.Copysign(0, -1)}, {-1.5, 0}, {1, 1}, {0.75, 1}, {1, -0.25}, {-2.5, 3}, {1e-3, 1e3},
+	}
+	for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 64, 255, 256} {
+		psA, psB := panelStride(mr, k), panelStride(nr, k)
+		a, b := alignedFloats(2*psA), alignedFloats(2*psB)
+		for i := range a {
+			a[i] = rng.NormFloat64()
+		}
+		for i := range b {
+			b[i] = rng.NormFloat64()
+		}
+		for _, co := range coefs {
+			t.Run(fmt.Sprintf("k=%d/alpha=%g/beta=%g", k, co.alpha, co.beta), func(t *testing.T) {
+				c0 := make([]float64, 14*ldc)
+				for i := range c0 {
+					c0[i] = guard
+				}
+				for r := range 12 {
+					for j := range 16 {
+						if co.beta == 0 {
+							c0[off+r*ldc+j] = math.NaN()
+						} else {
+							c0[off+r*ldc+j] = rng.NormFloat64()
+						}
+					}
+				}
+				got := append([]float64(nil), c0...)
+				kern12x16(k, &a[0], psA, &b[0], psB, &got[off], ldc, co.alpha, co.beta)
+				want := append([]float64(nil), c0...)
+				for _, s := range []struct{ r, j int }{{0, 0}, {0, nr}, {mr, 0}, {mr, nr}} {
+					kern6x8(k, &a[s.r/mr*psA], &b[s.j/nr*psB], &want[off+s.r*ldc+s.j], ldc, co.alpha, co.beta)
+				}
+				for i := range got {
+					r, j := i/ldc-1, i%ldc-2
+					inside := r >= 0 && r < 12 && j >= 0 && j < 16
+					if !inside {
+						if math.Float64bits(got[i]) != math.Float64bits(guard) {
+							t.Fatalf("wrote %v outside the tile, at row %d column %d", got[i], r, j)
+						}
+						continue
+					}
+					if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+						t.Fatalf("C[%d, %d] = %v (%#x), kern6x8 gives %v (%#x)", r, j, got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
+					}
+					// The same chain of FMAs in Go.
+					pa, pb := a[r/mr*psA:], b[j/nr*psB:]
+					var ab float64
+					for p := range k {
+						ab = math.FMA(pa[p*mr+r%mr], pb[p*nr+j%nr], ab)
+					}
+					x := co.alpha * ab
+					if co.beta != 0 {
+						x = math.FMA(co.alpha, ab, co.beta*c0[i])
+					}
+					if math.Float64bits(got[i]) != math.Float64bits(x) {
+						t.Fatalf("C[%d, %d] = %v, the FMA chain gives %v", r, j, got[i], x)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestGemm512 checks that the 12×16 micro-kernel does not change a bit of
+// any product: Gemm with use512 on and off, on shapes that are not
+// multiples of 12 or 16 (and some that are), every transposition, strides
+// wider than the rows, several alpha and beta (beta = 0 with NaN in C), a
+// nil pool and pools of 2 and 3 workers; the gaps between C's rows must
+// stay as they were.
+func TestGemm512(t *testing.T) {
+	if !have512 {
+		t.Skip("the CPU lacks AVX-512F or AVX-512DQ")
+	}
+	pools := []*Pool{nil, NewPool(2), NewPool(3)}
+	defer func() {
+		for _, p := range pools {
+			p.Close()
+		}
+	}()
+	rng := rand.New(rand.NewPCG(7, 8))
+	shapes := []struct{ m, n, k int }{
+		{12, 16, 1}, {13, 17, 5}, {11, 15, 7}, {24, 32, 3}, {25, 33, 257}, {18, 40, 64},
+		{35, 47, 100}, {127, 129, 300}, {128, 256, 256}, {130, 300, 70}, {100, 250, 513},
+		{256, 256, 1280}, {10, 256, 1280}, {140, 24, 9}, {30, 200, 2},
+	}
+	coefs := []struct{ alpha, beta float64 }{{1, 0}, {0.5, 2}, {-1.5, 1}, {1, -0.25}}
+	for _, s := range shapes {
+		for ta, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			for tb, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+				ar, ac := s.m, s.k
+				if tA == blas.Trans {
+					ar, ac = s.k, s.m
+				}
+				br, bc := s.k, s.n
+				if tB == blas.Trans {
+					br, bc = s.n, s.k
+				}
+				a := randGeneral(rng, ar, ac, ac+rng.IntN(4))
+				b := randGeneral(rng, br, bc, bc+rng.IntN(4))
+				c0 := randGeneral(rng, s.m, s.n, s.n+1+rng.IntN(4))
+				for ci, co := range coefs {
+					if s.m*s.n*s.k > 1<<20 && ci != 2*ta+tb {
+						continue // large products: one pair of coefficients per transposition
+					}
+					if co.beta == 0 {
+						for i := range c0.Rows {
+							for j := range c0.Cols {
+								c0.Data[i*c0.Stride+j] = math.NaN()
+							}
+						}
+					}
+					ref := c0
+					ref.Data = append([]float64(nil), c0.Data...)
+					with512(false, func() { (*Pool)(nil).Gemm(tA, tB, co.alpha, a, b, co.beta, ref) })
+					for procs, pool := range pools {
+						c := c0
+						c.Data = append([]float64(nil), c0.Data...)
+						with512(true, func() { pool.Gemm(tA, tB, co.alpha, a, b, co.beta, c) })
+						for i := range c.Data {
+							if math.Float64bits(c.Data[i]) != math.Float64bits(ref.Data[i]) {
+								t.Fatalf("%dx%dx%d %c%c alpha %g beta %g pool %d: C.Data[%d] = %v with kern12x16, %v without",
+									s.m, s.n, s.k, tA, tB, co.alpha, co.beta, procs, i, c.Data[i], ref.Data[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkKern12x16 measures the 12×16 micro-kernel alone on packed
+// panels that stay in L1 and L2 (k = kcMax), as BenchmarkKern6x8 does for
+// the 6×8 one.
+func BenchmarkKern12x16(b *testing.B) {
+	if !have512 {
+		b.Skip("the CPU lacks AVX-512F or AVX-512DQ")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	psA, psB := panelStride(mr, kcMax), panelStride(nr, kcMax)
+	a, p := alignedFloats(2*psA), alignedFloats(2*psB)
+	for i := range a {
+		a[i] = rng.NormFloat64()
+	}
+	for i := range p {
+		p[i] = rng.NormFloat64()
+	}
+	var c [4 * mr * nr]float64
+	cpu0 := cpuTime()
+	for b.Loop() {
+		kern12x16(kcMax, &a[0], psA, &p[0], psB, &c[0], 2*nr, 1, 1)
+	}
+	flops := 2 * 4 * mr * nr * kcMax * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(flops/cpu.Seconds()/1e9, "cpu-GFLOP/s")
+	}
+}
