@@ -811,6 +811,12 @@ func writePlots(run *runfolder.Run, tr *train.Trainer, log *zap.Logger) {
 			log.Warn("plots", zap.String("figure", name), zap.Error(err))
 		}
 	}
+	// An epoch's end leaves garbage (the figures' images, the evaluation's
+	// and checkpoint's buffers, a finished phase's circuits) of about the
+	// size of the live heap; collecting it here and handing the pages back
+	// keeps the run's resident memory near what it uses (a few
+	// milliseconds per epoch; docs/performance.md).
+	debug.FreeOSMemory()
 }
 
 // lossName names the loss of the configuration's task in figures.
