@@ -309,8 +309,12 @@ func explainOne(name string, paths map[int]string, e string) string {
 	line, _ := strconv.Atoi(m[1])
 	msg, path := m[2], paths[line]
 	if f := notFoundRE.FindStringSubmatch(msg); f != nil {
+		// The parent is the path without the unknown key, which may itself
+		// hold dots ("lr.0").
 		parent := ""
-		if i := strings.LastIndex(path, "."); i >= 0 {
+		if strings.HasSuffix(path, "."+f[1]) {
+			parent = strings.TrimSuffix(path, "."+f[1])
+		} else if i := strings.LastIndex(path, "."); i >= 0 && path != f[1] {
 			parent = path[:i]
 		}
 		known := knownKeys(parent)
@@ -403,7 +407,12 @@ func knownKeys(parent string) []string {
 	return keys
 }
 
+// collectKeys appends the YAML keys of struct type t (none for another
+// type: a value, not a mapping).
 func collectKeys(t reflect.Type, keys *[]string) {
+	if t.Kind() != reflect.Struct {
+		return
+	}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")

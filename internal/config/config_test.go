@@ -94,6 +94,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"unknown key", "epochs: 3\nforward:\n  lr: 1\n  moment: 0.9\n", nil, "", []string{"run.yaml", "line 4", "forward.moment", `unknown key "moment"`, "beta1"}},
 		{"unknown top key", "epoch: 3\n", nil, "", []string{"line 1", `unknown key "epoch"`, "epochs"}},
+		// A key with a dot in it (found by FuzzDecode, which it used to crash).
+		{"dotted unknown key", "forward: {lr.0}\n", nil, "", []string{"line 1", `unknown key "lr.0" in forward`, "beta1"}},
 		{"wrong type", "dynamics:\n  dt: fast\n", nil, "", []string{"line 2", "dynamics.dt", `"fast" is not a valid number`}},
 		{"wrong list", "hidden: [256, x]\n", nil, "", []string{"line 1", "hidden[1]", "integer"}},
 		{"negative seed", "seed: -1\n", nil, "", []string{"line 1", "seed", "non-negative integer"}},
