@@ -82,25 +82,17 @@ func rows(c blas64.General) []float64 {
 	return out
 }
 
-// TestGemm checks products of every transposition, awkward sizes, strides
-// wider than the rows and several alpha and beta (beta = 0 with NaN in C)
-// against a naive product, for each implementation; that the gaps between
-// C's rows are left alone; and that results do not depend on the number
-// of workers (a nil pool, 1, 2 or 3 workers), bit for bit.
-func TestGemm(t *testing.T) {
-	pools := []*Pool{nil, NewPool(1), NewPool(2), NewPool(3)}
-	defer func() {
-		for _, p := range pools {
-			p.Close()
-		}
-	}()
-	rng := rand.New(rand.NewPCG(1, 2))
-	shapes := []struct{ m, n, k int }{
-		{1, 1, 1}, {3, 7, 5}, {7, 3, 1}, {6, 8, 4}, {1, 300, 70}, {300, 1, 70}, {2, 2, 600},
-		{63, 65, 7}, {65, 63, 129}, {129, 130, 3}, {130, 129, 257}, {7, 9, 513},
-		{128, 256, 256}, {130, 300, 70}, {10, 256, 1280}, {200, 10, 129}, {64, 128, 300}, {3, 4, 5},
-	}
-	coefs := []struct{ alpha, beta float64 }{{1, 0}, {0.5, 2}, {-1.5, 1}, {1, -0.25}}
+// gemmShape is the shape of a product C (m×n) = op(A)·op(B), k the inner
+// dimension, and gemmCoef its α and β.
+type gemmShape struct{ m, n, k int }
+type gemmCoef struct{ alpha, beta float64 }
+
+// gemmCases calls check for every shape, both transpositions of A and B
+// and four pairs of α and β, on random operands whose strides are wider
+// than their rows and a random C (NaN when β = 0, which must not be
+// read); large products get one pair of coefficients per transposition.
+func gemmCases(rng *rand.Rand, shapes []gemmShape, check func(s gemmShape, tA, tB blas.Transpose, a, b, c0 blas64.General, co gemmCoef)) {
+	coefs := []gemmCoef{{1, 0}, {0.5, 2}, {-1.5, 1}, {1, -0.25}}
 	for _, s := range shapes {
 		for ta, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for tb, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
@@ -126,39 +118,62 @@ func TestGemm(t *testing.T) {
 							}
 						}
 					}
-					want := naive(tA, tB, co.alpha, a, b, co.beta, c0)
-					for _, kernel := range implementations() {
-						var first []float64
-						for procs, pool := range pools {
-							c := c0
-							c.Data = append([]float64(nil), c0.Data...)
-							withImpl(kernel, func() { pool.Gemm(tA, tB, co.alpha, a, b, co.beta, c) })
-							what := fmt.Sprintf("%s %dx%dx%d %c%c alpha %g beta %g pool %d", implName(kernel), s.m, s.n, s.k, tA, tB, co.alpha, co.beta, procs)
-							for i := range c.Data {
-								if i%c.Stride >= c.Cols && c.Data[i] != c0.Data[i] {
-									t.Fatalf("%s: wrote %g to the gap at %d", what, c.Data[i], i)
-								}
-							}
-							got := rows(c)
-							for i := range got {
-								if math.Abs(got[i]-want[i]) > 1e-10*(1+math.Abs(want[i])) {
-									t.Fatalf("%s: entry %d = %g, want %g", what, i, got[i], want[i])
-								}
-							}
-							if first == nil {
-								first = got
-							}
-							for i := range got {
-								if math.Float64bits(got[i]) != math.Float64bits(first[i]) {
-									t.Fatalf("%s: entry %d = %v, with a nil pool %v", what, i, got[i], first[i])
-								}
-							}
-						}
-					}
+					check(s, tA, tB, a, b, c0, co)
 				}
 			}
 		}
 	}
+}
+
+// TestGemm checks products of every transposition, awkward sizes, strides
+// wider than the rows and several alpha and beta (beta = 0 with NaN in C)
+// against a naive product, for each implementation; that the gaps between
+// C's rows are left alone; and that results do not depend on the number
+// of workers (a nil pool, 1, 2 or 3 workers), bit for bit.
+func TestGemm(t *testing.T) {
+	pools := []*Pool{nil, NewPool(1), NewPool(2), NewPool(3)}
+	defer func() {
+		for _, p := range pools {
+			p.Close()
+		}
+	}()
+	rng := rand.New(rand.NewPCG(1, 2))
+	shapes := []gemmShape{
+		{1, 1, 1}, {3, 7, 5}, {7, 3, 1}, {6, 8, 4}, {1, 300, 70}, {300, 1, 70}, {2, 2, 600},
+		{63, 65, 7}, {65, 63, 129}, {129, 130, 3}, {130, 129, 257}, {7, 9, 513},
+		{128, 256, 256}, {130, 300, 70}, {10, 256, 1280}, {200, 10, 129}, {64, 128, 300}, {3, 4, 5},
+	}
+	gemmCases(rng, shapes, func(s gemmShape, tA, tB blas.Transpose, a, b, c0 blas64.General, co gemmCoef) {
+		want := naive(tA, tB, co.alpha, a, b, co.beta, c0)
+		for _, kernel := range implementations() {
+			var first []float64
+			for procs, pool := range pools {
+				c := c0
+				c.Data = append([]float64(nil), c0.Data...)
+				withImpl(kernel, func() { pool.Gemm(tA, tB, co.alpha, a, b, co.beta, c) })
+				what := fmt.Sprintf("%s %dx%dx%d %c%c alpha %g beta %g pool %d", implName(kernel), s.m, s.n, s.k, tA, tB, co.alpha, co.beta, procs)
+				for i := range c.Data {
+					if i%c.Stride >= c.Cols && c.Data[i] != c0.Data[i] {
+						t.Fatalf("%s: wrote %g to the gap at %d", what, c.Data[i], i)
+					}
+				}
+				got := rows(c)
+				for i := range got {
+					if math.Abs(got[i]-want[i]) > 1e-10*(1+math.Abs(want[i])) {
+						t.Fatalf("%s: entry %d = %g, want %g", what, i, got[i], want[i])
+					}
+				}
+				if first == nil {
+					first = got
+				}
+				for i := range got {
+					if math.Float64bits(got[i]) != math.Float64bits(first[i]) {
+						t.Fatalf("%s: entry %d = %v, with a nil pool %v", what, i, got[i], first[i])
+					}
+				}
+			}
+		}
+	})
 }
 
 // TestGemmMatchesBLAS compares the package's kernel with blas64.Gemm on the

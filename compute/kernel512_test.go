@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // with512 runs f with the package's kernel in use and its 12×16
@@ -119,55 +120,27 @@ func TestGemm512(t *testing.T) {
 		}
 	}()
 	rng := rand.New(rand.NewPCG(7, 8))
-	shapes := []struct{ m, n, k int }{
+	shapes := []gemmShape{
 		{12, 16, 1}, {13, 17, 5}, {11, 15, 7}, {24, 32, 3}, {25, 33, 257}, {18, 40, 64},
 		{35, 47, 100}, {127, 129, 300}, {128, 256, 256}, {130, 300, 70}, {100, 250, 513},
 		{256, 256, 1280}, {10, 256, 1280}, {140, 24, 9}, {30, 200, 2},
 	}
-	coefs := []struct{ alpha, beta float64 }{{1, 0}, {0.5, 2}, {-1.5, 1}, {1, -0.25}}
-	for _, s := range shapes {
-		for ta, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
-			for tb, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
-				ar, ac := s.m, s.k
-				if tA == blas.Trans {
-					ar, ac = s.k, s.m
-				}
-				br, bc := s.k, s.n
-				if tB == blas.Trans {
-					br, bc = s.n, s.k
-				}
-				a := randGeneral(rng, ar, ac, ac+rng.IntN(4))
-				b := randGeneral(rng, br, bc, bc+rng.IntN(4))
-				c0 := randGeneral(rng, s.m, s.n, s.n+1+rng.IntN(4))
-				for ci, co := range coefs {
-					if s.m*s.n*s.k > 1<<20 && ci != 2*ta+tb {
-						continue // large products: one pair of coefficients per transposition
-					}
-					if co.beta == 0 {
-						for i := range c0.Rows {
-							for j := range c0.Cols {
-								c0.Data[i*c0.Stride+j] = math.NaN()
-							}
-						}
-					}
-					ref := c0
-					ref.Data = append([]float64(nil), c0.Data...)
-					with512(false, func() { (*Pool)(nil).Gemm(tA, tB, co.alpha, a, b, co.beta, ref) })
-					for procs, pool := range pools {
-						c := c0
-						c.Data = append([]float64(nil), c0.Data...)
-						with512(true, func() { pool.Gemm(tA, tB, co.alpha, a, b, co.beta, c) })
-						for i := range c.Data {
-							if math.Float64bits(c.Data[i]) != math.Float64bits(ref.Data[i]) {
-								t.Fatalf("%dx%dx%d %c%c alpha %g beta %g pool %d: C.Data[%d] = %v with kern12x16, %v without",
-									s.m, s.n, s.k, tA, tB, co.alpha, co.beta, procs, i, c.Data[i], ref.Data[i])
-							}
-						}
-					}
+	gemmCases(rng, shapes, func(s gemmShape, tA, tB blas.Transpose, a, b, c0 blas64.General, co gemmCoef) {
+		ref := c0
+		ref.Data = append([]float64(nil), c0.Data...)
+		with512(false, func() { (*Pool)(nil).Gemm(tA, tB, co.alpha, a, b, co.beta, ref) })
+		for procs, pool := range pools {
+			c := c0
+			c.Data = append([]float64(nil), c0.Data...)
+			with512(true, func() { pool.Gemm(tA, tB, co.alpha, a, b, co.beta, c) })
+			for i := range c.Data {
+				if math.Float64bits(c.Data[i]) != math.Float64bits(ref.Data[i]) {
+					t.Fatalf("%dx%dx%d %c%c alpha %g beta %g pool %d: C.Data[%d] = %v with kern12x16, %v without",
+						s.m, s.n, s.k, tA, tB, co.alpha, co.beta, procs, i, c.Data[i], ref.Data[i])
 				}
 			}
 		}
-	}
+	})
 }
 
 // BenchmarkKern12x16 measures the 12×16 micro-kernel alone on packed
