@@ -111,7 +111,7 @@ func (s *rate) Integrate(r *Row, noise []float64) {
 	s.act.Apply(r.Rate, r.Soma)
 }
 
-func (s *rate) Mismatch(dst []float64, r *Row) { mismatch(s.act, dst, r) }
+func (s *rate) Mismatch(dst []float64, r *Row) { mismatch(s.act, dst, r.Rate, r.Basal) }
 
 // filteredRate is the rate soma with the filtered basal prediction; its
 // own variable 0 is v̂.
@@ -129,13 +129,7 @@ func (s *filteredRate) Integrate(r *Row, noise []float64) {
 	follow(s.k, r.Extra[0], r.Basal)
 }
 
-func (s *filteredRate) Mismatch(dst []float64, r *Row) {
-	s.act.Apply(dst, r.Extra[0])
-	rt := r.Rate[:len(dst)]
-	for j := range dst {
-		dst[j] = rt[j] - dst[j]
-	}
-}
+func (s *filteredRate) Mismatch(dst []float64, r *Row) { mismatch(s.act, dst, r.Rate, r.Extra[0]) }
 
 // follow moves the prediction v̂ one Euler step towards the basal voltage:
 // v̂ += k·(v_ff − v̂).
@@ -163,13 +157,14 @@ func integrate(k float64, r *Row, noise []float64) {
 	}
 }
 
-// mismatch sets dst to what the neuron sends (r.Rate) minus φ(v_ff), the
-// rate its basal input alone would give.
-func mismatch(act Activation, dst []float64, r *Row) {
-	act.Apply(dst, r.Basal)
-	rt := r.Rate[:len(dst)]
+// mismatch sets dst to what the neuron sends (rate) minus φ(pred), the
+// rate its basal input alone would give: pred is v_ff (as published) or
+// the filtered prediction v̂.
+func mismatch(act Activation, dst, rate, pred []float64) {
+	act.Apply(dst, pred)
+	rate = rate[:len(dst)]
 	for j := range dst {
-		dst[j] = rt[j] - dst[j]
+		dst[j] = rate[j] - dst[j]
 	}
 }
 

@@ -158,7 +158,7 @@ func (s *spiking) Integrate(r *Row, noise []float64) {
 
 func (s *spiking) Mismatch(dst []float64, r *Row) {
 	if !s.filtered {
-		mismatch(s.act, dst, r)
+		mismatch(s.act, dst, r.Rate, r.Basal)
 		return
 	}
 	exp, rate := r.Extra[expVar][:len(dst)], r.Rate[:len(dst)]
