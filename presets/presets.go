@@ -230,9 +230,12 @@ func Stream(c train.Config) train.Config {
 // Spiking returns c with spiking hidden neurons (400 spikes per unit of
 // time at most, 0.4 per step of dt = 0.001; synaptic traces of τ_s =
 // 0.01, about τ_v), the input as spike trains of the same maximal rate,
-// and event-driven transmission (docs/spiking.md).
+// event-driven transmission, and the forward rule's prediction filtered
+// like the soma (Urbanczik–Senn's dendritic prediction; on 3 000 samples
+// it learns 5 points more than the instant prediction, docs/spiking.md).
 func Spiking(c train.Config) train.Config {
 	c.Spiking = train.Spiking{RateMax: 400, TauSyn: 0.01, InputRateMax: 400, EventDriven: true}
+	c.Prediction = train.PredictionFiltered
 	return c
 }
 

@@ -24,6 +24,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,6 +41,7 @@ import (
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/command"
+	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/plots"
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
@@ -76,6 +78,7 @@ func main() {
 	flag.Float64Var(&cfg.Spiking.TauSyn, "tau-syn", cfg.Spiking.TauSyn, "synaptic `time constant` of the traces")
 	flag.StringVar(&opt.DataDir, "data", "", "`folder` with the IDX files")
 	out := flag.String("out", "", "run `folder` (training; default: a new folder under runs/) or output folder (-cost)")
+	flag.StringVar(&opt.Resume, "resume", "", "continue the training run in `folder` from its checkpoint (its configuration; spiking.csv is extended)")
 	every := flag.Duration("progress", 0, "`interval` between progress lines on stderr when it is not a terminal (default 5s)")
 	var pf prof.Flags
 	pf.Register(flag.CommandLine)
@@ -110,6 +113,29 @@ func main() {
 	}
 	var rows []EpochRow
 	samples := 0
+	if opt.Resume != "" {
+		// The run continues with its own configuration (only -epochs may
+		// extend it); its spiking.csv is extended.
+		epochs := cfg.Epochs
+		saved, preset, err := config.Resolve(config.Sources{File: filepath.Join(opt.Resume, runfolder.Config)})
+		if err != nil {
+			log.Fatal("resume", zap.Error(err))
+		}
+		cfg, opt.Preset = saved, preset
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "epochs" {
+				cfg.Epochs = epochs
+			}
+		})
+		if rows, err = readRows(filepath.Join(opt.Resume, "spiking.csv")); err != nil {
+			log.Fatal("resume", zap.Error(err))
+		}
+		if len(rows) > 0 {
+			samples = rows[len(rows)-1].Samples
+		}
+	}
+	runDir := &dirObserver{}
+	opt.Observer = runDir
 	opt.OnEpoch = func(tr *train.Trainer, r train.EpochResult) {
 		if r.Phase != "train" {
 			return
@@ -124,15 +150,17 @@ func main() {
 		row := EpochRow{Epoch: r.Epoch, Samples: samples, MeanField: r.TestAccuracy, Spiking: acc, RateHz: rate,
 			SpikingSeconds: time.Since(start).Seconds()}
 		rows = append(rows, row)
+		// Written after every epoch, so that an interrupted run keeps its
+		// rows and -resume extends them.
+		if dir := runDir.dir; dir != "" {
+			if err := writeRows(filepath.Join(dir, "spiking.csv"), rows); err != nil {
+				log.Error("spiking.csv", zap.Error(err))
+			}
+		}
 		log.Info("spiking", zap.Int("epoch", r.Epoch), zap.Float64("spiking_test_accuracy", acc),
 			zap.Float64("mean_field_test_accuracy", r.TestAccuracy), zap.Float64("mean_rate", rate))
 	}
 	sum, err := runner.Run(ctx, cfg, opt)
-	if sum.RunDir != "" && len(rows) > 0 {
-		if werr := writeRows(filepath.Join(sum.RunDir, "spiking.csv"), rows); werr != nil {
-			log.Error("spiking.csv", zap.Error(werr))
-		}
-	}
 	// The summary's fields and the spiking evaluations, in one object.
 	var line map[string]any
 	b, _ := json.Marshal(sum)
@@ -144,6 +172,52 @@ func main() {
 		log.Error("run failed", zap.Error(err))
 		os.Exit(1)
 	}
+}
+
+// dirObserver keeps the run folder's path (runner.Observer).
+type dirObserver struct{ dir string }
+
+func (o *dirObserver) Started(_ *train.Trainer, dir string)                   { o.dir = dir }
+func (o *dirObserver) Progress(*train.Trainer, train.Progress, time.Duration) {}
+func (o *dirObserver) Epoch(*train.Trainer, train.EpochResult)                {}
+
+// readRows reads the rows of a spiking.csv that writeRows wrote (none if
+// the file does not exist).
+func readRows(path string) ([]EpochRow, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var rows []EpochRow
+	for i, rec := range recs {
+		if i == 0 {
+			continue // the header
+		}
+		if len(rec) != 6 {
+			return nil, fmt.Errorf("%s line %d: %d fields, want 6", path, i+1, len(rec))
+		}
+		var r EpochRow
+		var errs [6]error
+		r.Epoch, errs[0] = strconv.Atoi(rec[0])
+		r.Samples, errs[1] = strconv.Atoi(rec[1])
+		r.MeanField, errs[2] = strconv.ParseFloat(rec[2], 64)
+		r.Spiking, errs[3] = strconv.ParseFloat(rec[3], 64)
+		r.RateHz, errs[4] = strconv.ParseFloat(rec[4], 64)
+		r.SpikingSeconds, errs[5] = strconv.ParseFloat(rec[5], 64)
+		if err := errors.Join(errs[:]...); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
 }
 
 func writeRows(path string, rows []EpochRow) error {
