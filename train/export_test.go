@@ -5,3 +5,7 @@ package train
 func ReduceChunks(r Runner, rows int) (WindowResult, error) {
 	return r.(*chunkedRunner).reduce(rows)
 }
+
+// PhaseStarted reports whether the run's phase of that name has built its
+// runner (phases start when they first simulate).
+func PhaseStarted(t *Trainer, name string) bool { return t.phase(name).run.Started() }

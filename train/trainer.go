@@ -44,7 +44,7 @@ type Options struct {
 // phaseRun is a phase of the run with its runner.
 type phaseRun struct {
 	spec      Phase
-	run       Runner
+	run       *lazyRunner // built when the phase first runs
 	diagNames []string
 	released  bool
 }
@@ -118,12 +118,12 @@ func New(cfg Config, data *Data, opts ...Options) (*Trainer, error) {
 		return nil, err
 	}
 	for _, p := range m.Phases {
-		r, err := p.Start(t.env)
+		r, err := newLazyRunner(p, t.env)
 		if err != nil {
 			return nil, fmt.Errorf("%s phase: %w", p.Name(), err)
 		}
 		pr := &phaseRun{spec: p, run: r}
-		if r.Circuit() != nil {
+		if r.hasCircuit {
 			pr.diagNames = append(pr.diagNames, "control")
 		}
 		// Gradient norms layer by layer, in the order of the groups.
@@ -421,11 +421,8 @@ func (t *Trainer) runEpoch(ctx context.Context, progress func(Progress)) (EpochR
 			return res, fmt.Errorf("%s: %w: %s", where(), circuit.ErrDiverged, bad)
 		}
 		if last {
-			sc := c
-			if r, ok := ph.run.(interface{ StateCircuit() *circuit.Circuit }); ok {
-				sc = r.StateCircuit() // the circuit that simulated (a chunk's)
-			}
-			lastDiag = t.lastBatchDiagnostics(sc, x, angles)
+			// The circuit that simulated (a chunk's, window-parallel).
+			lastDiag = t.lastBatchDiagnostics(ph.run.StateCircuit(), x, angles)
 		}
 		e.lossSum += w.Loss
 		e.accSum += w.Accuracy

@@ -398,6 +398,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	for _, r := range tr.History() {
 		sum.add(r)
 	}
+	settleMemory() // loading and setting up leave garbage too
 	if opt.Observer != nil {
 		opt.Observer.Started(tr, sum.RunDir)
 	}
@@ -489,6 +490,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 				plotted = time.Now()
 			}
 		}
+		settleMemory()
 		logEpoch(log, r)
 		sum.add(r)
 		if opt.OnEpoch != nil {
@@ -811,12 +813,6 @@ func writePlots(run *runfolder.Run, tr *train.Trainer, log *zap.Logger) {
 			log.Warn("plots", zap.String("figure", name), zap.Error(err))
 		}
 	}
-	// An epoch's end leaves garbage (the figures' images, the evaluation's
-	// and checkpoint's buffers, a finished phase's circuits) of about the
-	// size of the live heap; collecting it here and handing the pages back
-	// keeps the run's resident memory near what it uses (a few
-	// milliseconds per epoch; docs/performance.md).
-	debug.FreeOSMemory()
 }
 
 // lossName names the loss of the configuration's task in figures.
