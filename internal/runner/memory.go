@@ -1,26 +1,28 @@
 package runner
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
 	rtmetrics "runtime/metrics"
 )
 
-// MemoryHeadroom is how far above what a run uses after an epoch's end
-// its soft memory limit lies (settleMemory).
-const MemoryHeadroom = 32 << 20
+// MemoryHeadroom is how far above what a run uses, once an epoch's first
+// minibatch has built the phase's circuits, its soft memory limit lies
+// (limitMemory).
+const MemoryHeadroom = 16 << 20
 
-// settleMemory collects the garbage an epoch's end leaves (the figures'
-// images, the evaluation's and the checkpoint's buffers, a finished
-// phase's circuits), hands the free pages back to the system, and sets the
-// Go runtime's soft memory limit to what the run then uses plus
-// MemoryHeadroom, unless the environment's GOMEMLIMIT sets one. A training
-// window allocates nothing, so the limit only makes the collector run
-// sooner in the bursts between epochs (evaluation, checkpoints, figures),
-// which keeps the resident memory near the live heap
+// limitMemory collects the garbage, hands the free pages back to the
+// system, and sets the Go runtime's soft memory limit to what the run then
+// uses plus MemoryHeadroom, unless the environment's GOMEMLIMIT sets one.
+// The runner calls it after the first minibatch of every stretch of
+// training (the phase's circuits are built by then): a training window
+// allocates next to nothing, so the limit only makes the collector run
+// sooner in the bursts that follow (a checkpoint, the epoch's evaluation
+// and figures), which keeps the resident memory near the live heap
 // (docs/performance.md). It returns the limit set (0 when GOMEMLIMIT is
 // set).
-func settleMemory() int64 {
+func limitMemory() int64 {
 	debug.FreeOSMemory()
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return 0
@@ -31,4 +33,14 @@ func settleMemory() int64 {
 	limit := used + MemoryHeadroom
 	debug.SetMemoryLimit(limit)
 	return limit
+}
+
+// unlimitMemory collects the garbage, hands the free pages back and lifts
+// the limit limitMemory set (the next phase may build circuits larger than
+// the last one's; under a limit it would collect at every allocation).
+func unlimitMemory() {
+	debug.FreeOSMemory()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(math.MaxInt64)
+	}
 }

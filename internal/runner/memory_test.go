@@ -1,16 +1,18 @@
 package runner
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
 )
 
-// TestSettleMemory: the soft memory limit lies MemoryHeadroom above what
-// the process uses after collecting (at least the live heap), and a
-// GOMEMLIMIT in the environment is left alone.
-func TestSettleMemory(t *testing.T) {
+// TestLimitMemory: the soft memory limit lies MemoryHeadroom above what
+// the process uses after collecting (at least the live heap), a
+// GOMEMLIMIT in the environment is left alone, and unlimitMemory lifts
+// the limit.
+func TestLimitMemory(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(before)
 	t.Setenv("GOMEMLIMIT", "")
@@ -19,12 +21,12 @@ func TestSettleMemory(t *testing.T) {
 		keep[i] = byte(i)
 	}
 	start := time.Now()
-	limit := settleMemory()
+	limit := limitMemory()
 	took := time.Since(start)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	if got := debug.SetMemoryLimit(-1); got != limit {
-		t.Errorf("limit in force %d, settleMemory returned %d", got, limit)
+		t.Errorf("limit in force %d, limitMemory returned %d", got, limit)
 	}
 	if limit < int64(ms.HeapAlloc)+MemoryHeadroom {
 		t.Errorf("limit %d MiB below the live heap (%d MiB) plus the headroom", limit>>20, ms.HeapAlloc>>20)
@@ -37,10 +39,18 @@ func TestSettleMemory(t *testing.T) {
 
 	debug.SetMemoryLimit(before)
 	t.Setenv("GOMEMLIMIT", "1GiB")
-	if got := settleMemory(); got != 0 {
-		t.Errorf("with GOMEMLIMIT set, settleMemory set a limit of %d", got)
+	if got := limitMemory(); got != 0 {
+		t.Errorf("with GOMEMLIMIT set, limitMemory set a limit of %d", got)
 	}
 	if got := debug.SetMemoryLimit(-1); got != before {
 		t.Errorf("with GOMEMLIMIT set, the limit changed to %d", got)
+	}
+
+	// unlimitMemory lifts it.
+	t.Setenv("GOMEMLIMIT", "")
+	limitMemory()
+	unlimitMemory()
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("after unlimitMemory the limit is %d, want none", got)
 	}
 }

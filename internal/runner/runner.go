@@ -398,7 +398,6 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	for _, r := range tr.History() {
 		sum.add(r)
 	}
-	settleMemory() // loading and setting up leave garbage too
 	if opt.Observer != nil {
 		opt.Observer.Started(tr, sum.RunDir)
 	}
@@ -406,8 +405,17 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	var plotted time.Time
 	pc := newPace(tr)
 	for !tr.Done() {
+		// Collect what setting up, the last epoch's end or a checkpoint
+		// left, with no limit while the next phase may build its
+		// circuits; the first minibatch sets one (limitMemory).
+		unlimitMemory()
 		pos := tr.Position()
+		limited := false
 		progress := func(p train.Progress) {
+			if !limited {
+				limitMemory()
+				limited = true
+			}
 			rem := pc.remaining(tr, p, pos.Batch)
 			if opt.Display != nil {
 				opt.Display.update(p, pos.Batch, rem)
@@ -490,7 +498,6 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 				plotted = time.Now()
 			}
 		}
-		settleMemory()
 		logEpoch(log, r)
 		sum.add(r)
 		if opt.OnEpoch != nil {
