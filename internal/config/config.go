@@ -231,6 +231,7 @@ var keyDoc = map[string]string{
 	"tau_syn":            "time constant of the synaptic traces of spikes",
 	"input_rate_max":     "maximal rate of the input spike trains (0: the inputs as given)",
 	"event_driven":       "compute basal inputs from presynaptic spikes (cost in proportion to them) instead of dense products",
+	"prediction":         "what the forward rule compares the soma with: \"\" or instant (φ of the basal input, as published) or filtered (the basal input filtered like the soma, Urbanczik–Senn)",
 	"stream":             "present training samples as a never-reset stream (the input and label switch, the state carries on)",
 	"lr":                 "learning rate",
 	"beta1":              "decay of the first moment",
@@ -267,7 +268,9 @@ func comment(n *yaml.Node, path string) {
 			if path == "pretrain" && k.Value == "dynamics" {
 				doc = "the simulation of pre-training windows"
 			}
-			if doc != "" {
+			if v := n.Content[i+1]; doc != "" && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+				v.LineComment = doc // yaml.v3 drops a key's comment before an empty "[]"
+			} else if doc != "" {
 				k.LineComment = doc
 			}
 			comment(n.Content[i+1], strings.TrimPrefix(path+"."+k.Value, "."))

@@ -39,6 +39,12 @@ func TestRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, want) || preset != p.Name {
 			t.Errorf("%s: read back %+v (preset %s), want %+v", p.Name, got, preset, want)
 		}
+		// Every key says what it is.
+		for _, line := range strings.Split(string(b), "\n") {
+			if k := strings.TrimSpace(line); k != "" && !strings.HasPrefix(k, "#") && !strings.HasPrefix(k, "- ") && !strings.Contains(k, " # ") {
+				t.Errorf("%s: key without a comment: %q", p.Name, line)
+			}
+		}
 		// The file is complete: a different base changes nothing.
 		noPreset := regexp.MustCompile(`(?m)^preset: .*\n`).ReplaceAllString(string(b), "")
 		if noPreset == string(b) {
