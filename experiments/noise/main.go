@@ -7,6 +7,11 @@
 // and a plot.
 //
 //	go run -tags openblas ./experiments/noise
+//	go run -tags openblas ./experiments/noise -spiking 400 -levels 0,0.01 -out noise-spiking
+//
+// With -spiking the hidden neurons spike and the input comes as spike
+// trains (presets.Spiking, at the given maximal rate): the spikes are a
+// noise of their own, on top of σ.
 //
 // Pre-training does not see the somatic noise, so each seed pre-trains
 // once and every level continues from it (bit for bit the run it would make
@@ -48,6 +53,10 @@ type Run struct {
 	Control        float64 `json:"control"`
 	Seconds        float64 `json:"seconds"`
 	Backend        string  `json:"backend"`
+	// Batch is the minibatch size; SpikingRate the maximal rate of the
+	// spiking hidden neurons and input trains (0: rate neurons).
+	Batch       int     `json:"batch"`
+	SpikingRate float64 `json:"spiking_rate,omitempty"`
 }
 
 func main() {
@@ -58,6 +67,8 @@ func main() {
 	limit := flag.Int("train-limit", 5000, "training `samples` per run (0: all)")
 	epochs := flag.Int("epochs", 1, "training `epochs` per run")
 	pretrain := flag.Int("pretrain-epochs", -1, "feedback pre-training `epochs` (−1: the preset's)")
+	spiking := flag.Float64("spiking", 0, "spiking hidden neurons and spike-train inputs of this maximal `rate` (presets.Spiking; 0: rate neurons): the question for spikes, whose own noise adds to σ")
+	batch := flag.Int("batch", 0, "minibatch `size` (0: the preset's)")
 	out := flag.String("out", "noise-study", "output `folder` (runs.jsonl, table.md, noise.png, noise.csv)")
 	dataDir := flag.String("data", "", "`folder` with the IDX files")
 	cs := command.Parse()
@@ -82,6 +93,16 @@ func main() {
 			log.Fatal("preset", zap.Error(err))
 		}
 		base.Epochs, base.TrainLimit = *epochs, *limit
+		if *batch > 0 {
+			base.Batch = *batch
+		}
+		if *spiking < 0 || math.IsNaN(*spiking) {
+			log.Fatal("bad -spiking: the maximal rate must be positive, or 0 for rate neurons", zap.Float64("spiking", *spiking))
+		}
+		if *spiking > 0 {
+			base = presets.Spiking(base)
+			base.Spiking.RateMax, base.Spiking.InputRateMax = *spiking, *spiking
+		}
 		if *pretrain >= 0 {
 			base.Pretrain.Epochs = *pretrain
 		}
@@ -146,7 +167,8 @@ func runLevel(ctx context.Context, cfg train.Config, data *train.Data, snap *tra
 		return Run{}, err
 	}
 	r := Run{Method: cfg.Method, Sigma: sigma, Seed: cfg.Seed, Epochs: cfg.Epochs, PretrainEpochs: cfg.Pretrain.Epochs,
-		TrainSamples: data.Train.Len(), Backend: compute.Backend(), Angle: math.NaN(), GNAlignment: math.NaN(), Control: math.NaN()}
+		TrainSamples: data.Train.Len(), Backend: compute.Backend(), Angle: math.NaN(), GNAlignment: math.NaN(), Control: math.NaN(),
+		Batch: cfg.Batch, SpikingRate: cfg.Spiking.RateMax}
 	for !tr.Done() {
 		e, err := tr.Next(ctx, nil)
 		if err != nil {
