@@ -32,17 +32,7 @@ func TestPhasesStartLazily(t *testing.T) {
 	if got := started(tr); got != [2]bool{true, false} {
 		t.Fatalf("after the pre-training epoch, started = %v, want only the pre-training", got)
 	}
-	snap, err := tr.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := train.New(c, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := back.Restore(snap); err != nil {
-		t.Fatal(err)
-	}
+	back := throughFile(t, tr, c, data)
 	if got := train.PhaseStarted(back, "train"); got {
 		t.Error("restoring a checkpoint from before the training started the training phase")
 	}
