@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/strongdfc/strongdfc/compute"
@@ -119,9 +120,20 @@ func TestPresetWeights(t *testing.T) {
 				t.Errorf("no recorded weights for preset %s", p.Name)
 				return
 			}
-			if compute.Backend() == "gonum" {
+			switch b := compute.Backend(); {
+			case b == "gonum":
 				if hash != want.Hash {
 					t.Errorf("weights hash %s, recorded %s", hash, want.Hash)
+				}
+			case strings.HasPrefix(b, "go-avx"):
+				// Our AVX2 and AVX-512 kernels give the same bits
+				// (compute.TestGemm512), and so does tanh on every path.
+				asm, ok := asmWeights[p.Name]
+				if !ok {
+					t.Logf("RECORD ASM %q: %q,", p.Name, hash)
+					t.Errorf("no recorded weights hash of the assembly kernels for preset %s", p.Name)
+				} else if hash != asm {
+					t.Errorf("weights hash %s with the assembly kernels (%s), recorded %s", hash, b, asm)
 				}
 			}
 			if compute.Backend() != "gonum" && c.Spiking.On() {
@@ -136,4 +148,30 @@ func TestPresetWeights(t *testing.T) {
 			}
 		})
 	}
+}
+
+// asmWeights are the hashes (as in presetWeights) of the same runs with
+// the default build's assembly kernels (backends go-avx2 and go-avx512,
+// which give the same bits), recorded on 2026-12-03 (after the spiking presets took
+// the filtered prediction), so that the build every user and CI runs is pinned to the
+// bit as well, spiking presets included.
+var asmWeights = map[string]string{
+	"fashion-mnist-bp":                 "2e21d186044f6d7a481cc2ac0c0478837c7f8e5d561abba7f547f0bcc3c8a36d",
+	"fashion-mnist-dfc":                "ee7fc574acffadfbec25f0d36aed4b94f890cbd24dfabcd414dc3b3faf8e897c",
+	"fashion-mnist-dfc-ss":             "3a0a308528b370c794f5776976e50ddec571ab6ff2134a406fefabc597ce68df",
+	"fashion-mnist-dfc-ssa":            "24936908f492d3d5e63a41d7f1581c3a52a25a040f21800183e6d03e8305ca5b",
+	"fashion-mnist-spiking-strong-dfc": "7c08f0c091fd049b6fb028123d70fc48c6bf2bae1ab6f3b0b56584c5f453ce9e",
+	"fashion-mnist-strong-dfc":         "8c5b748acda26ea1b9779817e2e76ded631f4756847759b56ed2554492137f85",
+	"fashion-mnist-strong-dfc-2phase":  "e865f7dc9ff252f53ee59b8e2cc8d052f67e28d55dbab86674b4b31eac8ef9c1",
+	"fashion-mnist-strong-dfc-online":  "07980e2de160722944aed02252bc64d24b54b755d5e60de7e03844d0a246c418",
+	"fashion-mnist-strong-dfc-stream":  "9de9ed977914e557b90b5bfdcaf232fb800c574ac4a6e37aadb6e6c8b9193050",
+	"mnist-bp":                         "810039074dbbdab46ea8bb8c20040392d383b9b78365327d8cac61358716e92d",
+	"mnist-dfc":                        "16b8ceefabb4112a93ec547d1c4be289297eac75f4c98f0a51ee2f54ac8fe210",
+	"mnist-dfc-ss":                     "1384019697cf7a2efca24dc80a158fc767773683608fcd4c9f9b107de3c2c266",
+	"mnist-dfc-ssa":                    "f4783c97687b14209d420863c6e70eb42a49d25e3cf2237f2f5c36384e7c1ad1",
+	"mnist-spiking-strong-dfc":         "6498f71bca258b195a07a19e66aa9d746f0603fc60dc4cd41b6dedaeb6d3b00d",
+	"mnist-strong-dfc":                 "ee7f64c5b0873d89c4c6e47cbdceac18a674181fb2c1bed22b0c5b6ee10ae941",
+	"mnist-strong-dfc-2phase":          "eeb2f9da54637bffc0b734e2fe2a575706df63638defa2d18777e5949ab1c527",
+	"mnist-strong-dfc-online":          "f668b8322c9e9cb17c4981fe11c9f7696e64005b1174bef688271dd79a031d53",
+	"mnist-strong-dfc-stream":          "294278a5ff60f05b61e7a5e0249a89840f62cdd8dd332bb6c8e3da6a2b83b535",
 }
