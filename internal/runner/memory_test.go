@@ -1,11 +1,16 @@
 package runner
 
 import (
+	"context"
 	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
+
+	"github.com/strongdfc/strongdfc/internal/synth"
+	"github.com/strongdfc/strongdfc/presets"
+	"github.com/strongdfc/strongdfc/train"
 )
 
 // TestLimitMemory: the soft memory limit lies MemoryHeadroom above what
@@ -52,5 +57,44 @@ func TestLimitMemory(t *testing.T) {
 	unlimitMemory()
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("after unlimitMemory the limit is %d, want none", got)
+	}
+}
+
+// limitWatcher records the soft memory limit in force at every epoch's
+// end.
+type limitWatcher struct{ limits []int64 }
+
+func (w *limitWatcher) Started(*train.Trainer, string)                         {}
+func (w *limitWatcher) Progress(*train.Trainer, train.Progress, time.Duration) {}
+func (w *limitWatcher) Epoch(*train.Trainer, train.EpochResult) {
+	w.limits = append(w.limits, debug.SetMemoryLimit(-1))
+}
+
+// TestRunLimitsMemory: a run's epochs end under a soft memory limit, and
+// the run lifts it when it returns.
+func TestRunLimitsMemory(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	t.Setenv("GOMEMLIMIT", "")
+	dir := t.TempDir()
+	if err := synth.WriteIDX(dir, 96, 32); err != nil {
+		t.Fatal(err)
+	}
+	cfg := presets.MNIST()
+	cfg.Hidden, cfg.Epochs, cfg.Batch, cfg.Validation = []int{8}, 2, 16, 16
+	cfg.Dynamics.Steps, cfg.Pretrain.Dynamics.Steps = 12, 12
+	w := &limitWatcher{}
+	if _, err := Run(context.Background(), cfg, Options{DataDir: dir, Observer: w}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.limits) != 3 {
+		t.Fatalf("%d epochs observed, want 3 (one of pre-training, two of training)", len(w.limits))
+	}
+	for i, l := range w.limits {
+		if l == math.MaxInt64 {
+			t.Errorf("epoch %d ended with no memory limit", i+1)
+		}
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("after the run the limit is %d, want none", got)
 	}
 }

@@ -233,6 +233,9 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
 	}
+	// The soft memory limit the run sets (limitMemory) ends with it, so
+	// that whatever the process does next (another run) is not held to it.
+	defer unlimitMemory()
 	start := time.Now()
 	log := opt.Log
 	if log == nil {
