@@ -7,11 +7,11 @@
 // and a plot.
 //
 //	go run -tags openblas ./experiments/noise
-//	go run -tags openblas ./experiments/noise -spiking 400 -levels 0,0.01 -out noise-spiking
+//	go run -tags openblas ./experiments/noise -spiking 0.4 -levels 0,0.01 -out noise-spiking
 //
 // With -spiking the hidden neurons spike and the input comes as spike
-// trains (presets.Spiking, at the given maximal rate): the spikes are a
-// noise of their own, on top of σ.
+// trains (presets.Spiking, with the given maximal probability of a spike
+// per step): the spikes are a noise of their own, on top of σ.
 //
 // Pre-training does not see the somatic noise, so each seed pre-trains
 // once and every level continues from it (bit for bit the run it would make
@@ -67,7 +67,7 @@ func main() {
 	limit := flag.Int("train-limit", 5000, "training `samples` per run (0: all)")
 	epochs := flag.Int("epochs", 1, "training `epochs` per run")
 	pretrain := flag.Int("pretrain-epochs", -1, "feedback pre-training `epochs` (−1: the preset's)")
-	spiking := flag.Float64("spiking", 0, "spiking hidden neurons and spike-train inputs of this maximal `rate` (presets.Spiking; 0: rate neurons): the question for spikes, whose own noise adds to σ")
+	spiking := flag.Float64("spiking", 0, "spiking hidden neurons and spike-train inputs with at most this `probability` of a spike per step (presets.Spiking's is 0.4; 0: rate neurons): the question for spikes, whose own noise adds to σ")
 	batch := flag.Int("batch", 0, "minibatch `size` (0: the preset's)")
 	out := flag.String("out", "noise-study", "output `folder` (runs.jsonl, table.md, noise.png, noise.csv)")
 	dataDir := flag.String("data", "", "`folder` with the IDX files")
@@ -96,12 +96,19 @@ func main() {
 		if *batch > 0 {
 			base.Batch = *batch
 		}
-		if *spiking < 0 || math.IsNaN(*spiking) {
-			log.Fatal("bad -spiking: the maximal rate must be positive, or 0 for rate neurons", zap.Float64("spiking", *spiking))
+		if !(*spiking >= 0 && *spiking <= 1) {
+			log.Fatal("bad -spiking: the probability of a spike per step must be in (0, 1], or 0 for rate neurons", zap.Float64("spiking", *spiking))
 		}
 		if *spiking > 0 {
+			// The methods' steps differ (Strong-DFC's dt is 0.001, weak
+			// DFC's 0.02; both have dt/τ_v ≈ 0.1): the same probability per
+			// step and synaptic traces of 10 steps (presets.Spiking's
+			// τ_s = 0.01 at dt = 0.001) give both the same spike noise per
+			// membrane time constant.
+			dt := base.Dynamics.DT
 			base = presets.Spiking(base)
-			base.Spiking.RateMax, base.Spiking.InputRateMax = *spiking, *spiking
+			base.Spiking.RateMax, base.Spiking.InputRateMax = *spiking/dt, *spiking/dt
+			base.Spiking.TauSyn = 10 * dt
 		}
 		if *pretrain >= 0 {
 			base.Pretrain.Epochs = *pretrain
