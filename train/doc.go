@@ -11,7 +11,9 @@
 // of circuits, used by training, the benchmark and the trace.
 //
 // The Trainer loads and splits the data (LoadData, SplitData), builds the
-// network and every phase, runs the method epoch by epoch (Next), evaluates
+// network, checks every phase and builds each one's circuits when it first
+// runs (so a run holds only the phase under way's), runs the method epoch
+// by epoch (Next), evaluates
 // after each, and keeps the run's complete state in a Snapshot (weights,
 // optimizer and phase states, the shuffling generator, the epoch under way)
 // that Restore continues bit for bit; package checkpoint writes it to

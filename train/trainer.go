@@ -161,7 +161,8 @@ func (t *Trainer) Method() Method { return t.method }
 // Data returns the run's data.
 func (t *Trainer) Data() *Data { return t.data }
 
-// Circuit returns the circuit of the training phase (nil for backprop).
+// Circuit returns the circuit of the training phase, building it if the
+// phase has not run yet (nil for backprop).
 func (t *Trainer) Circuit() *circuit.Circuit { return t.phase("train").run.Circuit() }
 
 // History returns the results of every finished epoch, pre-training

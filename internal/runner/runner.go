@@ -226,10 +226,11 @@ func (m *Meta) session() *float64 {
 // command.txt, meta.json and log.jsonl; a finished run that is not
 // extended is left as it is and its summary returned.
 func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err error) {
-	// A run's live data are about 85 MB for MNIST, and it makes little
+	// A run's live data are 85–115 MB for MNIST, and it makes little
 	// garbage; collecting at 1.5× the live heap instead of Go's default 2×
-	// keeps the peak memory near 130 MB at no measurable cost. GOGC, when
-	// set, decides instead.
+	// costs nothing measurable, and the soft limit of limitMemory bounds
+	// the bursts between windows (peak 138–144 MB,
+	// docs/performance.md). GOGC, when set, decides instead.
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
 	}
