@@ -140,3 +140,69 @@ func meanSD(m *mat.Dense, j int) (mean, sd float64) {
 	}
 	return mean, math.Sqrt(sd / float64(r-1))
 }
+
+// TestIntensityMismatch checks SpikingSoma's Intensity: with the same
+// spikes (same seed), the mismatch taken from the firing intensity is
+// exactly zero without apical input, where the one taken from the spikes
+// is only zero on average, and with a constant apical drive it is the
+// spikes' mismatch averaged over their sampling: equal across samples
+// (no spike variance) and equal to the spikes' mean within its error.
+func TestIntensityMismatch(t *testing.T) {
+	const batch, n = 4000, 2
+	basal, drive := []float64{-0.5, 0.7}, []float64{0.3, -0.4}
+	mk := func(intensity bool) (*Layer, *State) {
+		m := SpikingSoma{RateMax: 400, TauSyn: 0.02, FilteredPrediction: true, Intensity: intensity}
+		l, err := NewLayer(1, Params{Size: n, Activation: Tanh, DT: 1e-3, TauV: 0.01, Soma: m}, NewGaussian(5), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := l.NewState(batch)
+		for b := range batch {
+			st.Basal.SetRow(b, basal)
+		}
+		l.Reset(st)
+		return l, st
+	}
+	ls, ss := mk(false)
+	li, si := mk(true)
+	if got := li.Soma().Extra(); len(got) != 5 || got[4] != "intensity" {
+		t.Fatalf("intensity soma's variables %v", got)
+	}
+	ds, di := mat.NewDense(batch, n, nil), mat.NewDense(batch, n, nil)
+	for k := range 60 {
+		if k == 20 {
+			for b := range batch {
+				ss.Feedback.SetRow(b, drive)
+				si.Feedback.SetRow(b, drive)
+			}
+		}
+		ls.Step(ss, nil)
+		li.Step(si, nil)
+		if !mat.Equal(ss.Extra[0], si.Extra[0]) {
+			t.Fatalf("step %d: the two somata spiked differently; the test needs the same spikes", k)
+		}
+		ls.Mismatch(ds, ss)
+		li.Mismatch(di, si)
+		for j := range n {
+			ms, sds := meanSD(ds, j)
+			mi, sdi := meanSD(di, j)
+			switch {
+			case k < 20 && (mi != 0 || sdi > 1e-12):
+				t.Fatalf("step %d, neuron %d: intensity mismatch %g ± %g without apical input, want exactly 0", k, j, mi, sdi)
+			case k < 20:
+			case sdi > 1e-12: // the mean's rounding makes it not exactly 0
+				t.Fatalf("step %d, neuron %d: intensity mismatch varies across identical samples (sd %g)", k, j, sdi)
+			case k >= 40 && math.Abs(mi) < 0.05:
+				t.Errorf("step %d, neuron %d: intensity mismatch %.4f: the apical drive should show", k, j, mi)
+			case math.Abs(ms-mi) > 5*sds/math.Sqrt(batch):
+				t.Errorf("step %d, neuron %d: spikes' mismatch averages %.4f ± %.4f, the intensity's is %.4f", k, j, ms, sds/math.Sqrt(batch), mi)
+			}
+			if k == 59 && !(sds > 0.15) {
+				t.Errorf("neuron %d: the spikes' mismatch has sd %.3f; the test no longer shows their variance", j, sds)
+			}
+		}
+	}
+	if _, err := (SpikingSoma{RateMax: 400, TauSyn: 0.02, Intensity: true}).NewSoma(Params{Size: 1, Activation: Tanh, DT: 1e-3, TauV: 0.01}); err == nil {
+		t.Error("intensity without the filtered prediction was accepted")
+	}
+}

@@ -30,9 +30,17 @@ import (
 // input the two differ by the spikes' noise only, whatever the input did
 // before.
 //
+// With Intensity (which needs FilteredPrediction) the mismatch takes the
+// soma's firing intensity instead of its spikes: an expected trace
+// ĩ[k+1] = (1 − dt/τ_s)·ĩ[k] + (1/τ_s)·RateMax·dt·φ⁺(v[k+1]), driven by
+// the soma's own voltage as t̂ is by v̂, so the mismatch is the decoded ĩ
+// minus the decoded t̂: the same expectation as with the spikes, without
+// the variance of the soma's own spike sampling (the neuron still sends
+// spikes on, and its voltage still follows spiking inputs).
+//
 // The soma's own variables are "spike" (1 in a step with a spike, else
 // 0) and "trace" (s̃), with FilteredPrediction also "prediction" (v̂)
-// and "expected" (t̂). It draws uniform numbers from the layer's noise
+// and "expected" (t̂), with Intensity also "intensity" (ĩ). It draws uniform numbers from the layer's noise
 // source (which must be a UniformSource). The layer's activation must be
 // tanh (the signed rate is decoded from a positive one) or logistic
 // (φ⁺ = logistic, decoded as s̃/RateMax).
@@ -45,6 +53,10 @@ type SpikingSoma struct {
 	// FilteredPrediction compares the spiking with the filtered basal
 	// prediction (see above) instead of tanh(v_ff).
 	FilteredPrediction bool
+	// Intensity makes the mismatch compare the soma's firing intensity
+	// (filtered as its spikes are) with the filtered prediction instead
+	// of its decoded spikes (see above); it needs FilteredPrediction.
+	Intensity bool
 }
 
 // NewSoma validates the constants and returns the soma for p.
@@ -58,13 +70,18 @@ func (m SpikingSoma) NewSoma(p Params) (Soma, error) {
 		return nil, fmt.Errorf("spiking soma: synaptic time constant %g must be at least dt = %g", m.TauSyn, p.DT)
 	case p.Activation != Tanh && p.Activation != Logistic:
 		return nil, fmt.Errorf("spiking soma: activation %s has no positive rate; use tanh or logistic", p.Activation)
+	case m.Intensity && !m.FilteredPrediction:
+		return nil, fmt.Errorf("spiking soma: learning from the intensity needs the filtered prediction (an intensity filtered as the spikes are, compared with a prediction that is not, would lag it)")
 	}
 	return &spiking{act: p.Activation, k: p.DT / p.TauV, pmax: m.RateMax * p.DT, a: p.DT / m.TauSyn,
-		rmax: m.RateMax, gain: 1 / m.TauSyn, filtered: m.FilteredPrediction}, nil
+		rmax: m.RateMax, gain: 1 / m.TauSyn, filtered: m.FilteredPrediction, intensity: m.Intensity}, nil
 }
 
 // String names the model.
 func (m SpikingSoma) String() string {
+	if m.Intensity {
+		return fmt.Sprintf("spiking(r_max=%g, τ_s=%g, filtered prediction, learns from the intensity)", m.RateMax, m.TauSyn)
+	}
 	if m.FilteredPrediction {
 		return fmt.Sprintf("spiking(r_max=%g, τ_s=%g, filtered prediction)", m.RateMax, m.TauSyn)
 	}
@@ -80,6 +97,9 @@ type spiking struct {
 	// filtered: the mismatch uses the filtered prediction (variables
 	// predVar and expVar).
 	filtered bool
+	// intensity: the mismatch uses the soma's filtered intensity
+	// (variable intVar) instead of its trace.
+	intensity bool
 }
 
 // The indices of the soma's own variables in Row.Extra and State.Extra.
@@ -88,9 +108,13 @@ const (
 	traceVar
 	predVar
 	expVar
+	intVar
 )
 
 func (s *spiking) Extra() []string {
+	if s.intensity {
+		return []string{"spike", "trace", "prediction", "expected", "intensity"}
+	}
 	if s.filtered {
 		return []string{"spike", "trace", "prediction", "expected"}
 	}
@@ -128,6 +152,9 @@ func (s *spiking) Reset(r *Row) {
 		copy(r.Extra[predVar], r.Basal)
 		copy(r.Extra[expVar], trace)
 	}
+	if s.intensity {
+		copy(r.Extra[intVar], trace)
+	}
 }
 
 func (s *spiking) Integrate(r *Row, noise []float64) {
@@ -136,14 +163,22 @@ func (s *spiking) Integrate(r *Row, noise []float64) {
 	s.act.Apply(r.Rate, v) // φ(v), replaced by the decoded trace below
 	spike, trace, u := r.Extra[spikeVar][:len(v)], r.Extra[traceVar][:len(v)], r.Rand[:len(v)]
 	rate := r.Rate[:len(v)]
+	var in []float64
+	if s.intensity {
+		in = r.Extra[intVar][:len(v)]
+	}
 	for j, phi := range rate {
+		p := s.pmax * s.positive(phi)
 		sp := 0.0
-		if u[j] < s.pmax*s.positive(phi) {
+		if u[j] < p {
 			sp = 1
 		}
 		spike[j] = sp
 		trace[j] += s.gain*sp - s.a*trace[j]
 		rate[j] = s.decode(trace[j])
+		if in != nil {
+			in[j] += s.gain*s.pmax*s.positive(phi) - s.a*in[j] // as exp, below
+		}
 	}
 	if s.filtered {
 		pred, exp := r.Extra[predVar][:len(v)], r.Extra[expVar][:len(v)]
@@ -162,6 +197,13 @@ func (s *spiking) Mismatch(dst []float64, r *Row) {
 		return
 	}
 	exp, rate := r.Extra[expVar][:len(dst)], r.Rate[:len(dst)]
+	if s.intensity {
+		in := r.Extra[intVar][:len(dst)]
+		for j := range dst {
+			dst[j] = s.decode(in[j]) - s.decode(exp[j])
+		}
+		return
+	}
 	for j := range dst {
 		dst[j] = rate[j] - s.decode(exp[j])
 	}

@@ -133,7 +133,19 @@ type Spiking struct {
 	// EventDriven computes a layer's basal input from its presynaptic
 	// spikes (cost in proportion to them) instead of a dense product.
 	EventDriven bool `json:"event_driven" yaml:"event_driven"`
+	// LearnFrom is what the forward rule takes as a spiking neuron's
+	// output: "" or "spikes" (its decoded spike trace, Urbanczik and
+	// Senn's form) or "intensity" (its firing intensity filtered as the
+	// spikes are, the same expectation without the spike sampling's
+	// variance; needs prediction "filtered"; docs/spiking.md).
+	LearnFrom string `json:"learn_from,omitempty" yaml:"learn_from"`
 }
+
+// The values of Spiking.LearnFrom.
+const (
+	LearnFromSpikes    = "spikes"
+	LearnFromIntensity = "intensity"
+)
 
 // On reports whether anything spikes.
 func (s Spiking) On() bool { return s.RateMax > 0 || s.InputRateMax > 0 }
@@ -368,6 +380,14 @@ func (c Config) Validate() error {
 		if sp.RateMax < 0 || sp.InputRateMax < 0 || !(sp.TauSyn > 0) {
 			return fmt.Errorf("config: spiking: rate_max = %g and input_rate_max = %g must be non-negative, tau_syn = %g positive", sp.RateMax, sp.InputRateMax, sp.TauSyn)
 		}
+	}
+	switch sp := c.Spiking; {
+	case sp.LearnFrom != "" && sp.LearnFrom != LearnFromSpikes && sp.LearnFrom != LearnFromIntensity:
+		return fmt.Errorf("config: spiking.learn_from = %q: use %q (the decoded spikes) or %q (the firing intensity)", sp.LearnFrom, LearnFromSpikes, LearnFromIntensity)
+	case sp.LearnFrom == LearnFromIntensity && !(sp.RateMax > 0):
+		return fmt.Errorf("config: spiking.learn_from = %q needs spiking hidden neurons (spiking.rate_max > 0)", sp.LearnFrom)
+	case sp.LearnFrom == LearnFromIntensity && !c.filtered():
+		return fmt.Errorf("config: spiking.learn_from = %q needs prediction = %q (the intensity is filtered as the spikes are; an instant prediction would lag it)", sp.LearnFrom, PredictionFiltered)
 	}
 	switch {
 	case c.Prediction != "" && c.Prediction != PredictionInstant && c.Prediction != PredictionFiltered:

@@ -56,6 +56,13 @@ func TestConfigValidate(t *testing.T) {
 			c.Method = train.MethodDFCSSA
 			c.Prediction = "filtered"
 		}, "dfc-ssa"},
+		{"unknown learn_from", func(c *train.Config) { *c = presets.Spiking(presets.MNIST()); c.Spiking.LearnFrom = "voltage" }, "learn_from"},
+		{"intensity of rate neurons", func(c *train.Config) { c.Prediction = "filtered"; c.Spiking.LearnFrom = "intensity" }, "rate_max"},
+		{"intensity with the instant prediction", func(c *train.Config) {
+			*c = presets.Spiking(presets.MNIST())
+			c.Prediction = "instant"
+			c.Spiking.LearnFrom = "intensity"
+		}, "filtered"},
 		{"sgd momentum 1", func(c *train.Config) { c.Forward.Kind = "sgd"; c.Forward.Momentum = 1 }, "forward"},
 	}
 	for _, tc := range cases {

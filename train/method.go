@@ -195,7 +195,8 @@ func (c Config) neurons(p circuit.Params) circuit.Params {
 	sp := c.Spiking
 	if sp.RateMax > 0 {
 		rs, _ := p.Soma.(neuron.RateSoma)
-		p.Soma = neuron.SpikingSoma{RateMax: sp.RateMax, TauSyn: sp.TauSyn, FilteredPrediction: rs.FilteredPrediction}
+		p.Soma = neuron.SpikingSoma{RateMax: sp.RateMax, TauSyn: sp.TauSyn, FilteredPrediction: rs.FilteredPrediction,
+			Intensity: sp.LearnFrom == LearnFromIntensity && rs.FilteredPrediction}
 	}
 	if sp.InputRateMax > 0 {
 		p.Input = &circuit.PoissonInput{RateMax: sp.InputRateMax, TauSyn: sp.TauSyn}

@@ -79,6 +79,11 @@ func main() {
 	flag.StringVar(&opt.DataDir, "data", "", "`folder` with the IDX files")
 	out := flag.String("out", "", "run `folder` (training; default: a new folder under runs/) or output folder (-cost)")
 	flag.StringVar(&opt.Resume, "resume", "", "continue the training run in `folder` from its checkpoint (its configuration; spiking.csv is extended)")
+	var sets []string
+	flag.Func("set", "change one configuration value, `key=value` with a dotted key and a YAML value (spiking.learn_from=intensity, forward.lr=1e-3); repeatable, applied after the flags above (not with -resume)", func(s string) error {
+		sets = append(sets, s)
+		return nil
+	})
 	every := flag.Duration("progress", 0, "`interval` between progress lines on stderr when it is not a terminal (default 5s)")
 	var pf prof.Flags
 	pf.Register(flag.CommandLine)
@@ -95,6 +100,15 @@ func main() {
 		base.Epochs, base.Batch, base.Seed, base.TrainLimit = cfg.Epochs, cfg.Batch, cfg.Seed, cfg.TrainLimit
 		base.Pretrain.Epochs, base.Spiking = cfg.Pretrain.Epochs, cfg.Spiking
 		cfg = base
+	}
+	if len(sets) > 0 && opt.Resume != "" {
+		log.Fatal("-set with -resume: a run continues with its own configuration (only -epochs may extend it)")
+	}
+	for _, kv := range sets {
+		var err error
+		if cfg, err = config.Override(cfg, kv); err != nil {
+			log.Fatal("-set", zap.Error(err))
+		}
 	}
 	if *cost {
 		if *out == "" {
