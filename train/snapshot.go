@@ -195,6 +195,35 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 	return t.Restore(&c)
 }
 
+// Fork continues s, a snapshot of another run, under this trainer's
+// configuration: everything the snapshot holds (weights, the optimizers'
+// moments, the position in the epoch, a stream's state, the random
+// streams, the history) carries over, and from there on the run follows
+// this trainer's constants. They may differ from the snapshot's only in
+// what does not change the state's shape or meaning: the optimizers'
+// constants (forward.* and feedback.*, not their kinds), clip_norm and the
+// number of epochs. A learning rate lowered from a checkpoint on, say.
+// Any other difference is an error that names it, and the trainer is left
+// unchanged.
+func (t *Trainer) Fork(s *Snapshot) error {
+	a, b := forkable(s.Config), forkable(t.cfg)
+	if !reflect.DeepEqual(a, b) {
+		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind), clip_norm and epochs; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
+	}
+	c := *s
+	c.Config = t.cfg
+	return t.Restore(&c)
+}
+
+// forkable returns c normalized, without what Fork lets differ.
+func forkable(c Config) Config {
+	c = c.Normalize()
+	c.Epochs, c.ClipNorm = 0, 0
+	c.Forward = OptimizerConfig{Kind: c.Forward.Kind}
+	c.Feedback = OptimizerConfig{Kind: c.Feedback.Kind}
+	return c
+}
+
 // check reports the first way in which s does not fit the trainer.
 func (t *Trainer) check(s *Snapshot) error {
 	a, b := s.Config.Normalize(), t.cfg.Normalize()

@@ -428,3 +428,91 @@ func TestEvalReused(t *testing.T) {
 		}
 	}
 }
+
+// TestFork: Trainer.Fork continues another run's snapshot under a
+// configuration whose optimizers' constants may differ. With nothing
+// changed it is a resume (the uninterrupted run's bits); with a lower
+// learning rate it starts from the snapshot's exact state and then goes
+// elsewhere; any other difference is refused, naming the key, and leaves
+// the trainer unchanged.
+func TestFork(t *testing.T) {
+	c := resumeConfig()
+	data := tinyData(t, c)
+	ref, err := train.New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, ref)
+	want, _ := ref.Snapshot()
+
+	a, _ := train.New(c, data)
+	stopAt(t, a, "train", 2, 4)
+	snap, _ := a.Snapshot()
+
+	same, _ := train.New(c, data)
+	if err := same.Fork(snap); err != nil {
+		t.Fatal(err)
+	}
+	finish(t, same)
+	if got, _ := same.Snapshot(); sameBits(want, got) != "" {
+		t.Errorf("a fork with nothing changed: %s differ from the uninterrupted run", sameBits(want, got))
+	}
+
+	slow := c
+	slow.Forward.LR /= 4
+	slow.ClipNorm = 0.5
+	slow.Epochs = 4
+	b, _ := train.New(slow, data)
+	if err := b.Fork(snap); err != nil {
+		t.Fatal(err)
+	}
+	at, _ := b.Snapshot()
+	if p, q := b.Position(), a.Position(); sameBits(snap, at) != "" || p.Phase != q.Phase || p.Epoch != q.Epoch || p.Batch != q.Batch {
+		t.Errorf("right after the fork: %q differ, position %v, want %v", sameBits(snap, at), p, q)
+	}
+	if b.Config().Forward.LR != slow.Forward.LR {
+		t.Errorf("the fork's learning rate is %g, want its own %g", b.Config().Forward.LR, slow.Forward.LR)
+	}
+	finish(t, b)
+	got, _ := b.Snapshot()
+	if sameBits(want, got) == "" {
+		t.Error("a fork with a quarter of the learning rate ends with the original run's weights")
+	}
+	if len(got.History) != len(want.History)+1 {
+		t.Errorf("the fork's history has %d stages, want the original's %d and one more epoch", len(got.History), len(want.History))
+	}
+
+	for _, tc := range []struct {
+		name string
+		mod  func(c *train.Config)
+		want string
+	}{
+		{"seed", func(c *train.Config) { c.Seed++ }, "seed"},
+		{"optimizer kind", func(c *train.Config) { c.Forward.Kind = train.KindSGD }, "forward.kind"},
+		{"window", func(c *train.Config) { c.Dynamics.Steps++ }, "dynamics.steps"},
+	} {
+		other := c
+		tc.mod(&other)
+		o, err := train.New(other, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, pos := snapOf(o), o.Position()
+		err = o.Fork(snap)
+		if err == nil || !errors.Is(err, train.ErrSnapshot) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want train.ErrSnapshot naming %q", tc.name, err, tc.want)
+		}
+		if sameBits(before, snapOf(o)) != "" || o.Position() != pos {
+			t.Errorf("%s: a refused fork changed the trainer", tc.name)
+		}
+	}
+}
+
+// snapOf returns tr's snapshot.
+func snapOf(tr *train.Trainer) *train.Snapshot {
+	s, err := tr.Snapshot()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}

@@ -56,16 +56,16 @@ func (c *configFlags) describe(preset string, flags []string) string {
 
 func newTrain() *cobra.Command {
 	var (
-		cf                                        configFlags
-		dataDir, out, name, resume, logLevel      string
-		serve                                     string
-		allowRemote                               bool
-		epochs, batch, trainLimit, pretrainEpochs int
-		steps                                     int
-		seed                                      uint64
-		every                                     time.Duration
-		dryRun                                    bool
-		pf                                        prof.Flags
+		cf                                         configFlags
+		dataDir, out, name, resume, from, logLevel string
+		serve                                      string
+		allowRemote                                bool
+		epochs, batch, trainLimit, pretrainEpochs  int
+		steps                                      int
+		seed                                       uint64
+		every                                      time.Duration
+		dryRun                                     bool
+		pf                                         prof.Flags
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -104,6 +104,9 @@ and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 			var cfg train.Config
 			var preset string
 			var err error
+			if from != "" && resume != "" {
+				return usageError{fmt.Errorf("--from starts a new run from another's checkpoint, --resume continues a run in its own folder: give one of them")}
+			}
 			if resume != "" {
 				for _, n := range []string{"preset", "config", "set", "seed", "batch", "train-limit", "pretrain-epochs", "steps", "out", "name"} {
 					if f.Changed(n) {
@@ -114,6 +117,17 @@ and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 					return err
 				}
 				cf.file = filepath.Join(resume, runfolder.Config)
+			}
+			if from != "" {
+				for _, n := range []string{"preset", "config"} {
+					if f.Changed(n) {
+						return usageError{fmt.Errorf("--from continues another run with its configuration, changed by --set and --epochs; --%s does not go with it", n)}
+					}
+				}
+				if _, err := runfolder.Open(from); err != nil {
+					return err
+				}
+				cf.file = filepath.Join(from, runfolder.Config)
 			}
 			if cfg, preset, err = cf.resolve(); err != nil {
 				return err
@@ -168,7 +182,7 @@ and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 			if addr != "" {
 				log.Info("pprof", zap.String("url", "http://"+addr+"/debug/pprof/"))
 			}
-			opt := runner.Options{DataDir: dataDir, Out: out, Name: name, Resume: resume, Preset: preset,
+			opt := runner.Options{DataDir: dataDir, Out: out, Name: name, Resume: resume, From: from, Preset: preset,
 				Command: append([]string{"strongdfc"}, os.Args[1:]...), Display: display, Log: log}
 			if testCommand != nil {
 				opt.Command = testCommand
@@ -206,6 +220,7 @@ and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 	fl.IntVar(&steps, "steps", 0, "time `steps` T of every window: training, pre-training and sleep (dynamics.steps, pretrain.dynamics.steps, sleep.dynamics.steps; default: the configuration's, 500 in the published runs)")
 	fl.StringVar(&out, "out", "runs", "`folder` in which the run folder is created")
 	fl.StringVar(&name, "name", "", "run folder `name` (default: the start time, 20060102-150405); an existing one is an error")
+	fl.StringVar(&from, "from", "", "start a new run folder from the checkpoint of the run in `folder`, with its configuration changed by --set in the optimizers' constants (forward.*, feedback.*) and clip_norm, and by --epochs (a lower learning rate from there on, say); that folder is left unchanged")
 	fl.StringVar(&resume, "resume", "", "continue the run in `folder` from its checkpoint (no configuration flags but --epochs)")
 	fl.DurationVar(&every, "progress", 5*time.Second, "`interval` between progress lines when stderr is not a terminal")
 	fl.StringVar(&logLevel, "log-level", "info", "console log `level`: debug, info, warn or error (log.jsonl records debug and up)")

@@ -51,6 +51,11 @@ type Options struct {
 	// Resume is a run folder to continue from its checkpoint (Out and
 	// Name are then ignored).
 	Resume string
+	// From is another run's folder whose checkpoint this new run continues
+	// (train.Trainer.Fork: the configuration may differ in the optimizers'
+	// constants, clip_norm and epochs); the run gets its own folder,
+	// Out/Name, and From is left unchanged.
+	From string
 	// Restart lets the run start in Out/Name although the folder exists,
 	// as long as it holds no checkpoint: what a run that stopped before
 	// its first checkpoint left there is removed (runfolder.Claim). The
@@ -182,6 +187,10 @@ type Meta struct {
 	// (to its last checkpoint while it runs, or when it was killed).
 	WallSeconds float64   `json:"wall_seconds,omitempty"`
 	Resumed     []Resumed `json:"resumed,omitempty"`
+	// From is the run folder whose checkpoint this run continued (Fork),
+	// and FromAt where that checkpoint was taken.
+	From   string `json:"from,omitempty"`
+	FromAt string `json:"from_at,omitempty"`
 }
 
 // Resumed records one continuation of a run.
@@ -305,6 +314,30 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		return sum, err
 	}
 	fromStart := false // a resumed run without a checkpoint
+	var fromAt string  // where a fork's checkpoint was taken
+	switch {
+	case opt.From != "" && opt.Resume != "":
+		return sum, fmt.Errorf("a run either resumes its own folder or continues another's (from), not both")
+	case opt.From != "":
+		parent, err := runfolder.Open(opt.From)
+		if err != nil {
+			return sum, fmt.Errorf("from: %w", err)
+		}
+		if !parent.HasCheckpoint() {
+			return sum, fmt.Errorf("from: %s has no checkpoint to continue", parent.Dir)
+		}
+		snap, err := checkpoint.Read(parent.Path(runfolder.Checkpoint))
+		if err != nil {
+			return sum, fmt.Errorf("from: %w", err)
+		}
+		if err := tr.Fork(snap); err != nil {
+			return sum, fmt.Errorf("from %s: %w", parent.Dir, err)
+		}
+		fromAt = tr.Position().String()
+		if tr.Done() {
+			return sum, fmt.Errorf("from: %s was complete at its checkpoint (%s); give more epochs to go on", parent.Dir, fromAt)
+		}
+	}
 	switch {
 	case opt.Resume != "" && run.HasCheckpoint():
 		cp := run.Path(runfolder.Checkpoint)
@@ -356,6 +389,15 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		if err != nil {
 			return sum, err
 		}
+		if opt.From != "" {
+			if meta.From, err = filepath.Abs(opt.From); err != nil {
+				return sum, err
+			}
+			meta.FromAt = fromAt
+			if err := run.WriteJSON(runfolder.Meta, meta); err != nil {
+				return sum, err
+			}
+		}
 		earlier = meta.wallSeconds()
 		saveMeta = func() error {
 			*meta.session() = time.Since(start).Seconds()
@@ -389,6 +431,9 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		}
 	case run != nil:
 		log.Info("run folder", zap.String("dir", run.Dir))
+	}
+	if opt.From != "" {
+		log.Info("continues another run's checkpoint", zap.String("from", opt.From), zap.String("at", fromAt))
 	}
 	if !tr.Done() {
 		if pre, ep := tr.Epochs(); len(tr.Method().Prologue)-pre > tr.Config().Epochs-ep {
