@@ -26,6 +26,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,9 +72,25 @@ func main() {
 	batch := flag.Int("batch", 0, "minibatch `size` (0: the preset's)")
 	out := flag.String("out", "noise-study", "output `folder` (runs.jsonl, table.md, noise.png, noise.csv)")
 	dataDir := flag.String("data", "", "`folder` with the IDX files")
+	replot := flag.Bool("replot", false, "run nothing: draw table.md and noise.png (and noise.csv) again from the runs.jsonl in -out")
 	cs := command.Parse()
 	defer cs.Close()
 	log, ctx := cs.Log, cs.Ctx
+	if *replot {
+		runs, err := readRuns(filepath.Join(*out, "runs.jsonl"))
+		if err != nil {
+			log.Fatal("replot", zap.Error(err))
+		}
+		lv := levelsOf(runs)
+		if err := os.WriteFile(filepath.Join(*out, "table.md"), []byte(summarize(runs, lv)), 0o644); err != nil {
+			log.Fatal("table", zap.Error(err))
+		}
+		if err := figure(runs, lv).Save(*out, "noise"); err != nil {
+			log.Fatal("plot", zap.Error(err))
+		}
+		log.Info("redrawn", zap.String("out", *out), zap.Int("runs", len(runs)), zap.Float64s("levels", lv))
+		return
+	}
 
 	var levels []float64
 	for _, s := range strings.Split(*levelsFlag, ",") {
@@ -266,10 +283,17 @@ func order(g map[string]map[float64][]Run) []string {
 }
 
 // figure plots accuracy and angle against log10 σ (σ > 0), one line per
-// method, with the noiseless runs as dashed lines.
+// method with a marker at every level, and the noiseless runs as dashed
+// horizontal lines across the panel, half a decade beyond the levels on
+// either side, so that they read as references even when a study has a
+// single σ > 0.
 func figure(runs []Run, levels []float64) plots.Figure {
 	acc := plots.Panel{Title: "test accuracy under somatic noise", XLabel: "log10 σ", YLabel: "test accuracy (%)"}
 	ang := plots.Panel{Title: "angle between the update and backprop", XLabel: "log10 σ", YLabel: "degrees"}
+	if slices.ContainsFunc(runs, func(r Run) bool { return r.SpikingRate > 0 }) {
+		acc.Title += ", spiking neurons"
+		ang.Title += ", spiking neurons"
+	}
 	g := group(runs)
 	var xs []float64
 	for _, s := range levels {
@@ -277,27 +301,64 @@ func figure(runs []Run, levels []float64) plots.Figure {
 			xs = append(xs, math.Log10(s))
 		}
 	}
+	var span []float64 // the x range of the references
+	if len(xs) > 0 {
+		span = []float64{slices.Min(xs) - 0.5, slices.Max(xs) + 0.5}
+		for _, p := range []*plots.Panel{&acc, &ang} {
+			p.XMin, p.XMax = span[0], span[1]
+		}
+	}
 	for i, m := range order(g) {
-		var ya, yt, base, baseT []float64
+		var ya, yt []float64
 		for _, s := range levels {
 			var a, t []float64
 			for _, r := range g[m][s] {
 				a, t = append(a, 100*r.TestAccuracy), append(t, r.Angle)
 			}
 			if s == 0 {
-				for range xs {
-					base, baseT = append(base, meanSD(a).mean), append(baseT, meanSD(t).mean)
+				if len(a) > 0 && span != nil {
+					ba, bt := meanSD(a).mean, meanSD(t).mean
+					acc.Series = append(acc.Series, plots.Series{Name: m + ", σ = 0", X: span, Y: []float64{ba, ba}, Color: i, Dashed: true})
+					ang.Series = append(ang.Series, plots.Series{Name: m + ", σ = 0", X: span, Y: []float64{bt, bt}, Color: i, Dashed: true})
 				}
 				continue
 			}
 			ya, yt = append(ya, meanSD(a).mean), append(yt, meanSD(t).mean)
 		}
-		acc.Series = append(acc.Series, plots.Series{Name: m, X: xs, Y: ya, Color: i})
-		ang.Series = append(ang.Series, plots.Series{Name: m, X: xs, Y: yt, Color: i})
-		if base != nil {
-			acc.Series = append(acc.Series, plots.Series{Name: m + ", σ = 0", X: xs, Y: base, Color: i, Dashed: true})
-			ang.Series = append(ang.Series, plots.Series{Name: m + ", σ = 0", X: xs, Y: baseT, Color: i, Dashed: true})
-		}
+		acc.Series = append(acc.Series, plots.Series{Name: m, X: xs, Y: ya, Color: i, Marker: "circle"})
+		ang.Series = append(ang.Series, plots.Series{Name: m, X: xs, Y: yt, Color: i, Marker: "circle"})
 	}
 	return plots.Figure{Panels: []plots.Panel{acc, ang}, Cols: 2}
+}
+
+// readRuns reads the runs of a study from its runs.jsonl.
+func readRuns(path string) ([]Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var runs []Run
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r Run
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		runs = append(runs, r)
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("%s holds no runs", path)
+	}
+	return runs, nil
+}
+
+// levelsOf returns the noise levels of runs, in increasing order.
+func levelsOf(runs []Run) []float64 {
+	var lv []float64
+	for _, r := range runs {
+		if !slices.Contains(lv, r.Sigma) {
+			lv = append(lv, r.Sigma)
+		}
+	}
+	slices.Sort(lv)
+	return lv
 }
