@@ -81,6 +81,20 @@ type Params struct {
 	// (v += SomaSigma·ξ), for studies of noisy dynamics; 0 in the published
 	// configurations.
 	SomaSigma float64
+	// StreamReset is what a continuing stream resets when its input and
+	// target switch (Present with reset false): a diagnostic of what the
+	// carried state costs. Its zero value resets nothing.
+	StreamReset StreamReset
+}
+
+// StreamReset says which parts of a circuit's state a continuing stream
+// resets at every switch of its input and target, as a window's start
+// does: the controller (u, its integral, the error, and the feedback
+// rule's filter of u) and the layers (voltages, rates, filtered noise and
+// the somata's own variables). Both together make a stream's windows those
+// of a run whose windows reset.
+type StreamReset struct {
+	Controller, Layers bool
 }
 
 // Validate reports the first impossible value (the neurons' constants are
@@ -426,7 +440,8 @@ func (c *Circuit) setBatch(b int) {
 // With reset, the state is set to the feedforward values of x (k = 0:
 // v = v_ff, r = φ(v_ff), v_fb = 0, u = u_int = 0, noise state 0). Without
 // reset (samples presented as a continuous stream) the state carries over
-// and only the input changes. Then every rule's Begin is called.
+// and only the input changes, but for what Params.StreamReset resets. Then
+// every rule's Begin is called.
 //
 // A change of batch size discards plasticity that has not been applied.
 func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
@@ -451,7 +466,8 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 	c.x.Copy(x)
 	c.steps = 0
 	L := c.net.L()
-	if c.enc != nil && reset {
+	sr := c.p.StreamReset
+	if c.enc != nil && (reset || sr.Layers) {
 		c.enc.reset(c.x)
 	}
 	c.net.Forward[0].Drive(c.pool, c.st[0].Basal, c.Pre(1))
@@ -472,13 +488,15 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 			}
 		}
 	}
-	if reset {
+	if reset || sr.Layers {
 		for i := 1; i <= L; i++ {
 			if i > 1 {
 				c.net.Forward[i-1].Drive(c.pool, c.st[i-1].Basal, c.st[i-2].Rate)
 			}
 			c.layers[i-1].Reset(c.st[i-1])
 		}
+	}
+	if reset || sr.Controller {
 		c.ctrl.Reset()
 	}
 	switch c.p.Target {
@@ -486,7 +504,7 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 		c.tgt.Copy(target)
 	case WeakTarget, FeedforwardTarget:
 		var out *mat.Dense
-		if reset {
+		if reset || sr.Layers {
 			out = c.Output()
 		} else {
 			c.pass = c.net.Feedforward(c.pass, c.x)
@@ -500,7 +518,7 @@ func (c *Circuit) Present(x, target *mat.Dense, reset bool) {
 		}
 	}
 	for _, l := range c.learners {
-		l.Begin(reset)
+		l.Begin(reset || sr.Controller)
 	}
 }
 

@@ -238,6 +238,10 @@ type Config struct {
 	// minibatch's samples are Batch parallel streams that share the
 	// weights.
 	Stream bool `json:"stream,omitempty" yaml:"stream"`
+	// StreamReset is what a stream resets at every switch of sample, as
+	// a diagnostic of what its carried state costs: "" or "none",
+	// "controller", "layers" or "both" (circuit.StreamReset).
+	StreamReset string `json:"stream_reset,omitempty" yaml:"stream_reset"`
 	// Chunks > 1 runs every minibatch window-parallel: cut into that many
 	// chunks, each simulated for the whole window on one worker, their
 	// gradients summed in a fixed order (docs/performance.md). Results
@@ -254,6 +258,23 @@ type Config struct {
 	// with the soma's own time constant, neuron.RateSoma and
 	// neuron.SpikingSoma's FilteredPrediction; docs/online.md).
 	Prediction string `json:"prediction,omitempty" yaml:"prediction"`
+}
+
+// The values of Config.StreamReset.
+const (
+	StreamResetNone       = "none"
+	StreamResetController = "controller"
+	StreamResetLayers     = "layers"
+	StreamResetBoth       = "both"
+)
+
+// streamReset returns what the circuit of training windows resets at a
+// stream's switches.
+func (c Config) streamReset() circuit.StreamReset {
+	return circuit.StreamReset{
+		Controller: c.StreamReset == StreamResetController || c.StreamReset == StreamResetBoth,
+		Layers:     c.StreamReset == StreamResetLayers || c.StreamReset == StreamResetBoth,
+	}
 }
 
 // Predictions are the values of Config.Prediction.
@@ -398,6 +419,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: chunks = %d must be non-negative", c.Chunks)
 	case c.Chunks > 1 && (c.ApplyEvery > 0 || c.Stream):
 		return fmt.Errorf("config: chunks = %d needs plasticity applied at the window's end and windows that reset (apply_every 0, stream false)", c.Chunks)
+	case c.StreamReset != "" && c.StreamReset != StreamResetNone && c.StreamReset != StreamResetController &&
+		c.StreamReset != StreamResetLayers && c.StreamReset != StreamResetBoth:
+		return fmt.Errorf("config: stream_reset = %q: use %q, %q, %q or %q", c.StreamReset, StreamResetNone, StreamResetController, StreamResetLayers, StreamResetBoth)
+	case c.streamReset() != (circuit.StreamReset{}) && !c.Stream:
+		return fmt.Errorf("config: stream_reset = %q needs stream: true (windows that reset reset everything)", c.StreamReset)
 	case c.ApplyEvery < 0:
 		return fmt.Errorf("config: apply_every = %d must be non-negative (0: at the window's end, n: every n steps)", c.ApplyEvery)
 	case (c.ApplyEvery > 0 || c.Stream) && c.Method == MethodBP:

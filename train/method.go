@@ -278,6 +278,7 @@ func (c Config) publishedMethod() (Method, error) {
 		Circuit: circuit.Params{
 			TauV: d.TauV, Alpha: d.Alpha, KP: d.KP, Sigma: d.Sigma, SigmaOut: d.SigmaOut,
 			TauNoise: c.TauNoise, SomaSigma: c.SomaSigma, Error: c.errorKind(), Target: circuit.LabelTarget, Loss: loss,
+			StreamReset: c.streamReset(),
 		},
 		DT: d.DT, Window: scheduler.Config{Steps: d.Steps, ApplyEvery: c.ApplyEvery, Stream: c.Stream}, NoiseSeed: SeedNoise,
 	}

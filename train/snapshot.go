@@ -201,14 +201,15 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 // streams, the history) carries over, and from there on the run follows
 // this trainer's constants. They may differ from the snapshot's only in
 // what does not change the state's shape or meaning: the optimizers'
-// constants (forward.* and feedback.*, not their kinds), clip_norm and the
-// number of epochs. A learning rate lowered from a checkpoint on, say.
+// constants (forward.* and feedback.*, not their kinds), clip_norm, the
+// number of epochs and what a stream resets at its switches
+// (stream_reset). A learning rate lowered from a checkpoint on, say.
 // Any other difference is an error that names it, and the trainer is left
 // unchanged.
 func (t *Trainer) Fork(s *Snapshot) error {
 	a, b := forkable(s.Config), forkable(t.cfg)
 	if !reflect.DeepEqual(a, b) {
-		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind), clip_norm and epochs; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
+		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind), clip_norm, epochs and stream_reset; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
 	}
 	c := *s
 	c.Config = t.cfg
@@ -218,7 +219,8 @@ func (t *Trainer) Fork(s *Snapshot) error {
 // forkable returns c normalized, without what Fork lets differ.
 func forkable(c Config) Config {
 	c = c.Normalize()
-	c.Epochs, c.ClipNorm = 0, 0
+	c.Epochs, c.ClipNorm, c.StreamReset = 0, 0, ""
+
 	c.Forward = OptimizerConfig{Kind: c.Forward.Kind}
 	c.Feedback = OptimizerConfig{Kind: c.Feedback.Kind}
 	return c
