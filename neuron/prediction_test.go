@@ -80,21 +80,8 @@ func TestFilteredPredictionRate(t *testing.T) {
 func TestFilteredPredictionSpiking(t *testing.T) {
 	const batch, n = 4000, 2
 	before, after := []float64{-1, 0.8}, []float64{1, -0.6}
-	mk := func(filtered bool) (*Layer, *State) {
-		m := SpikingSoma{RateMax: 400, TauSyn: 0.02, FilteredPrediction: filtered}
-		l, err := NewLayer(1, Params{Size: n, Activation: Tanh, DT: 1e-3, TauV: 0.01, Soma: m}, NewGaussian(3), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := l.NewState(batch)
-		for b := range batch {
-			st.Basal.SetRow(b, before)
-		}
-		l.Reset(st)
-		return l, st
-	}
-	lf, sf := mk(true)
-	li, si := mk(false)
+	lf, sf := spikingLayer(t, SpikingSoma{RateMax: 400, TauSyn: 0.02, FilteredPrediction: true}, 3, batch, before)
+	li, si := spikingLayer(t, SpikingSoma{RateMax: 400, TauSyn: 0.02}, 3, batch, before)
 	if got := lf.Soma().Extra(); len(got) != 4 || got[2] != "prediction" || got[3] != "expected" {
 		t.Fatalf("filtered spiking soma's variables %v", got)
 	}
@@ -150,21 +137,8 @@ func meanSD(m *mat.Dense, j int) (mean, sd float64) {
 func TestIntensityMismatch(t *testing.T) {
 	const batch, n = 4000, 2
 	basal, drive := []float64{-0.5, 0.7}, []float64{0.3, -0.4}
-	mk := func(intensity bool) (*Layer, *State) {
-		m := SpikingSoma{RateMax: 400, TauSyn: 0.02, FilteredPrediction: true, Intensity: intensity}
-		l, err := NewLayer(1, Params{Size: n, Activation: Tanh, DT: 1e-3, TauV: 0.01, Soma: m}, NewGaussian(5), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := l.NewState(batch)
-		for b := range batch {
-			st.Basal.SetRow(b, basal)
-		}
-		l.Reset(st)
-		return l, st
-	}
-	ls, ss := mk(false)
-	li, si := mk(true)
+	ls, ss := spikingLayer(t, SpikingSoma{RateMax: 400, TauSyn: 0.02, FilteredPrediction: true}, 5, batch, basal)
+	li, si := spikingLayer(t, SpikingSoma{RateMax: 400, TauSyn: 0.02, FilteredPrediction: true, Intensity: true}, 5, batch, basal)
 	if got := li.Soma().Extra(); len(got) != 5 || got[4] != "intensity" {
 		t.Fatalf("intensity soma's variables %v", got)
 	}
@@ -205,4 +179,21 @@ func TestIntensityMismatch(t *testing.T) {
 	if _, err := (SpikingSoma{RateMax: 400, TauSyn: 0.02, Intensity: true}).NewSoma(Params{Size: 1, Activation: Tanh, DT: 1e-3, TauV: 0.01}); err == nil {
 		t.Error("intensity without the filtered prediction was accepted")
 	}
+}
+
+// spikingLayer returns a layer of len(basal) neurons with soma m (dt 10⁻³,
+// τ_v 0.01, noise seed seed) and its state for batch samples, every sample
+// with basal voltage basal, reset.
+func spikingLayer(t *testing.T, m SpikingSoma, seed uint64, batch int, basal []float64) (*Layer, *State) {
+	t.Helper()
+	l, err := NewLayer(1, Params{Size: len(basal), Activation: Tanh, DT: 1e-3, TauV: 0.01, Soma: m}, NewGaussian(seed), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := l.NewState(batch)
+	for b := range batch {
+		st.Basal.SetRow(b, basal)
+	}
+	l.Reset(st)
+	return l, st
 }

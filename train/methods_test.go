@@ -128,12 +128,7 @@ func TestRestorePretrained(t *testing.T) {
 	base.TrainLimit = 90
 	data := tinyData(t, base)
 	ss := withMethod(base, train.MethodDFCSS)
-	ref, err := train.New(ss, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finish(t, ref)
-	want, _ := ref.Snapshot()
+	want := finished(t, ss, data)
 
 	dfc, err := train.New(base, data)
 	if err != nil {

@@ -76,6 +76,18 @@ func finish(t *testing.T, tr *train.Trainer) {
 // sameBits reports the first difference between two snapshots.
 func sameBits(a, b *train.Snapshot) string { return synth.Diff(a, b) }
 
+// finished runs configuration c on data from its start to its end and
+// returns the final snapshot.
+func finished(t *testing.T, c train.Config, data *train.Data) *train.Snapshot {
+	t.Helper()
+	tr, err := train.New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, tr)
+	return snapOf(tr)
+}
+
 // resumed runs configuration c until it stops at the given phase, epoch
 // and minibatch, resumes a fresh trainer from a checkpoint file of that
 // moment and runs it to the end. It returns the interrupted trainer and the
@@ -438,12 +450,7 @@ func TestEvalReused(t *testing.T) {
 func TestFork(t *testing.T) {
 	c := resumeConfig()
 	data := tinyData(t, c)
-	ref, err := train.New(c, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finish(t, ref)
-	want, _ := ref.Snapshot()
+	want := finished(t, c, data)
 
 	a, _ := train.New(c, data)
 	stopAt(t, a, "train", 2, 4)

@@ -40,12 +40,7 @@ func TestSpikingLearns(t *testing.T) {
 func TestResumeExactSpikingStream(t *testing.T) {
 	c := presets.Spiking(presets.Stream(resumeConfig()))
 	data := tinyData(t, c)
-	ref, err := train.New(c, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finish(t, ref)
-	want, _ := ref.Snapshot()
+	want := finished(t, c, data)
 	_, got := resumed(t, c, data, "train", 2, 3)
 	if d := sameBits(want, got); d != "" {
 		t.Errorf("%s differ from the uninterrupted spiking stream", d)

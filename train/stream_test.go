@@ -80,15 +80,7 @@ func TestStreamReset(t *testing.T) {
 	base.Pretrain.Epochs = 0
 	base.Epochs = 1
 	data := tinyData(t, base)
-	end := func(c train.Config) *train.Snapshot {
-		t.Helper()
-		tr, err := train.New(c, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		finish(t, tr)
-		return snapOf(tr)
-	}
+	end := func(c train.Config) *train.Snapshot { return finished(t, c, data) }
 	windows := base
 	windows.Stream = false
 	want := end(windows)
