@@ -122,3 +122,55 @@ func TestStreamNeverResets(t *testing.T) {
 		t.Error("a stream and windows that reset give the same state")
 	}
 }
+
+// TestForwardSettle: with Settle s the forward rule's window sum is the
+// full window's sum minus that of its first s steps: the change of a
+// window of T steps with Settle s, times T, equals the change of the same
+// window without, times T, minus the change of a window of s+1 steps (the
+// same trajectory's first s steps), times s+1 (plain SGD of rate 1, no
+// noise, so the three windows follow one trajectory).
+func TestForwardSettle(t *testing.T) {
+	const T, s = 40, 12
+	rng := rand.New(rand.NewPCG(9, 10))
+	base := smallNet(t, 3)
+	x := randDense(rng, 3, 8)
+	tg := SoftTargets([]int{1, 0, 3}, 4, 0.99)
+	change := func(steps, settle int) []float64 {
+		net := base.Clone()
+		fwd, _ := synapse.NewSGD(synapse.SGDConfig{LR: 1}, net.ForwardParams())
+		p := smallParams()
+		p.Sigma, p.SigmaOut = 0, 0
+		clk, _ := scheduler.NewClock(p.DT)
+		c, err := New(net, clk, 3, Config{Params: p.Params, Learning: []Learning{
+			{Rule: ContinuousForward{Settle: settle}, Optimizer: fwd},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sch, _ := scheduler.New(scheduler.Config{Steps: steps}, clk)
+		if err := sch.Window(c, x, tg); err != nil {
+			t.Fatal(err)
+		}
+		var d []float64
+		for i := range net.Forward {
+			var dw mat.Dense
+			dw.Sub(net.Forward[i].W, base.Forward[i].W)
+			d = append(d, dw.RawMatrix().Data...)
+		}
+		return d
+	}
+	full, first, settled := change(T, 0), change(s+1, 0), change(T, s)
+	want := make([]float64, len(full))
+	for i := range want {
+		want[i] = (full[i]*T - first[i]*(s+1)) / T
+	}
+	if e := relErr(settled, want); e > 1e-10 {
+		t.Errorf("settled window's change differs from the full one's minus its first %d steps by %.3g (relative)", s, e)
+	}
+	if e := relErr(settled, full); e < 1e-3 {
+		t.Errorf("settling %d steps changed the update by only %.3g: the test shows nothing", s, e)
+	}
+	if _, err := (ContinuousForward{Settle: -1}).Bind(nil); err == nil {
+		t.Error("a negative Settle was accepted")
+	}
+}

@@ -108,9 +108,18 @@ func depthOr(d int) (int, error) {
 // window's T) instead of by the steps it holds, so that the applications
 // of a window add up to the window-end gradient: plain SGD then makes the
 // same change to first order in its learning rate.
+//
+// Settle > 0 makes the rule record nothing in the first Settle steps after
+// every presentation of a sample (Circuit.Present): on a stream, while the
+// somata still carry the previous sample's push and the layers' rates move
+// to the new input, the mismatch pairs one sample's error with another's
+// activity. Those steps then count as zero terms (the normalisation is
+// unchanged), as a gate that closes at every change of input would make
+// them.
 type ContinuousForward struct {
 	Depth     int
 	PerWindow int
+	Settle    int
 }
 
 // Bind returns the bound rule.
@@ -122,11 +131,15 @@ func (r ContinuousForward) Bind(c *Circuit) (Learner, error) {
 	if r.PerWindow < 0 {
 		return nil, fmt.Errorf("forward rule: steps per window %d must be non-negative", r.PerWindow)
 	}
+	if r.Settle < 0 {
+		return nil, fmt.Errorf("forward rule: settling steps %d must be non-negative", r.Settle)
+	}
 	l, err := newForwardLearner(c, depth, forwardContinuous)
 	if err == nil {
 		for _, s := range l.sums {
 			s.perWindow = r.PerWindow
 		}
+		l.settle = r.Settle
 	}
 	return l, err
 }
@@ -178,8 +191,13 @@ type forwardLearner struct {
 	mode  forwardMode
 	sums  []*forwardSum
 	batch int
-	terms []*mat.Dense // scratch: one term per layer (last-step, analytic)
-	anaU  *mat.Dense
+	// settle is ContinuousForward.Settle; since counts the steps since
+	// the last presentation, and quiet says that this step is not
+	// recorded.
+	settle, since int
+	quiet         bool
+	terms         []*mat.Dense // scratch: one term per layer (last-step, analytic)
+	anaU          *mat.Dense
 }
 
 func newForwardLearner(c *Circuit, depth int, mode forwardMode) (*forwardLearner, error) {
@@ -206,6 +224,7 @@ func (l *forwardLearner) Begin(reset bool) {
 		l.sums[0].Fold() // the constant input is about to change
 	}
 	l.sums[0].SetPre(l.c.Input())
+	l.since = 0
 	if reset && l.mode == forwardContinuous {
 		for _, s := range l.sums {
 			s.CountZero()
@@ -215,6 +234,13 @@ func (l *forwardLearner) Begin(reset bool) {
 
 func (l *forwardLearner) Step(taps []neuron.Taps) {
 	if l.mode != forwardContinuous {
+		return
+	}
+	l.since++
+	if l.quiet = l.since <= l.settle; l.quiet {
+		for _, s := range l.sums {
+			s.CountZero()
+		}
 		return
 	}
 	for i, s := range l.sums {
@@ -229,7 +255,7 @@ func (l *forwardLearner) Step(taps []neuron.Taps) {
 // has stepped, rather than all at the step's end, keeps its stack in cache
 // when it is multiplied out: 8 % of a step on this project's machine.)
 func (l *forwardLearner) Integrated(i int) {
-	if l.mode != forwardContinuous {
+	if l.mode != forwardContinuous || l.quiet {
 		return
 	}
 	if i == 1 && l.c.InputVaries() {

@@ -242,6 +242,11 @@ type Config struct {
 	// a diagnostic of what its carried state costs: "" or "none",
 	// "controller", "layers" or "both" (circuit.StreamReset).
 	StreamReset string `json:"stream_reset,omitempty" yaml:"stream_reset"`
+	// ForwardSettle is the number of steps after every presentation of a
+	// sample in which the continuous forward rule records nothing (0:
+	// none, as published): a gate against the mismatch of the previous
+	// sample's carried state on a stream (circuit.ContinuousForward.Settle).
+	ForwardSettle int `json:"forward_settle,omitempty" yaml:"forward_settle"`
 	// Chunks > 1 runs every minibatch window-parallel: cut into that many
 	// chunks, each simulated for the whole window on one worker, their
 	// gradients summed in a fixed order (docs/performance.md). Results
@@ -424,6 +429,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: stream_reset = %q: use %q, %q, %q or %q", c.StreamReset, StreamResetNone, StreamResetController, StreamResetLayers, StreamResetBoth)
 	case c.streamReset() != (circuit.StreamReset{}) && !c.Stream:
 		return fmt.Errorf("config: stream_reset = %q needs stream: true (windows that reset reset everything)", c.StreamReset)
+	case c.ForwardSettle < 0 || (c.ForwardSettle > 0 && c.ForwardSettle >= c.Dynamics.Steps-1):
+		return fmt.Errorf("config: forward_settle = %d must be non-negative and less than the %d steps of a window after its first", c.ForwardSettle, c.Dynamics.Steps-1)
+	case c.ForwardSettle > 0 && c.Method != MethodStrongDFC && c.Method != MethodDFC:
+		return fmt.Errorf("config: forward_settle needs the continuous forward rule (strong-dfc or dfc); method %s has none", c.Method)
 	case c.ApplyEvery < 0:
 		return fmt.Errorf("config: apply_every = %d must be non-negative (0: at the window's end, n: every n steps)", c.ApplyEvery)
 	case (c.ApplyEvery > 0 || c.Stream) && c.Method == MethodBP:

@@ -63,6 +63,9 @@ func TestConfigValidate(t *testing.T) {
 			c.Prediction = "instant"
 			c.Spiking.LearnFrom = "intensity"
 		}, "filtered"},
+		{"negative forward_settle", func(c *train.Config) { c.ForwardSettle = -1 }, "forward_settle"},
+		{"forward_settle the whole window", func(c *train.Config) { c.ForwardSettle = c.Dynamics.Steps - 1 }, "forward_settle"},
+		{"forward_settle for dfc-ss", func(c *train.Config) { *c = presets.DFCMNIST(); c.Method = train.MethodDFCSS; c.ForwardSettle = 5 }, "continuous forward rule"},
 		{"sgd momentum 1", func(c *train.Config) { c.Forward.Kind = "sgd"; c.Forward.Momentum = 1 }, "forward"},
 	}
 	for _, tc := range cases {

@@ -288,7 +288,7 @@ func (c Config) publishedMethod() (Method, error) {
 	}
 	if !c.twoPhase() {
 		train.Rules = []RuleSpec{
-			{Rule: circuit.ContinuousForward{Depth: c.StackDepth, PerWindow: c.perWindow(0)}, Optimizer: "forward", ClipNorm: c.ClipNorm},
+			{Rule: circuit.ContinuousForward{Depth: c.StackDepth, PerWindow: c.perWindow(0), Settle: c.ForwardSettle}, Optimizer: "forward", ClipNorm: c.ClipNorm},
 			{Rule: circuit.FeedbackRule{TauF: c.TauF, LayerScaling: c.LayerScaling, Depth: c.StackDepth, PerWindow: c.perWindow(1)},
 				Optimizer: "feedback", ClipNorm: c.ClipNorm},
 		}
@@ -318,7 +318,7 @@ func (c Config) publishedMethod() (Method, error) {
 	var fwd circuit.Rule = circuit.LastStepForward{}
 	switch c.Method {
 	case MethodDFC:
-		fwd = circuit.ContinuousForward{Depth: c.StackDepth, PerWindow: c.perWindow(0)}
+		fwd = circuit.ContinuousForward{Depth: c.StackDepth, PerWindow: c.perWindow(0), Settle: c.ForwardSettle}
 	case MethodDFCSSA:
 		fwd = circuit.AnalyticForward{}
 		train.Window.Steps = 1

@@ -202,14 +202,14 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 // this trainer's constants. They may differ from the snapshot's only in
 // what does not change the state's shape or meaning: the optimizers'
 // constants (forward.* and feedback.*, not their kinds), clip_norm, the
-// number of epochs and what a stream resets at its switches
-// (stream_reset). A learning rate lowered from a checkpoint on, say.
+// number of epochs, what a stream resets at its switches (stream_reset)
+// and the forward rule's settling steps (forward_settle). A learning rate lowered from a checkpoint on, say.
 // Any other difference is an error that names it, and the trainer is left
 // unchanged.
 func (t *Trainer) Fork(s *Snapshot) error {
 	a, b := forkable(s.Config), forkable(t.cfg)
 	if !reflect.DeepEqual(a, b) {
-		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind), clip_norm, epochs and stream_reset; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
+		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind), clip_norm, epochs, stream_reset and forward_settle; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
 	}
 	c := *s
 	c.Config = t.cfg
@@ -219,7 +219,7 @@ func (t *Trainer) Fork(s *Snapshot) error {
 // forkable returns c normalized, without what Fork lets differ.
 func forkable(c Config) Config {
 	c = c.Normalize()
-	c.Epochs, c.ClipNorm, c.StreamReset = 0, 0, ""
+	c.Epochs, c.ClipNorm, c.StreamReset, c.ForwardSettle = 0, 0, "", 0
 
 	c.Forward = OptimizerConfig{Kind: c.Forward.Kind}
 	c.Feedback = OptimizerConfig{Kind: c.Feedback.Kind}

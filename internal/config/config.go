@@ -231,6 +231,7 @@ var keyDoc = map[string]string{
 	"tau_syn":            "time constant of the synaptic traces of spikes",
 	"input_rate_max":     "maximal rate of the input spike trains (0: the inputs as given)",
 	"event_driven":       "compute basal inputs from presynaptic spikes (cost in proportion to them) instead of dense products",
+	"forward_settle":     "steps after every presentation of a sample in which the forward rule records nothing (0: none, as published); a gate against the previous sample's carried state on a stream",
 	"stream_reset":       "what a stream resets at every switch of sample, a diagnostic of what its carried state costs: none, controller, layers or both",
 	"learn_from":         "what the forward rule takes as a spiking neuron's output: spikes (its decoded spike trace) or intensity (its firing intensity, filtered alike; needs prediction filtered)",
 	"prediction":         "what the forward rule compares the soma with: \"\" or instant (φ of the basal input, as published) or filtered (the basal input filtered like the soma, Urbanczik–Senn)",
