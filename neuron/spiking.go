@@ -40,8 +40,9 @@ import (
 //
 // The soma's own variables are "spike" (1 in a step with a spike, else
 // 0) and "trace" (s̃), with FilteredPrediction also "prediction" (v̂)
-// and "expected" (t̂), with Intensity also "intensity" (ĩ). It draws uniform numbers from the layer's noise
-// source (which must be a UniformSource). The layer's activation must be
+// and "expected" (t̂), with Intensity also "intensity" (ĩ). It draws
+// uniform numbers from the layer's noise source (which must be a
+// UniformSource). The layer's activation must be
 // tanh (the signed rate is decoded from a positive one) or logistic
 // (φ⁺ = logistic, decoded as s̃/RateMax).
 type SpikingSoma struct {
@@ -167,17 +168,18 @@ func (s *spiking) Integrate(r *Row, noise []float64) {
 	if s.intensity {
 		in = r.Extra[intVar][:len(v)]
 	}
+	gp := s.gain * s.pmax // the expected traces' gain (ĩ and t̂ alike)
 	for j, phi := range rate {
-		p := s.pmax * s.positive(phi)
+		pos := s.positive(phi)
 		sp := 0.0
-		if u[j] < p {
+		if u[j] < s.pmax*pos {
 			sp = 1
 		}
 		spike[j] = sp
 		trace[j] += s.gain*sp - s.a*trace[j]
 		rate[j] = s.decode(trace[j])
 		if in != nil {
-			in[j] += s.gain*s.pmax*s.positive(phi) - s.a*in[j] // as exp, below
+			in[j] += gp*pos - s.a*in[j]
 		}
 	}
 	if s.filtered {
@@ -186,7 +188,7 @@ func (s *spiking) Integrate(r *Row, noise []float64) {
 		// φ(v̂) goes through u, whose draws are used.
 		s.act.Apply(u, pred)
 		for j, phi := range u {
-			exp[j] += s.gain*s.pmax*s.positive(phi) - s.a*exp[j]
+			exp[j] += gp*s.positive(phi) - s.a*exp[j]
 		}
 	}
 }

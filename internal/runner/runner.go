@@ -52,8 +52,8 @@ type Options struct {
 	// Name are then ignored).
 	Resume string
 	// From is another run's folder whose checkpoint this new run continues
-	// (train.Trainer.Fork: the configuration may differ in the optimizers'
-	// constants, clip_norm and epochs); the run gets its own folder,
+	// (train.Trainer.Fork says what the configuration may change); the
+	// run gets its own folder,
 	// Out/Name, and From is left unchanged.
 	From string
 	// Restart lets the run start in Out/Name although the folder exists,
