@@ -64,7 +64,7 @@ type EpochRow struct {
 
 func main() {
 	cfg := presets.Spiking(presets.MNIST())
-	opt := runner.Options{Command: os.Args}
+	opt := runner.Options{Command: os.Args, ResumeCommand: "go run ./experiments/spiking -resume %s"}
 	dataset := flag.String("dataset", "mnist", "`data set`: mnist or fashion-mnist")
 	cost := flag.Bool("cost", false, "measure the cost of a step against the firing rate instead of training")
 	evalSteps := flag.Int("eval-steps", 200, "time `steps` per test sample of the spiking evaluation")

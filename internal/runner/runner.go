@@ -64,6 +64,12 @@ type Options struct {
 	// Preset and Command are recorded in the run folder.
 	Preset  string
 	Command []string
+	// ResumeCommand is the command an interrupted run names to continue
+	// it, with %s where the run folder goes ("": "strongdfc train
+	// --resume %s"). A program that adds to the training what the CLI
+	// does not (experiments/spiking's per-epoch spiking evaluation) names
+	// itself here.
+	ResumeCommand string
 	// Display shows progress (nil: none).
 	Display *Display
 	// Log receives the log records (nil: none); the run folder's log.jsonl
@@ -85,6 +91,14 @@ type Options struct {
 	// Observer, when not nil, watches the run from the training goroutine
 	// (a live page: internal/live).
 	Observer Observer
+}
+
+// resumeCommand is the command that continues the run in dir.
+func (opt *Options) resumeCommand(dir string) string {
+	if opt.ResumeCommand == "" {
+		return "strongdfc train --resume " + dir
+	}
+	return fmt.Sprintf(opt.ResumeCommand, dir)
 }
 
 // An Observer watches a run from the goroutine that trains it: Started
@@ -504,7 +518,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 			}
 			writePlots(run, tr, log)
 			log.Warn("interrupted; the state is saved", zap.Stringer("at", in.At),
-				zap.String("resume with", "strongdfc train --resume "+run.Dir))
+				zap.String("resume with", opt.resumeCommand(run.Dir)))
 			return sum, err
 		case errors.Is(err, circuit.ErrDiverged):
 			if opt.Display != nil {

@@ -3,11 +3,18 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/strongdfc/strongdfc/internal/synth"
 	"github.com/strongdfc/strongdfc/presets"
@@ -103,5 +110,45 @@ func TestProgressLine(t *testing.T) {
 	}
 	if regexp.MustCompile(`\d{20}`).MatchString(b.String()) {
 		t.Errorf("a number of 20 digits or more:\n%s", b.String())
+	}
+}
+
+// TestResumeHint: an interrupted run saves its state and names the
+// command that continues it: the CLI's by default, the program's own when
+// Options.ResumeCommand says so.
+func TestResumeHint(t *testing.T) {
+	data := t.TempDir()
+	if err := synth.WriteIDX(data, 64, 16); err != nil {
+		t.Fatal(err)
+	}
+	cfg := presets.MNIST()
+	cfg.Hidden, cfg.Epochs, cfg.Batch, cfg.Validation = []int{8}, 1, 16, 16
+	cfg.Dynamics.Steps, cfg.Pretrain.Dynamics.Steps, cfg.Pretrain.Epochs = 12, 12, 0
+	for _, tc := range []struct{ command, want string }{
+		{"", "strongdfc train --resume %s"},
+		{"go run ./experiments/spiking -resume %s", "go run ./experiments/spiking -resume %s"},
+	} {
+		core, logs := observer.New(zap.InfoLevel)
+		ctx, cancel := context.WithCancel(context.Background())
+		out := t.TempDir()
+		opt := Options{DataDir: data, Out: out, Name: "run", Log: zap.New(core), ResumeCommand: tc.command,
+			OnProgress: func(train.Progress) { cancel() }}
+		_, err := Run(ctx, cfg, opt)
+		cancel()
+		var in *train.Interrupted
+		if !errors.As(err, &in) {
+			t.Fatalf("ResumeCommand %q: error %v, want an interruption", tc.command, err)
+		}
+		saved := logs.FilterMessage("interrupted; the state is saved").All()
+		if len(saved) != 1 {
+			t.Fatalf("ResumeCommand %q: %d records of the saved state, want 1", tc.command, len(saved))
+		}
+		want := fmt.Sprintf(tc.want, filepath.Join(out, "run"))
+		if got := saved[0].ContextMap()["resume with"]; got != want {
+			t.Errorf("ResumeCommand %q: resume with %q, want %q", tc.command, got, want)
+		}
+		if _, err := os.Stat(filepath.Join(out, "run", "checkpoint.npz")); err != nil {
+			t.Errorf("ResumeCommand %q: no checkpoint: %v", tc.command, err)
+		}
 	}
 }
