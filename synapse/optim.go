@@ -106,9 +106,23 @@ func setBuffers(kind string, params []Param, s OptimizerState, dst map[string][]
 // AdamConfig are Adam's hyperparameters. WeightDecay is coupled L2 decay:
 // wd·p is added to the gradient before the moments (torch.optim.Adam, not
 // AdamW).
+//
+// Smooth, when in (0, 1), feeds the second moment with the square of a
+// running average of the gradients, s ← (1−Smooth)·s + Smooth·g (bias
+// corrected like the moments), instead of the square of each gradient.
+// It is for updates that each apply a small share of a longer window's
+// gradient (plasticity applied every step): the second moment then
+// measures the spread of window-long averages, as a window-end update's
+// does, not the far larger spread of single steps, which would shorten
+// every step. 0 (or 1) is plain Adam. On a constant gradient the two
+// agree.
 type AdamConfig struct {
 	LR, Beta1, Beta2, Eps, WeightDecay float64
+	Smooth                             float64
 }
+
+// smoothing reports whether the second moment takes averaged gradients.
+func (c AdamConfig) smoothing() bool { return c.Smooth > 0 && c.Smooth < 1 }
 
 // Validate reports an impossible value.
 func (c AdamConfig) Validate() error {
@@ -123,6 +137,8 @@ func (c AdamConfig) Validate() error {
 		return fmt.Errorf("adam: ε = %g must be positive and finite", c.Eps)
 	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
 		return fmt.Errorf("adam: weight decay %g must be non-negative and finite", c.WeightDecay)
+	case !(c.Smooth >= 0 && c.Smooth <= 1):
+		return fmt.Errorf("adam: smoothing weight %g must be in [0, 1]", c.Smooth)
 	}
 	return nil
 }
@@ -137,8 +153,10 @@ type Adam struct {
 	Pool *compute.Pool
 	body adamBody
 	rng  paramRange
-	// M and V are the first and second moments, one per parameter.
-	M, V [][]float64
+	// M and V are the first and second moments, one per parameter; S
+	// is the running average of the gradients that feeds V when the
+	// configuration smooths (AdamConfig.Smooth; nil otherwise).
+	M, V, S [][]float64
 	// T is the number of steps taken.
 	T int
 }
@@ -158,6 +176,9 @@ func NewAdam(cfg AdamConfig, params []Param) (*Adam, error) {
 		}
 		a.M = append(a.M, make([]float64, len(p.Value)))
 		a.V = append(a.V, make([]float64, len(p.Value)))
+		if cfg.smoothing() {
+			a.S = append(a.S, make([]float64, len(p.Value)))
+		}
 	}
 	return a, nil
 }
@@ -168,14 +189,23 @@ func (a *Adam) Config() AdamConfig { return a.cfg }
 // Params returns the parameters Adam updates.
 func (a *Adam) Params() []Param { return a.params }
 
-// State returns a copy of the moments and the step count.
+// State returns a copy of the moments (and the running average "s" when
+// smoothing) and the step count.
 func (a *Adam) State() OptimizerState {
-	return OptimizerState{Steps: a.T, Buffers: map[string][][]float64{"m": cloneBuffers(a.M), "v": cloneBuffers(a.V)}}
+	st := OptimizerState{Steps: a.T, Buffers: map[string][][]float64{"m": cloneBuffers(a.M), "v": cloneBuffers(a.V)}}
+	if a.S != nil {
+		st.Buffers["s"] = cloneBuffers(a.S)
+	}
+	return st
 }
 
 // SetState restores the moments and the step count.
 func (a *Adam) SetState(s OptimizerState) error {
-	if err := setBuffers("adam", a.params, s, map[string][][]float64{"m": a.M, "v": a.V}); err != nil {
+	dst := map[string][][]float64{"m": a.M, "v": a.V}
+	if a.S != nil {
+		dst["s"] = a.S
+	}
+	if err := setBuffers("adam", a.params, s, dst); err != nil {
 		return err
 	}
 	a.T = s.Steps
@@ -189,6 +219,9 @@ func (a *Adam) Step() {
 	a.body.a = a
 	a.body.bc2 = math.Sqrt(1 - math.Pow(c.Beta2, float64(a.T)))
 	a.body.stepSize = c.LR / (1 - math.Pow(c.Beta1, float64(a.T)))
+	if a.S != nil {
+		a.body.bcS = 1 / (1 - math.Pow(1-c.Smooth, float64(a.T)))
+	}
 	a.rng = paramRange{params: a.params, body: &a.body}
 	runParams(a.Pool, &a.rng)
 }
@@ -197,12 +230,17 @@ func (a *Adam) Step() {
 type adamBody struct {
 	a             *Adam
 	bc2, stepSize float64
+	bcS           float64 // 1/(1 − (1−Smooth)^t), when smoothing
 }
 
 func (b *adamBody) param(i, lo, hi int) {
 	c, p := b.a.cfg, b.a.params[i]
 	m, v := b.a.M[i][lo:hi], b.a.V[i][lo:hi]
 	val, grad := p.Value[lo:hi], p.Grad[lo:hi]
+	if b.a.S != nil {
+		b.smoothed(b.a.S[i][lo:hi], val, grad, m, v)
+		return
+	}
 	for j, g := range grad {
 		if c.WeightDecay != 0 {
 			g += c.WeightDecay * val[j]
@@ -211,6 +249,23 @@ func (b *adamBody) param(i, lo, hi int) {
 		v[j] = v[j]*c.Beta2 + (1-c.Beta2)*g*g
 		denom := math.Sqrt(v[j])/b.bc2 + c.Eps
 		val[j] += -b.stepSize * m[j] / denom // torch addcdiv_: p + (value·m)/denom
+	}
+}
+
+// smoothed is param's loop when the second moment takes the running
+// average s of the gradients.
+func (b *adamBody) smoothed(s, val, grad, m, v []float64) {
+	c := b.a.cfg
+	for j, g := range grad {
+		if c.WeightDecay != 0 {
+			g += c.WeightDecay * val[j]
+		}
+		m[j] = m[j]*c.Beta1 + (1-c.Beta1)*g
+		s[j] = s[j]*(1-c.Smooth) + c.Smooth*g
+		avg := s[j] * b.bcS
+		v[j] = v[j]*c.Beta2 + (1-c.Beta2)*avg*avg
+		denom := math.Sqrt(v[j])/b.bc2 + c.Eps
+		val[j] += -b.stepSize * m[j] / denom
 	}
 }
 

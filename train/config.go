@@ -42,6 +42,16 @@ type OptimizerConfig struct {
 	Eps         float64 `json:"eps" yaml:"eps"`
 	Momentum    float64 `json:"momentum,omitempty" yaml:"momentum"`
 	WeightDecay float64 `json:"weight_decay" yaml:"weight_decay"`
+	// SecondMoment is what Adam's second moment measures when the
+	// plasticity is applied every n steps: "" or "step" the updates' own
+	// gradients (the window's gradient's share of n steps), "window" a
+	// running average of them over about a window (synapse.AdamConfig.Smooth),
+	// so that, as at a window's end, the steps are normalised by the spread
+	// of window-long gradients and not by the far larger one of single
+	// steps. At the window's end (apply_every 0) both are the same.
+	SecondMoment string `json:"second_moment,omitempty" yaml:"second_moment"`
+	// smooth is Adam's smoothing weight, set by Scaled.
+	smooth float64
 }
 
 // The optimizer kinds.
@@ -50,9 +60,23 @@ const (
 	KindSGD  = "sgd"
 )
 
+// What Adam's second moment measures (OptimizerConfig.SecondMoment).
+const (
+	MomentStep   = "step"
+	MomentWindow = "window"
+)
+
+// moment returns SecondMoment with "" spelt out as "step" for Adam.
+func (a OptimizerConfig) moment() string {
+	if a.SecondMoment == "" && a.Kind != KindSGD {
+		return MomentStep
+	}
+	return a.SecondMoment
+}
+
 // AdamConfig returns the configuration as Adam's.
 func (a OptimizerConfig) AdamConfig() synapse.AdamConfig {
-	return synapse.AdamConfig{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, WeightDecay: a.WeightDecay}
+	return synapse.AdamConfig{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, WeightDecay: a.WeightDecay, Smooth: a.smooth}
 }
 
 // SGDConfig returns the configuration as SGD's.
@@ -69,7 +93,10 @@ func (a OptimizerConfig) SGDConfig() synapse.SGDConfig {
 // updates of one window add up to the window-end update. Adam normalises
 // its steps, so its learning rate and ε are multiplied by f: each update
 // is then f of a window-end update, and ε stays in proportion to the
-// per-update gradients. f = 1 changes nothing.
+// per-update gradients. With SecondMoment "window", Adam's second moment
+// takes the average of the updates' gradients with weight 2f/(1+f), whose
+// variance for uncorrelated gradients is that of a window's mean. f = 1
+// changes nothing.
 func (a OptimizerConfig) Scaled(f float64) OptimizerConfig {
 	if f == 1 {
 		return a
@@ -80,6 +107,9 @@ func (a OptimizerConfig) Scaled(f float64) OptimizerConfig {
 	if a.Kind != KindSGD {
 		a.LR *= f
 		a.Eps *= f
+		if a.SecondMoment == MomentWindow && f < 1 {
+			a.smooth = 2 * f / (1 + f)
+		}
 	}
 	return a
 }
@@ -91,9 +121,15 @@ func (a OptimizerConfig) validate(where string) error {
 		if err := a.AdamConfig().Validate(); err != nil {
 			return fmt.Errorf("config: %s: %w", where, err)
 		}
+		if m := a.SecondMoment; m != "" && m != MomentStep && m != MomentWindow {
+			return fmt.Errorf("config: %s.second_moment = %q: want %s or %s", where, m, MomentStep, MomentWindow)
+		}
 	case KindSGD:
 		if err := a.SGDConfig().Validate(); err != nil {
 			return fmt.Errorf("config: %s: %w", where, err)
+		}
+		if a.SecondMoment != "" {
+			return fmt.Errorf("config: %s.second_moment = %q: SGD has no second moment; remove the key or use kind adam", where, a.SecondMoment)
 		}
 	default:
 		return fmt.Errorf("config: %s.kind = %q: want %s or %s", where, a.Kind, KindAdam, KindSGD)

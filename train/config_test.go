@@ -67,6 +67,8 @@ func TestConfigValidate(t *testing.T) {
 		{"forward_settle the whole window", func(c *train.Config) { c.ForwardSettle = c.Dynamics.Steps - 1 }, "forward_settle"},
 		{"forward_settle for dfc-ss", func(c *train.Config) { *c = presets.DFCMNIST(); c.Method = train.MethodDFCSS; c.ForwardSettle = 5 }, "continuous forward rule"},
 		{"sgd momentum 1", func(c *train.Config) { c.Forward.Kind = "sgd"; c.Forward.Momentum = 1 }, "forward"},
+		{"unknown second moment", func(c *train.Config) { c.Feedback.SecondMoment = "minibatch" }, "feedback.second_moment"},
+		{"second moment of sgd", func(c *train.Config) { c.Forward.Kind = "sgd"; c.Forward.SecondMoment = "window" }, "forward.second_moment"},
 	}
 	for _, tc := range cases {
 		c := presets.MNIST()
@@ -74,6 +76,29 @@ func TestConfigValidate(t *testing.T) {
 		err := c.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one naming %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestScaledSecondMoment: with second_moment window, updates every
+// fraction f of a window smooth Adam's second moment with weight
+// 2f/(1+f) (a window mean's variance); at the window's end, and with
+// second_moment step, Adam is plain.
+func TestScaledSecondMoment(t *testing.T) {
+	c := presets.MNIST().Forward
+	for _, tc := range []struct {
+		moment string
+		f      float64
+		want   float64
+	}{
+		{train.MomentWindow, 1.0 / 99, 2.0 / 99 / (1 + 1.0/99)},
+		{train.MomentWindow, 1, 0},
+		{train.MomentStep, 1.0 / 99, 0},
+		{"", 1.0 / 99, 0},
+	} {
+		c.SecondMoment = tc.moment
+		if got := c.Scaled(tc.f).AdamConfig().Smooth; got != tc.want {
+			t.Errorf("second_moment %q, f = %g: smoothing weight %g, want %g", tc.moment, tc.f, got, tc.want)
 		}
 	}
 }

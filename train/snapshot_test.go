@@ -496,6 +496,7 @@ func TestFork(t *testing.T) {
 	}{
 		{"seed", func(c *train.Config) { c.Seed++ }, "seed"},
 		{"optimizer kind", func(c *train.Config) { c.Forward.Kind = train.KindSGD }, "forward.kind"},
+		{"second moment", func(c *train.Config) { c.Forward.SecondMoment = train.MomentWindow }, "forward.second_moment"},
 		{"window", func(c *train.Config) { c.Dynamics.Steps++ }, "dynamics.steps"},
 	} {
 		other := c

@@ -241,6 +241,7 @@ var keyDoc = map[string]string{
 	"beta2":              "decay of the second moment",
 	"eps":                "added to the root of the second moment",
 	"weight_decay":       "coupled L2 weight decay (added to the gradient)",
+	"second_moment":      "what Adam's second moment measures when plasticity is applied every n steps: step (each update's gradient) or window (their running average over about a window, as a window-end update's; docs/online.md)",
 	"pretrain":           "feedback pre-training: Q only, before training",
 	"stack_depth":        "time steps per plasticity product (0: 10); speed only, same results",
 	"target_step":        "λ of weak DFC's nudged target r* = r_L − λ·∂L/∂r_L",
