@@ -182,7 +182,11 @@ func main() {
 	line["spiking"] = rows
 	b, _ = json.Marshal(line)
 	fmt.Println(string(b))
-	if err != nil {
+	var in *train.Interrupted
+	switch {
+	case errors.As(err, &in):
+		os.Exit(130) // the runner saved the state and named the command that resumes it
+	case err != nil:
 		log.Error("run failed", zap.Error(err))
 		os.Exit(1)
 	}
