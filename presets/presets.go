@@ -197,9 +197,13 @@ func MNISTAutoencoderBP() train.Config {
 // Online returns c learning online: plasticity applied at every step of
 // its training windows, each sample shown for a window of its own (the
 // state is reset for every minibatch), the optimizers' constants scaled to
-// per-step updates.
+// per-step updates, and Adam normalising them by the spread of
+// window-long averages of the gradient, as the window-end update does
+// (second_moment: window; docs/online.md).
 func Online(c train.Config) train.Config {
 	c.ApplyEvery = 1
+	c.Forward.SecondMoment = train.MomentWindow
+	c.Feedback.SecondMoment = train.MomentWindow
 	return c
 }
 
@@ -210,13 +214,23 @@ func Online(c train.Config) train.Config {
 // 10⁵ time units). docs/online.md says how it was chosen.
 const StreamAlpha = 2
 
+// StreamSettle is the stream presets' forward_settle: for the first 40
+// steps after every switch of sample (about 4.4 τ_v, the time the hidden
+// layers need to leave the previous sample's state behind) the forward
+// rule records nothing. After one MNIST epoch at 100 steps per sample it
+// learns 1.76 points more than without, for seeds 1 and 2 alike
+// (docs/results.md).
+const StreamSettle = 40
+
 // Stream returns c learning on a never-reset stream with no separate
 // phases: plasticity at every step, the samples of every minibatch
 // presented as Batch parallel streams whose state carries from one sample
 // to the next, and no feedback pre-training or sleep. Two things change
 // what the carried state does to learning (docs/online.md): the forward
 // rule compares the soma with the filtered basal prediction
-// (prediction: filtered), and the controller leaks (α = StreamAlpha).
+// (prediction: filtered) and is silent for the first StreamSettle steps
+// of every sample (forward_settle), and the controller leaks
+// (α = StreamAlpha).
 func Stream(c train.Config) train.Config {
 	c = Online(c)
 	c.Stream = true
@@ -224,6 +238,7 @@ func Stream(c train.Config) train.Config {
 	c.Sleep.Before, c.Sleep.After = 0, 0
 	c.Prediction = train.PredictionFiltered
 	c.Dynamics.Alpha = StreamAlpha
+	c.ForwardSettle = StreamSettle
 	return c
 }
 
@@ -260,9 +275,9 @@ var presets = []Preset{
 	{"mnist-bp", "backpropagation in the same MLP on MNIST, as published (98.17 %)", BPMNIST},
 	{"fashion-mnist-bp", "backpropagation in the same MLP on Fashion-MNIST, as published (89.40 %)", BPFashionMNIST},
 	{"mnist-strong-dfc-online", "single-phase Strong-DFC on MNIST learning at every step, a window per sample", func() train.Config { return Online(MNIST()) }},
-	{"mnist-strong-dfc-stream", "single-phase Strong-DFC on MNIST learning at every step on a never-reset stream, no pre-training (filtered basal prediction, leaky controller α = 2)", func() train.Config { return Stream(MNIST()) }},
+	{"mnist-strong-dfc-stream", "single-phase Strong-DFC on MNIST learning at every step on a never-reset stream, no pre-training (filtered basal prediction, forward rule silent for 40 steps after each switch, leaky controller α = 2)", func() train.Config { return Stream(MNIST()) }},
 	{"fashion-mnist-strong-dfc-online", "single-phase Strong-DFC on Fashion-MNIST learning at every step, a window per sample", func() train.Config { return Online(FashionMNIST()) }},
-	{"fashion-mnist-strong-dfc-stream", "single-phase Strong-DFC on Fashion-MNIST learning at every step on a never-reset stream, no pre-training (filtered basal prediction, leaky controller α = 2)", func() train.Config { return Stream(FashionMNIST()) }},
+	{"fashion-mnist-strong-dfc-stream", "single-phase Strong-DFC on Fashion-MNIST learning at every step on a never-reset stream, no pre-training (filtered basal prediction, forward rule silent for 40 steps after each switch, leaky controller α = 2)", func() train.Config { return Stream(FashionMNIST()) }},
 	{"mnist-spiking-strong-dfc", "single-phase Strong-DFC on MNIST with spiking hidden neurons and spike-train inputs", func() train.Config { return Spiking(MNIST()) }},
 	{"fashion-mnist-spiking-strong-dfc", "single-phase Strong-DFC on Fashion-MNIST with spiking hidden neurons and spike-train inputs", func() train.Config { return Spiking(FashionMNIST()) }},
 	{"mnist-autoencoder", "the MNIST autoencoder 784-256-32-256-784 by single-phase Strong-DFC (MNIST constants, 200-step windows)", MNISTAutoencoder},

@@ -41,11 +41,14 @@ var presetWeights = map[string]struct {
 	"mnist-strong-dfc-2phase":         {"ec3ac5a769ff02bc63d776997a92a45fce4278a19c3ea35ff519bb77dc26d730", [4]float64{-4.194255288715095, -3.9640644841581674, 2.0734900765057893, 5.073376817418197}},
 	// Recorded when the online and stream presets were added (issue 11);
 	// the stream presets' again on 2026-12-03, when they took the filtered
-	// basal prediction and the leaky controller (presets.Stream).
-	"fashion-mnist-strong-dfc-online": {"6085889239cfaf4c59fd57603288c96d93b98d182c1919e93d370df0d8945a3a", [4]float64{-4.167388279002094, -3.951728173040719, 2.0532229643397186, 5.0501976487726905}},
-	"fashion-mnist-strong-dfc-stream": {"c45516fc3dd8fc9c4737fb30fb46223352053489130713a9942bef82008944f2", [4]float64{-4.170484967962201, -3.948560361632574, 2.0580144249817858, 5.049593257582858}},
-	"mnist-strong-dfc-online":         {"1b7601b117ad1c62125365071b55ecbc1108c00fbfd78d67f1b88496ac8c06e6", [4]float64{-4.226906132925748, -3.9721968514543766, 2.101790123265083, 5.096649643430673}},
-	"mnist-strong-dfc-stream":         {"0e5232831ce312856ef8e84d65631394a52b37d7004957434519e489f20bcadf", [4]float64{-4.227178666504859, -3.971347104872909, 2.1025172692745318, 5.096188918260732}},
+	// basal prediction and the leaky controller (presets.Stream), and all
+	// four again on 2026-12-03 (the fourth session), when the stream
+	// presets took forward_settle 40 and the online and stream presets
+	// Adam's window second moment (presets.Online).
+	"fashion-mnist-strong-dfc-online": {"6372236a27eebf975b2c47b035db859b4be7dcef514ccab1c83405dbc50accd0", [4]float64{-4.1686101292667725, -3.944938989955723, 2.0580770116495093, 5.046005369626611}},
+	"fashion-mnist-strong-dfc-stream": {"196c2f99491e50a02e5acd4e86a0e3ae612340aba3d5340cb16ba86ddc13ac65", [4]float64{-4.1642074362667545, -3.9323097781905276, 2.060430917356777, 5.034635491900186}},
+	"mnist-strong-dfc-online":         {"7446d1a06b0c7e8a62dc991df0737b3be7c225dee7e16e65852ea5ec66c32a38", [4]float64{-4.227594770401071, -3.9703728161414493, 2.1034546153595595, 5.0957161074888}},
+	"mnist-strong-dfc-stream":         {"eb207e5e4cf59502e7f0fdb3e79b22396bff8cb92153de88382eb73dca81b63d", [4]float64{-4.224932753866529, -3.9667688425656977, 2.1027207162448214, 5.091719499606009}},
 	// Recorded when the spiking presets were added (issue 12), again on
 	// 2026-12-03 when they took the filtered basal prediction.
 	"fashion-mnist-spiking-strong-dfc": {"47c4ef78a7b1b6e630d13cc278ccd37a0ef62c1cbc64b0ec4dddc1d14fc1722b", [4]float64{-4.159173532000068, -3.9477902023567575, 2.0471150224279318, 5.0429919434753083}},
@@ -163,8 +166,6 @@ var asmWeights = map[string]string{
 	"fashion-mnist-spiking-strong-dfc": "7c08f0c091fd049b6fb028123d70fc48c6bf2bae1ab6f3b0b56584c5f453ce9e",
 	"fashion-mnist-strong-dfc":         "8c5b748acda26ea1b9779817e2e76ded631f4756847759b56ed2554492137f85",
 	"fashion-mnist-strong-dfc-2phase":  "e865f7dc9ff252f53ee59b8e2cc8d052f67e28d55dbab86674b4b31eac8ef9c1",
-	"fashion-mnist-strong-dfc-online":  "07980e2de160722944aed02252bc64d24b54b755d5e60de7e03844d0a246c418",
-	"fashion-mnist-strong-dfc-stream":  "9de9ed977914e557b90b5bfdcaf232fb800c574ac4a6e37aadb6e6c8b9193050",
 	"mnist-bp":                         "810039074dbbdab46ea8bb8c20040392d383b9b78365327d8cac61358716e92d",
 	"mnist-dfc":                        "16b8ceefabb4112a93ec547d1c4be289297eac75f4c98f0a51ee2f54ac8fe210",
 	"mnist-dfc-ss":                     "1384019697cf7a2efca24dc80a158fc767773683608fcd4c9f9b107de3c2c266",
@@ -172,6 +173,8 @@ var asmWeights = map[string]string{
 	"mnist-spiking-strong-dfc":         "6498f71bca258b195a07a19e66aa9d746f0603fc60dc4cd41b6dedaeb6d3b00d",
 	"mnist-strong-dfc":                 "ee7f64c5b0873d89c4c6e47cbdceac18a674181fb2c1bed22b0c5b6ee10ae941",
 	"mnist-strong-dfc-2phase":          "eeb2f9da54637bffc0b734e2fe2a575706df63638defa2d18777e5949ab1c527",
-	"mnist-strong-dfc-online":          "f668b8322c9e9cb17c4981fe11c9f7696e64005b1174bef688271dd79a031d53",
-	"mnist-strong-dfc-stream":          "294278a5ff60f05b61e7a5e0249a89840f62cdd8dd332bb6c8e3da6a2b83b535",
+	"fashion-mnist-strong-dfc-online":  "e3d2ebcb54c2e6495b7cc10c86c5b94cb0709525893490c44a91792d8f3320b4",
+	"fashion-mnist-strong-dfc-stream":  "8ed548317533fa73f707cff9df66fced63ad19ff9c58622471d261989503fc03",
+	"mnist-strong-dfc-online":          "72d9eda3c603355b927410bcb04a5c14dd5d099ad6583f3dc350d6bc16f15d39",
+	"mnist-strong-dfc-stream":          "3f4f3136a66f0ca1cf40d2c5476985fca57e0bad32a920717f810874f6c2334b",
 }
