@@ -466,7 +466,7 @@ func (c Config) Validate() error {
 	case c.streamReset() != (circuit.StreamReset{}) && !c.Stream:
 		return fmt.Errorf("config: stream_reset = %q needs stream: true (windows that reset reset everything)", c.StreamReset)
 	case c.ForwardSettle < 0 || (c.ForwardSettle > 0 && c.ForwardSettle >= c.Dynamics.Steps-1):
-		return fmt.Errorf("config: forward_settle = %d must be non-negative and less than the %d steps of a window after its first", c.ForwardSettle, c.Dynamics.Steps-1)
+		return fmt.Errorf("config: forward_settle = %d must be non-negative and less than the %d steps of a window after its first: lower it (--set forward_settle=N; the stream presets use 40) or show each sample for more steps", c.ForwardSettle, c.Dynamics.Steps-1)
 	case c.ForwardSettle > 0 && c.Method != MethodStrongDFC && c.Method != MethodDFC:
 		return fmt.Errorf("config: forward_settle needs the continuous forward rule (strong-dfc or dfc); method %s has none", c.Method)
 	case c.ApplyEvery < 0:
