@@ -292,6 +292,26 @@ func ReadNetwork(path string) (train.Config, *circuit.Network, error) {
 	return cfg, net, nil
 }
 
+// ReadConfig reads the configuration a weights file or a checkpoint was
+// written with, as that run ran: keys added to the program since then
+// have their zero values, which keep the behaviour of the program that
+// wrote it.
+func ReadConfig(path string) (train.Config, error) {
+	set, err := openSet(path)
+	if err != nil {
+		return train.Config{}, err
+	}
+	cj, err := set.Bytes("config.json")
+	if err != nil {
+		return train.Config{}, corrupt(err)
+	}
+	var cfg train.Config
+	if err := json.Unmarshal(cj, &cfg); err != nil {
+		return train.Config{}, corrupt(fmt.Errorf("%s: config.json: %w", path, err))
+	}
+	return cfg.Normalize(), nil
+}
+
 func corrupt(err error) error {
 	if errors.Is(err, ErrCorrupt) {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,48 @@ func TestFrom(t *testing.T) {
 	}
 	if after := snapshotTree(t, parent); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Error("continuing a run --from its folder changed the folder")
+	}
+}
+
+// TestOlderRunFolder: a run folder whose config.yaml predates a key (an
+// older program wrote it) resumes, and is continued with --from, with the
+// value its checkpoint was written with, not the preset's value of
+// today. Here the key is second_moment, which the online preset sets to
+// window; the run had step.
+func TestOlderRunFolder(t *testing.T) {
+	e := newEnv(t)
+	defer func() { testHooks = nil }()
+	ctx, cancel := context.WithCancel(context.Background())
+	testHooks = func(o *runner.Options) {
+		o.OnEpoch = func(_ *train.Trainer, r train.EpochResult) { cancel() }
+	}
+	e.train(ctx, "--preset", "mnist-strong-dfc-online", "--config", e.cfg, "--name", "old",
+		"--set", "forward.second_moment=step", "--set", "feedback.second_moment=step")
+	testHooks = nil
+	dir := filepath.Join(e.out, "old")
+	path := filepath.Join(dir, runfolder.Config)
+	b, _ := os.ReadFile(path)
+	older := regexp.MustCompile(`(?m)^  second_moment:.*\n`).ReplaceAll(b, nil)
+	if n := bytes.Count(b, []byte("second_moment:")); n != 2 || bytes.Contains(older, []byte("second_moment")) {
+		t.Fatalf("config.yaml has %d second_moment keys, want 2 to remove:\n%s", n, b)
+	}
+	if err := os.WriteFile(path, older, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mustTrain("--from", dir, "--epochs", "4", "--name", "forked")
+	if !bytes.Contains(e.read("forked", runfolder.Config), []byte("second_moment: step ")) {
+		t.Error("the run continued --from the older folder does not record second_moment step")
+	}
+	if code, _, stderr := cli(context.Background(), "train", "--resume", dir, "--data", e.data); code != 0 {
+		t.Fatalf("resuming the older run folder: exit %d\n%s", code, stderr)
+	}
+	if s := e.metricsWithoutTimes("old"); len(s) < 2 || s[len(s)-1][0] != "train" || s[len(s)-1][1] != "3" {
+		t.Errorf("the resumed run's metrics do not end with training epoch 3:\n%v", s)
+	}
+	// Editing a key the file has is still refused.
+	b, _ = os.ReadFile(path)
+	os.WriteFile(path, bytes.Replace(b, []byte("seed: 1 "), []byte("seed: 2 "), 1), 0o644)
+	if code, _, stderr := cli(context.Background(), "train", "--resume", dir, "--data", e.data, "--epochs", "4"); code == 0 || !strings.Contains(stderr, "seed") {
+		t.Errorf("resuming after editing seed: exit %d, want a refusal naming seed\n%s", code, stderr)
 	}
 }

@@ -26,6 +26,10 @@ import (
 type configFlags struct {
 	preset, file string
 	set          []string
+	// run is the run folder (--resume, --from) whose configuration is
+	// resolved instead of preset and file: its config.yaml on top of its
+	// checkpoint's configuration (runner.RunConfig).
+	run string
 }
 
 func (c *configFlags) register(cmd *cobra.Command) {
@@ -36,13 +40,19 @@ func (c *configFlags) register(cmd *cobra.Command) {
 }
 
 func (c *configFlags) resolve() (train.Config, string, error) {
+	if c.run != "" {
+		return runner.RunConfig(c.run, c.set)
+	}
 	return config.Resolve(config.Sources{Preset: c.preset, File: c.file, Set: c.set})
 }
 
 // describe names the sources of a configuration, for error messages.
 func (c *configFlags) describe(preset string, flags []string) string {
 	parts := []string{"preset " + preset}
-	if c.file != "" {
+	switch {
+	case c.run != "":
+		parts = append(parts, filepath.Join(c.run, runfolder.Config))
+	case c.file != "":
 		parts = append(parts, c.file)
 	}
 	for _, s := range c.set {
@@ -113,10 +123,7 @@ and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 						return usageError{fmt.Errorf("--resume continues a run with its own configuration; --%s cannot change it (only --epochs can, to extend the run)", n)}
 					}
 				}
-				if _, err := runfolder.Open(resume); err != nil {
-					return err
-				}
-				cf.file = filepath.Join(resume, runfolder.Config)
+				cf.run = resume
 			}
 			if from != "" {
 				for _, n := range []string{"preset", "config"} {
@@ -124,10 +131,7 @@ and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 						return usageError{fmt.Errorf("--from continues another run with its configuration, changed by --set and --epochs; --%s does not go with it", n)}
 					}
 				}
-				if _, err := runfolder.Open(from); err != nil {
-					return err
-				}
-				cf.file = filepath.Join(from, runfolder.Config)
+				cf.run = from
 			}
 			if cfg, preset, err = cf.resolve(); err != nil {
 				return err

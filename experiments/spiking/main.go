@@ -131,7 +131,7 @@ func main() {
 		// The run continues with its own configuration (only -epochs may
 		// extend it); its spiking.csv is extended.
 		epochs := cfg.Epochs
-		saved, preset, err := config.Resolve(config.Sources{File: filepath.Join(opt.Resume, runfolder.Config)})
+		saved, preset, err := runner.RunConfig(opt.Resume, nil)
 		if err != nil {
 			log.Fatal("resume", zap.Error(err))
 		}

@@ -21,6 +21,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,6 +52,12 @@ type Sources struct {
 	// Set are overrides "key=value" with dotted keys (forward.lr=1e-3,
 	// hidden=[64,64]); values are YAML.
 	Set []string
+	// Base, when not nil, is what File's keys are decoded on top of
+	// instead of the preset's values: the configuration a run's checkpoint
+	// was written with, so that keys its config.yaml predates keep the
+	// values the run had, whatever the preset says today. The preset is
+	// still looked up (it must exist) and returned.
+	Base *train.Config
 }
 
 // Resolve reads the sources and returns the configuration and the name of
@@ -83,6 +90,11 @@ func Resolve(src Sources) (train.Config, string, error) {
 			err = fmt.Errorf("%s: key preset: %w", src.File, err)
 		}
 		return train.Config{}, "", fmt.Errorf("config: %w", err)
+	}
+	if src.Base != nil {
+		cfg = *src.Base
+		cfg.Hidden = slices.Clone(cfg.Hidden)
+		cfg.Activations = slices.Clone(cfg.Activations)
 	}
 	if src.File != "" {
 		if cfg, err = Decode(src.File, data, cfg); err != nil {

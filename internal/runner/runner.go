@@ -590,6 +590,28 @@ func kept(run *runfolder.Run, pos train.Position) string {
 	return "no checkpoint: the run diverged before its first one was written (config.yaml, meta.json, the metrics and the log are kept)"
 }
 
+// RunConfig resolves the configuration of the run folder dir, to resume
+// it or to continue it elsewhere: its config.yaml decoded on top of the
+// configuration its checkpoint was written with (when it has one), then
+// set ("key=value"). Keys added to the program after the run started are
+// then those the run had, not today's preset values, so an older run
+// resumes as it was. It returns the configuration and its preset's name.
+func RunConfig(dir string, set []string) (train.Config, string, error) {
+	run, err := runfolder.Open(dir)
+	if err != nil {
+		return train.Config{}, "", err
+	}
+	src := config.Sources{File: run.Path(runfolder.Config), Set: set}
+	if run.HasCheckpoint() {
+		saved, err := checkpoint.ReadConfig(run.Path(runfolder.Checkpoint))
+		if err != nil {
+			return train.Config{}, "", err
+		}
+		src.Base = &saved
+	}
+	return config.Resolve(src)
+}
+
 // sameConfig refuses to resume from a checkpoint written with another
 // configuration than cfg (config.yaml's, with --epochs), naming the keys
 // that differ.
