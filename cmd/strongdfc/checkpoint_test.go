@@ -123,14 +123,8 @@ func TestFrom(t *testing.T) {
 // window; the run had step.
 func TestOlderRunFolder(t *testing.T) {
 	e := newEnv(t)
-	defer func() { testHooks = nil }()
-	ctx, cancel := context.WithCancel(context.Background())
-	testHooks = func(o *runner.Options) {
-		o.OnEpoch = func(_ *train.Trainer, r train.EpochResult) { cancel() }
-	}
-	e.train(ctx, "--preset", "mnist-strong-dfc-online", "--config", e.cfg, "--name", "old",
+	e.trainOneEpoch("--preset", "mnist-strong-dfc-online", "--config", e.cfg, "--name", "old",
 		"--set", "forward.second_moment=step", "--set", "feedback.second_moment=step")
-	testHooks = nil
 	dir := filepath.Join(e.out, "old")
 	path := filepath.Join(dir, runfolder.Config)
 	b, _ := os.ReadFile(path)

@@ -95,6 +95,18 @@ func (e *env) train(ctx context.Context, args ...string) (int, string, string) {
 	return cli(ctx, append([]string{"train", "--data", e.data, "--out", e.out}, args...)...)
 }
 
+// trainOneEpoch starts a run and interrupts it after its first epoch (of
+// any phase), leaving a folder to resume.
+func (e *env) trainOneEpoch(args ...string) {
+	defer func() { testHooks = nil }()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	testHooks = func(o *runner.Options) {
+		o.OnEpoch = func(*train.Trainer, train.EpochResult) { cancel() }
+	}
+	e.train(ctx, args...)
+}
+
 func (e *env) mustTrain(args ...string) {
 	e.t.Helper()
 	if code, _, stderr := e.train(context.Background(), args...); code != 0 {
@@ -747,13 +759,7 @@ func TestSummaryWholeRun(t *testing.T) {
 // with the edited key, as a YAML key with both values.
 func TestEditedConfig(t *testing.T) {
 	e := newEnv(t)
-	defer func() { testHooks = nil }()
-	ctx, cancel := context.WithCancel(context.Background())
-	testHooks = func(o *runner.Options) {
-		o.OnEpoch = func(_ *train.Trainer, r train.EpochResult) { cancel() }
-	}
-	e.train(ctx, "--config", e.cfg, "--name", "x")
-	testHooks = nil
+	e.trainOneEpoch("--config", e.cfg, "--name", "x")
 	path := filepath.Join(e.out, "x", runfolder.Config)
 	b, _ := os.ReadFile(path)
 	edited := regexp.MustCompile(`(?m)^(forward:.*\n(?:  .*\n)*?  lr:) 0\.01`).ReplaceAll(b, []byte("$1 0.5"))
