@@ -469,6 +469,7 @@ func TestFork(t *testing.T) {
 	slow := c
 	slow.Forward.LR /= 4
 	slow.ClipNorm = 0.5
+	slow.Dynamics.Alpha = 2
 	slow.Epochs = 4
 	b, _ := train.New(slow, data)
 	if err := b.Fork(snap); err != nil {
@@ -499,6 +500,7 @@ func TestFork(t *testing.T) {
 		{"optimizer kind", func(c *train.Config) { c.Forward.Kind = train.KindSGD }, "forward.kind"},
 		{"second moment", func(c *train.Config) { c.Forward.SecondMoment = train.MomentWindow }, "forward.second_moment"},
 		{"window", func(c *train.Config) { c.Dynamics.Steps++ }, "dynamics.steps"},
+		{"pre-training's leak", func(c *train.Config) { c.Pretrain.Dynamics.Alpha++ }, "pretrain.dynamics.alpha"},
 	} {
 		other := c
 		tc.mod(&other)
