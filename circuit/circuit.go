@@ -54,6 +54,9 @@ type Params struct {
 	TauV float64
 	// Alpha is the controller's leak and KP its proportional gain.
 	Alpha, KP float64
+	// IntegralLeak is a leak β of the controller's integral alone (0: none,
+	// as published; see Controller).
+	IntegralLeak float64
 	// Sigma is the apical noise of hidden layers, SigmaOut of the output
 	// layer; TauNoise the noise filter's time constant (0: white noise).
 	Sigma, SigmaOut, TauNoise float64
@@ -106,6 +109,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("circuit: τ_v = %g must be positive", p.TauV)
 	case !(p.Alpha >= 0) || !finite(p.Alpha):
 		return fmt.Errorf("circuit: controller leak α = %g must be non-negative", p.Alpha)
+	case !(p.IntegralLeak >= 0) || !finite(p.IntegralLeak):
+		return fmt.Errorf("circuit: the controller's integral leak β = %g must be non-negative", p.IntegralLeak)
 	case !(p.KP >= 0) || !finite(p.KP):
 		return fmt.Errorf("circuit: proportional gain k_p = %g must be non-negative", p.KP)
 	case !(p.Sigma >= 0) || !finite(p.Sigma):
@@ -238,7 +243,7 @@ func New(net *Network, clock *scheduler.Clock, maxBatch int, cfg Config) (*Circu
 		c.layers = append(c.layers, l)
 		c.full = append(c.full, l.NewState(maxBatch))
 	}
-	c.ctrlF = newController(maxBatch, net.NOut(), clock.DT(), p.Alpha, p.KP, p.Error)
+	c.ctrlF = newController(maxBatch, net.NOut(), clock.DT(), p.Alpha, p.IntegralLeak, p.KP, p.Error)
 	c.xF = mat.NewDense(maxBatch, net.NIn(), nil)
 	c.tF = mat.NewDense(maxBatch, net.NOut(), nil)
 	c.taps = make([]neuron.Taps, L)

@@ -33,19 +33,24 @@ func (k ErrorKind) String() string {
 // target. Its state is batch × n_L:
 //
 //	e[k]       = r* − f(r_L[k])
-//	u_int[k+1] = u_int[k] + dt·(e[k] − α·u[k])     (the leak acts on the total u)
+//	u_int[k+1] = u_int[k] + dt·(e[k] − α·u[k] − β·u_int[k])
 //	u[k+1]     = u_int[k+1] + k_p·e[k]
+//
+// As published the leak α acts on the total u and β = 0. The leak β acts
+// on the integral alone (Params.IntegralLeak): the integral forgets with
+// time constant 1/β while the proportional part keeps its strength, which
+// a never-reset stream needs when samples are shorter than 1/α.
 type Controller struct {
-	dt, alpha, kp float64
-	kind          ErrorKind
+	dt, alpha, beta, kp float64
+	kind                ErrorKind
 	// U, UInt and E are the state, batch × n_L. E is the error of the last
 	// step.
 	U, UInt, E *mat.Dense
 }
 
-func newController(batch, nOut int, dt, alpha, kp float64, kind ErrorKind) *Controller {
+func newController(batch, nOut int, dt, alpha, beta, kp float64, kind ErrorKind) *Controller {
 	return &Controller{
-		dt: dt, alpha: alpha, kp: kp, kind: kind,
+		dt: dt, alpha: alpha, beta: beta, kp: kp, kind: kind,
 		U: mat.NewDense(batch, nOut, nil), UInt: mat.NewDense(batch, nOut, nil),
 		E: mat.NewDense(batch, nOut, nil),
 	}
@@ -85,8 +90,15 @@ func (c *Controller) Step(rL, target *mat.Dense) {
 			}
 		}
 		u, ui := c.U.RawRowView(i), c.UInt.RawRowView(i)
+		if c.beta == 0 { // as published, bit for bit
+			for j := range n {
+				ui[j] += c.dt * (e[j] - c.alpha*u[j])
+				u[j] = ui[j] + c.kp*e[j]
+			}
+			continue
+		}
 		for j := range n {
-			ui[j] += c.dt * (e[j] - c.alpha*u[j])
+			ui[j] += c.dt * (e[j] - c.alpha*u[j] - c.beta*ui[j])
 			u[j] = ui[j] + c.kp*e[j]
 		}
 	}

@@ -23,6 +23,9 @@ type Dynamics struct {
 	// Alpha is the controller's leak, KP its proportional gain.
 	Alpha float64 `json:"alpha" yaml:"alpha"`
 	KP    float64 `json:"k_p" yaml:"k_p"`
+	// IntegralLeak is a leak of the controller's integral alone
+	// (circuit.Params.IntegralLeak; 0: none, as published).
+	IntegralLeak float64 `json:"integral_leak,omitempty" yaml:"integral_leak"`
 	// Sigma and SigmaOut are the apical noise of hidden and output layers.
 	Sigma    float64 `json:"sigma" yaml:"sigma"`
 	SigmaOut float64 `json:"sigma_out" yaml:"sigma_out"`
@@ -475,6 +478,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: apply_every and stream need simulated windows; method %s has none", c.Method)
 	case (c.ApplyEvery > 0 || c.Stream) && c.Method == MethodDFCSSA:
 		return fmt.Errorf("config: apply_every and stream need simulated windows; method %s computes its update analytically without steps (use dfc or dfc-ss)", c.Method)
+	case c.Dynamics.IntegralLeak != 0 && c.Method == MethodDFCSSA:
+		return fmt.Errorf("config: dynamics.integral_leak = %g: method %s computes the published controller's steady state analytically, which has no integral leak; remove the key or use dfc", c.Dynamics.IntegralLeak, c.Method)
 	case c.ApplyEvery >= c.Dynamics.Steps && c.Dynamics.Steps > 0:
 		return fmt.Errorf("config: apply_every = %d is not less than dynamics.steps = %d: plasticity would be applied once per window", c.ApplyEvery, c.Dynamics.Steps)
 	}
@@ -502,7 +507,7 @@ func (d Dynamics) validate(where string) error {
 	for _, v := range []struct {
 		name string
 		x    float64
-	}{{"dt", d.DT}, {"tau_v", d.TauV}, {"alpha", d.Alpha}, {"k_p", d.KP}, {"sigma", d.Sigma}, {"sigma_out", d.SigmaOut}} {
+	}{{"dt", d.DT}, {"tau_v", d.TauV}, {"alpha", d.Alpha}, {"integral_leak", d.IntegralLeak}, {"k_p", d.KP}, {"sigma", d.Sigma}, {"sigma_out", d.SigmaOut}} {
 		if math.IsNaN(v.x) || math.IsInf(v.x, 0) {
 			return fmt.Errorf("config: %s.%s = %g must be finite", where, v.name, v.x)
 		}
@@ -515,6 +520,9 @@ func (d Dynamics) validate(where string) error {
 	}
 	if d.Sigma < 0 || d.SigmaOut < 0 {
 		return fmt.Errorf("config: %s.sigma = %g and sigma_out = %g must be non-negative", where, d.Sigma, d.SigmaOut)
+	}
+	if d.IntegralLeak < 0 || d.IntegralLeak*d.DT >= 1 {
+		return fmt.Errorf("config: %s.integral_leak = %g must be non-negative and less than 1/dt = %g (the Euler step would overshoot)", where, d.IntegralLeak, 1/d.DT)
 	}
 	return nil
 }

@@ -276,7 +276,7 @@ func (c Config) publishedMethod() (Method, error) {
 	train := Simulated{
 		PhaseName: "train",
 		Circuit: circuit.Params{
-			TauV: d.TauV, Alpha: d.Alpha, KP: d.KP, Sigma: d.Sigma, SigmaOut: d.SigmaOut,
+			TauV: d.TauV, Alpha: d.Alpha, IntegralLeak: d.IntegralLeak, KP: d.KP, Sigma: d.Sigma, SigmaOut: d.SigmaOut,
 			TauNoise: c.TauNoise, SomaSigma: c.SomaSigma, Error: c.errorKind(), Target: circuit.LabelTarget, Loss: loss,
 			StreamReset: c.streamReset(),
 		},
@@ -299,7 +299,7 @@ func (c Config) publishedMethod() (Method, error) {
 			pre := Simulated{
 				PhaseName: "pretrain",
 				Circuit: circuit.Params{
-					TauV: pd.TauV, Alpha: pd.Alpha, KP: pd.KP, Sigma: pd.Sigma, SigmaOut: pd.SigmaOut,
+					TauV: pd.TauV, Alpha: pd.Alpha, IntegralLeak: pd.IntegralLeak, KP: pd.KP, Sigma: pd.Sigma, SigmaOut: pd.SigmaOut,
 					TauNoise: c.TauNoise, Error: circuit.DifferenceError, Target: circuit.LabelTarget, Loss: loss,
 				},
 				DT: pd.DT, Window: scheduler.Config{Steps: pd.Steps}, NoiseSeed: SeedPretrainNoise,
@@ -332,7 +332,7 @@ func (c Config) publishedMethod() (Method, error) {
 		s := Simulated{
 			PhaseName: name,
 			Circuit: circuit.Params{
-				TauV: d.TauV, Alpha: d.Alpha, KP: d.KP, Sigma: d.Sigma, SigmaOut: d.SigmaOut,
+				TauV: d.TauV, Alpha: d.Alpha, IntegralLeak: d.IntegralLeak, KP: d.KP, Sigma: d.Sigma, SigmaOut: d.SigmaOut,
 				Apical: neuron.LeakyApical{Tau: c.Sleep.ApicalTau},
 				Error:  circuit.DifferenceError, Target: circuit.FeedforwardTarget, Loss: loss,
 			},

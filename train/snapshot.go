@@ -205,15 +205,15 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 // which set the optimizers' buffers), clip_norm, the
 // number of epochs, what a stream resets at its switches (stream_reset),
 // the forward rule's settling steps (forward_settle) and the controller's
-// leak (dynamics.alpha: the controller's state carries over, only how
-// fast it forgets changes). A learning rate lowered from a checkpoint on,
+// leaks (dynamics.alpha and dynamics.integral_leak: the controller's state
+// carries over, only how fast it forgets changes). A learning rate lowered from a checkpoint on,
 // say.
 // Any other difference is an error that names it, and the trainer is left
 // unchanged.
 func (t *Trainer) Fork(s *Snapshot) error {
 	a, b := forkable(s.Config), forkable(t.cfg)
 	if !reflect.DeepEqual(a, b) {
-		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind or second_moment), clip_norm, epochs, stream_reset, forward_settle and dynamics.alpha; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
+		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind or second_moment), clip_norm, epochs, stream_reset, forward_settle, dynamics.alpha and dynamics.integral_leak; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
 	}
 	c := *s
 	c.Config = t.cfg
@@ -224,7 +224,7 @@ func (t *Trainer) Fork(s *Snapshot) error {
 func forkable(c Config) Config {
 	c = c.Normalize()
 	c.Epochs, c.ClipNorm, c.StreamReset, c.ForwardSettle = 0, 0, "", 0
-	c.Dynamics.Alpha = 0
+	c.Dynamics.Alpha, c.Dynamics.IntegralLeak = 0, 0
 
 	c.Forward = OptimizerConfig{Kind: c.Forward.Kind, SecondMoment: c.Forward.moment()}
 	c.Feedback = OptimizerConfig{Kind: c.Feedback.Kind, SecondMoment: c.Feedback.moment()}

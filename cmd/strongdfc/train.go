@@ -224,7 +224,7 @@ and the data: --epochs 1 --train-limit 5000 --batch 32 --steps 100.`,
 	fl.IntVar(&steps, "steps", 0, "time `steps` T of every window: training, pre-training and sleep (dynamics.steps, pretrain.dynamics.steps, sleep.dynamics.steps; default: the configuration's, 500 in the published runs)")
 	fl.StringVar(&out, "out", "runs", "`folder` in which the run folder is created")
 	fl.StringVar(&name, "name", "", "run folder `name` (default: the start time, 20060102-150405); an existing one is an error")
-	fl.StringVar(&from, "from", "", "start a new run folder from the checkpoint of the run in `folder`, with its configuration changed by --set in the optimizers' constants (forward.*, feedback.*, not kind or second_moment), clip_norm, stream_reset, forward_settle and dynamics.alpha, and by --epochs (a lower learning rate from there on, say); that folder is left unchanged")
+	fl.StringVar(&from, "from", "", "start a new run folder from the checkpoint of the run in `folder`, with its configuration changed by --set in the optimizers' constants (forward.*, feedback.*, not kind or second_moment), clip_norm, stream_reset, forward_settle, dynamics.alpha and dynamics.integral_leak, and by --epochs (a lower learning rate from there on, say); that folder is left unchanged")
 	fl.StringVar(&resume, "resume", "", "continue the run in `folder` from its checkpoint (no configuration flags but --epochs)")
 	fl.DurationVar(&every, "progress", 5*time.Second, "`interval` between progress lines when stderr is not a terminal")
 	fl.StringVar(&logLevel, "log-level", "info", "console log `level`: debug, info, warn or error (log.jsonl records debug and up)")

@@ -225,6 +225,7 @@ var keyDoc = map[string]string{
 	"steps":              "time indices per window, T (counting k = 0)",
 	"tau_v":              "somatic time constant τ_v",
 	"alpha":              "leak α of the controller",
+	"integral_leak":      "leak β of the controller's integral alone (0: none, as published); the integral forgets in 1/β while the proportional part keeps its strength (docs/online.md)",
 	"k_p":                "proportional gain of the controller",
 	"sigma":              "apical noise σ of the hidden layers",
 	"sigma_out":          "apical noise σ of the output layer",
