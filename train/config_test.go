@@ -67,7 +67,11 @@ func TestConfigValidate(t *testing.T) {
 		{"forward_settle the whole window", func(c *train.Config) { c.ForwardSettle = c.Dynamics.Steps - 1 }, "forward_settle"},
 		{"negative integral_leak", func(c *train.Config) { c.Dynamics.IntegralLeak = -1 }, "integral_leak"},
 		{"integral_leak beyond 1/dt", func(c *train.Config) { c.Dynamics.IntegralLeak = 1 / c.Dynamics.DT }, "overshoot"},
-		{"integral_leak for dfc-ssa", func(c *train.Config) { *c = presets.DFCMNIST(); c.Method = train.MethodDFCSSA; c.Dynamics.IntegralLeak = 5 }, "steady state"},
+		{"integral_leak for dfc-ssa", func(c *train.Config) {
+			*c = presets.DFCMNIST()
+			c.Method = train.MethodDFCSSA
+			c.Dynamics.IntegralLeak = 5
+		}, "steady state"},
 		{"forward_settle for dfc-ss", func(c *train.Config) { *c = presets.DFCMNIST(); c.Method = train.MethodDFCSS; c.ForwardSettle = 5 }, "continuous forward rule"},
 		{"sgd momentum 1", func(c *train.Config) { c.Forward.Kind = "sgd"; c.Forward.Momentum = 1 }, "forward"},
 		{"unknown second moment", func(c *train.Config) { c.Feedback.SecondMoment = "minibatch" }, "feedback.second_moment"},
