@@ -214,6 +214,16 @@ func Online(c train.Config) train.Config {
 // 10⁵ time units). docs/online.md says how it was chosen.
 const StreamAlpha = 2
 
+// StreamIntegralLeak is the leak β of the controller's integral alone in
+// the stream presets: the integral forgets in 1/β = 0.1 time units (100
+// steps of the published dt), within a sample, while the proportional
+// part keeps its strength. Without it, α = StreamAlpha alone leaves the
+// integral of the last few samples in the control of the next, and after
+// one epoch the forward rule learns that carried control: a stream fell
+// from 91.3 % to 88.2 % in its second epoch, with β = 10 it rose to
+// 94.1 % (docs/results.md, fifth round).
+const StreamIntegralLeak = 10
+
 // StreamSettle is the stream presets' forward_settle: for the first 40
 // steps after every switch of sample (about 4.4 τ_v, the time the hidden
 // layers need to leave the previous sample's state behind) the forward
@@ -230,7 +240,8 @@ const StreamSettle = 40
 // rule compares the soma with the filtered basal prediction
 // (prediction: filtered) and is silent for the first StreamSettle steps
 // of every sample (forward_settle), and the controller leaks
-// (α = StreamAlpha).
+// (α = StreamAlpha) and its integral forgets within a sample
+// (integral_leak = StreamIntegralLeak).
 func Stream(c train.Config) train.Config {
 	c = Online(c)
 	c.Stream = true
@@ -238,6 +249,7 @@ func Stream(c train.Config) train.Config {
 	c.Sleep.Before, c.Sleep.After = 0, 0
 	c.Prediction = train.PredictionFiltered
 	c.Dynamics.Alpha = StreamAlpha
+	c.Dynamics.IntegralLeak = StreamIntegralLeak
 	c.ForwardSettle = StreamSettle
 	return c
 }

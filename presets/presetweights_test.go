@@ -46,9 +46,9 @@ var presetWeights = map[string]struct {
 	// presets took forward_settle 40 and the online and stream presets
 	// Adam's window second moment (presets.Online).
 	"fashion-mnist-strong-dfc-online": {"6372236a27eebf975b2c47b035db859b4be7dcef514ccab1c83405dbc50accd0", [4]float64{-4.1686101292667725, -3.944938989955723, 2.0580770116495093, 5.046005369626611}},
-	"fashion-mnist-strong-dfc-stream": {"196c2f99491e50a02e5acd4e86a0e3ae612340aba3d5340cb16ba86ddc13ac65", [4]float64{-4.1642074362667545, -3.9323097781905276, 2.060430917356777, 5.034635491900186}},
+	"fashion-mnist-strong-dfc-stream": {"54ff829acf5ee0191dab39dd71f283e17f481933d90115267f585b73dd7c1ea6", [4]float64{-4.1609880920504008, -3.9313009192419615, 2.0577513103143974, 5.0321930494616005}},
 	"mnist-strong-dfc-online":         {"7446d1a06b0c7e8a62dc991df0737b3be7c225dee7e16e65852ea5ec66c32a38", [4]float64{-4.227594770401071, -3.9703728161414493, 2.1034546153595595, 5.0957161074888}},
-	"mnist-strong-dfc-stream":         {"eb207e5e4cf59502e7f0fdb3e79b22396bff8cb92153de88382eb73dca81b63d", [4]float64{-4.224932753866529, -3.9667688425656977, 2.1027207162448214, 5.091719499606009}},
+	"mnist-strong-dfc-stream":         {"d3fcc19452cf58f362483a1f72a581efdb69aab587352835c65b1b3217758274", [4]float64{-4.2237388675871266, -3.966134773387191, 2.1018660554904671, 5.0906281889261678}},
 	// Recorded when the spiking presets were added (issue 12), again on
 	// 2026-12-03 when they took the filtered basal prediction.
 	"fashion-mnist-spiking-strong-dfc": {"47c4ef78a7b1b6e630d13cc278ccd37a0ef62c1cbc64b0ec4dddc1d14fc1722b", [4]float64{-4.159173532000068, -3.9477902023567575, 2.0471150224279318, 5.0429919434753083}},
@@ -174,7 +174,7 @@ var asmWeights = map[string]string{
 	"mnist-strong-dfc":                 "ee7f64c5b0873d89c4c6e47cbdceac18a674181fb2c1bed22b0c5b6ee10ae941",
 	"mnist-strong-dfc-2phase":          "eeb2f9da54637bffc0b734e2fe2a575706df63638defa2d18777e5949ab1c527",
 	"fashion-mnist-strong-dfc-online":  "e3d2ebcb54c2e6495b7cc10c86c5b94cb0709525893490c44a91792d8f3320b4",
-	"fashion-mnist-strong-dfc-stream":  "8ed548317533fa73f707cff9df66fced63ad19ff9c58622471d261989503fc03",
+	"fashion-mnist-strong-dfc-stream":  "ec9608bd3861f56a61bc34f9641d08af3c115909bcee12297bfd3ea116f21109",
 	"mnist-strong-dfc-online":          "72d9eda3c603355b927410bcb04a5c14dd5d099ad6583f3dc350d6bc16f15d39",
-	"mnist-strong-dfc-stream":          "3f4f3136a66f0ca1cf40d2c5476985fca57e0bad32a920717f810874f6c2334b",
+	"mnist-strong-dfc-stream":          "afa462c43d09d079e86311a54425918a6b23bc1e61a2e1e2727962dafd6ef493",
 }
