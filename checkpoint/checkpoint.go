@@ -227,15 +227,9 @@ func openSet(path string) (*npz.Set, error) {
 // readWeights reads the configuration, sizes and weights common to both
 // formats.
 func readWeights(set *npz.Set) (cfg train.Config, sizes []int, W, B, Q [][]float64, err error) {
-	cj, err := set.Bytes("config.json")
-	if err != nil {
+	if cfg, err = readConfig(set); err != nil {
 		return
 	}
-	if err = json.Unmarshal(cj, &cfg); err != nil {
-		err = fmt.Errorf("%s: config.json: %w", set.Source, err)
-		return
-	}
-	cfg = cfg.Normalize()
 	sz, err := set.Int64("sizes")
 	if err != nil {
 		return
@@ -301,13 +295,23 @@ func ReadConfig(path string) (train.Config, error) {
 	if err != nil {
 		return train.Config{}, err
 	}
-	cj, err := set.Bytes("config.json")
+	cfg, err := readConfig(set)
 	if err != nil {
 		return train.Config{}, corrupt(err)
 	}
+	return cfg, nil
+}
+
+// readConfig decodes the configuration stored in a weights file or a
+// checkpoint, normalized.
+func readConfig(set *npz.Set) (train.Config, error) {
 	var cfg train.Config
+	cj, err := set.Bytes("config.json")
+	if err != nil {
+		return cfg, err
+	}
 	if err := json.Unmarshal(cj, &cfg); err != nil {
-		return train.Config{}, corrupt(fmt.Errorf("%s: config.json: %w", path, err))
+		return cfg, fmt.Errorf("%s: config.json: %w", set.Source, err)
 	}
 	return cfg.Normalize(), nil
 }

@@ -206,8 +206,8 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 // number of epochs, what a stream resets at its switches (stream_reset),
 // the forward rule's settling steps (forward_settle) and the controller's
 // leaks (dynamics.alpha and dynamics.integral_leak: the controller's state
-// carries over, only how fast it forgets changes). A learning rate lowered from a checkpoint on,
-// say.
+// carries over, only how fast it forgets changes). A learning rate
+// lowered from a checkpoint on, say.
 // Any other difference is an error that names it, and the trainer is left
 // unchanged.
 func (t *Trainer) Fork(s *Snapshot) error {
