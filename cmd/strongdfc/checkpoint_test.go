@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +137,22 @@ func TestOlderRunFolder(t *testing.T) {
 	if err := os.WriteFile(path, older, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// collect, too, shows the older folder as it ran (second_moment step,
+	// a key its preset now sets to window). Stopped in its pre-training,
+	// it has no learning curve yet: --plot says so.
+	plot := filepath.Join(e.out, "curves.png")
+	code, stdout, stderr := cli(context.Background(), "collect", dir, "--runs-csv", "-", "--md", filepath.Join(e.out, "table.md"), "--plot", plot)
+	rows, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("collect: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	col := slices.Index(rows[0], "forward.second_moment")
+	if col < 0 || rows[1][col] != "step" {
+		t.Errorf("collect shows the older run folder with today's preset values, not its own:\n%s", stdout)
+	}
+	if code == 0 || !strings.Contains(stderr, "no run has finished a training epoch") {
+		t.Errorf("collect --plot of a run in its pre-training: exit %d, want an error that says why\n%s", code, stderr)
+	}
 	e.mustTrain("--from", dir, "--epochs", "4", "--name", "forked")
 	if !bytes.Contains(e.read("forked", runfolder.Config), []byte("second_moment: step ")) {
 		t.Error("the run continued --from the older folder does not record second_moment step")
@@ -144,6 +162,12 @@ func TestOlderRunFolder(t *testing.T) {
 	}
 	if s := e.metricsWithoutTimes("old"); len(s) < 2 || s[len(s)-1][0] != "train" || s[len(s)-1][1] != "3" {
 		t.Errorf("the resumed run's metrics do not end with training epoch 3:\n%v", s)
+	}
+	if code, _, stderr := cli(context.Background(), "collect", dir, "--md", filepath.Join(e.out, "table.md"), "--plot", plot); code != 0 {
+		t.Fatalf("collect --plot: exit %d\n%s", code, stderr)
+	}
+	if pts, err := os.ReadFile(filepath.Join(e.out, "curves.csv")); err != nil || !bytes.Contains(pts, []byte("test accuracy after each epoch,old,3,")) {
+		t.Errorf("collect --plot has no point of the run's third epoch: %v\n%s", err, pts)
 	}
 	// Editing a key the file has is still refused.
 	b, _ = os.ReadFile(path)

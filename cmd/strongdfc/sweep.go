@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/strongdfc/strongdfc/dataset"
+	"github.com/strongdfc/strongdfc/internal/plots"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
 	"github.com/strongdfc/strongdfc/internal/sweep"
@@ -553,7 +554,7 @@ diverged, 130 and 143 when interrupted (the state is saved).`,
 }
 
 func newCollect() *cobra.Command {
-	var csvPath, mdPath, runsPath string
+	var csvPath, mdPath, runsPath, plotPath string
 	cmd := &cobra.Command{
 		Use:   "collect DIR...",
 		Short: "One table (Markdown and CSV) of every run folder beneath some folders",
@@ -571,9 +572,15 @@ are listed in their row, by seed, and are not in the means.
 
 The Markdown table goes to stdout (or --md FILE); --csv FILE writes the same
 rows as CSV (accuracies as fractions, time in seconds, every key column),
---runs-csv FILE one row per run.`,
+--runs-csv FILE one row per run.
+
+--plot FILE.png draws every run's learning curve (test accuracy and training
+loss after each epoch, from its metrics.jsonl; unfinished runs up to their
+last finished epoch) on one pair of axes, the runs of one configuration in
+one colour, and writes the points beside it as FILE.csv.`,
 		Example: `  strongdfc collect runs/paper-table
-  strongdfc collect runs/ --csv results.csv --md results.md --runs-csv runs.csv`,
+  strongdfc collect runs/ --csv results.csv --md results.md --runs-csv runs.csv
+  strongdfc collect longruns/mnist-strong-dfc-s1 longruns/mnist-strong-dfc-stream-T100-leak-s1 --plot curves.png`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{errors.New("collect takes one or more folders that hold run folders (see --help)")}
@@ -610,6 +617,11 @@ rows as CSV (accuracies as fractions, time in seconds, every key column),
 					return err
 				}
 			}
+			if plotPath != "" {
+				if err := plotCurves(plotPath, t); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "collect: %d run folders, %d configurations, in %s\n", len(recs), len(t.Rows), time.Since(start).Round(time.Millisecond))
 			return nil
 		},
@@ -618,5 +630,68 @@ rows as CSV (accuracies as fractions, time in seconds, every key column),
 	f.StringVar(&csvPath, "csv", "", "write the table as CSV to `file` (- for stdout)")
 	f.StringVar(&mdPath, "md", "", "write the Markdown table to `file` instead of stdout")
 	f.StringVar(&runsPath, "runs-csv", "", "write one CSV row per run to `file` (- for stdout): folder, keys, seed, state, metrics, error")
+	f.StringVar(&plotPath, "plot", "", "draw every run's learning curve on one figure in `file` (.png; its points go to the .csv beside it)")
 	return cmd
+}
+
+// plotCurves draws the learning curves of the table's runs, one colour
+// per configuration row, into path (a .png) and its points into the .csv
+// of the same name.
+func plotCurves(path string, t *sweep.Table) error {
+	ext := filepath.Ext(path)
+	if !strings.EqualFold(ext, ".png") {
+		return usageError{fmt.Errorf("--plot %s: the figure is a PNG; give a file name ending in .png", path)}
+	}
+	var runs []plots.Run
+	loss := ""
+	prefix := commonDir(t)
+	for i, row := range t.Rows {
+		for _, rec := range row.Runs {
+			h, err := sweep.History(rec.Dir)
+			if err != nil {
+				return err
+			}
+			name := strings.TrimPrefix(rec.Dir, prefix)
+			if len(row.Runs) > 1 {
+				name += fmt.Sprintf(" (seed %d)", rec.Config.Seed)
+			}
+			runs = append(runs, plots.Run{Name: name, Group: i, History: h})
+			switch l := runner.LossName(rec.Config); {
+			case loss == "":
+				loss = l
+			case loss != l:
+				loss = "each run's own"
+			}
+		}
+	}
+	fig := plots.Compare(runs, loss)
+	if len(fig.Panels) == 0 {
+		return fmt.Errorf("--plot %s: no run has finished a training epoch yet, so there is no curve to draw (the table is written)", path)
+	}
+	return fig.Save(filepath.Dir(path), strings.TrimSuffix(filepath.Base(path), ext))
+}
+
+// commonDir returns the folder (with its trailing separator) that holds
+// every run of the table ("" when they share none), so that a legend
+// names the runs by what tells them apart.
+func commonDir(t *sweep.Table) string {
+	var dirs []string
+	for _, row := range t.Rows {
+		for _, rec := range row.Runs {
+			dirs = append(dirs, filepath.Clean(rec.Dir))
+		}
+	}
+	if len(dirs) == 0 {
+		return ""
+	}
+	prefix := filepath.Dir(dirs[0])
+	for _, d := range dirs[1:] {
+		for prefix != "." && prefix != string(filepath.Separator) && !strings.HasPrefix(d, prefix+string(filepath.Separator)) {
+			prefix = filepath.Dir(prefix)
+		}
+	}
+	if prefix == "." || prefix == string(filepath.Separator) {
+		return ""
+	}
+	return prefix + string(filepath.Separator)
 }

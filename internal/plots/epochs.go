@@ -301,3 +301,71 @@ func hasValue(y []float64) bool {
 	}
 	return false
 }
+
+// Run is one run's history, named for a legend, with the group (a
+// configuration, say) whose colour it takes.
+type Run struct {
+	Name    string
+	Group   int
+	History []train.EpochResult
+}
+
+// Compare returns the figure of several runs' learning curves over their
+// training epochs: test accuracy (in %) and training loss (named loss,
+// e.g. "cross-entropy"), one line per run, the two panels one above the
+// other. Runs of one group share a colour: the first of them is drawn
+// solid, the next dashed, and so on, with markers up to 15 epochs; the
+// groups beyond the palette's ten swap solid and dashed. Epochs that left
+// the forward weights alone (feedback pre-training, sleep) are not drawn:
+// the curves start after the first training epoch. A panel no run has
+// values for (the accuracy of autoencoders) is left out.
+func Compare(runs []Run, loss string) Figure {
+	markers := []string{"circle", "square", "triangle", "ring"}
+	inGroup := map[int]int{}
+	var acc, lss []Series
+	maxEpochs := 0
+	for _, r := range runs {
+		var h []train.EpochResult
+		for _, e := range r.History {
+			if !feedbackOnly(e.Phase) {
+				h = append(h, e)
+			}
+		}
+		x := column(h, func(e train.EpochResult) float64 { return float64(e.Epoch) })
+		maxEpochs = max(maxEpochs, len(h))
+		k := inGroup[r.Group]
+		inGroup[r.Group]++
+		s := Series{Name: r.Name, X: x, Color: r.Group % len(Palette),
+			Dashed: (k%2 == 1) != (r.Group >= len(Palette)), Marker: markers[k%len(markers)]}
+		a, l := s, s
+		a.Y = column(h, func(e train.EpochResult) float64 { return 100 * e.TestAccuracy })
+		l.Y = column(h, func(e train.EpochResult) float64 { return e.TrainLoss })
+		acc, lss = append(acc, a), append(lss, l)
+	}
+	if maxEpochs > 15 {
+		for i := range acc {
+			acc[i].Marker, lss[i].Marker = "", ""
+		}
+	}
+	title := "training loss"
+	if loss != "" {
+		title += " (" + loss + ")"
+	}
+	ys := make([][]float64, len(lss))
+	for i, s := range lss {
+		ys[i] = s.Y
+	}
+	fig := Figure{Cols: 1}
+	for _, pn := range []Panel{
+		{Title: "test accuracy after each epoch", XLabel: "epoch", YLabel: "accuracy (%)", IntegerX: true, Series: acc},
+		{Title: title, XLabel: "epoch", YLabel: "loss", IntegerX: true, LogY: spansDecade(ys...), Series: lss},
+	} {
+		for _, s := range pn.Series {
+			if hasValue(s.Y) {
+				fig.Panels = append(fig.Panels, pn)
+				break
+			}
+		}
+	}
+	return fig
+}

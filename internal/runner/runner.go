@@ -897,7 +897,7 @@ func writePlots(run *runfolder.Run, tr *train.Trainer, log *zap.Logger) {
 		log.Warn("plots", zap.Error(err))
 		return
 	}
-	for name, fig := range map[string]plots.Figure{"learning_curves": plots.LearningCurves(h, lossName(tr.Config())), "diagnostics": plots.Diagnostics(h)} {
+	for name, fig := range map[string]plots.Figure{"learning_curves": plots.LearningCurves(h, LossName(tr.Config())), "diagnostics": plots.Diagnostics(h)} {
 		if len(fig.Panels) == 0 {
 			continue
 		}
@@ -907,8 +907,9 @@ func writePlots(run *runfolder.Run, tr *train.Trainer, log *zap.Logger) {
 	}
 }
 
-// lossName names the loss of the configuration's task in figures.
-func lossName(cfg train.Config) string {
+// LossName names the loss of the configuration's task in figures:
+// "cross-entropy", or "mean squared error" for an autoencoder.
+func LossName(cfg train.Config) string {
 	if cfg.Autoencoder() {
 		return "mean squared error"
 	}

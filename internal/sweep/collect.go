@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/strongdfc/strongdfc/internal/config"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
+	"github.com/strongdfc/strongdfc/internal/runner"
 	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/train"
 )
@@ -134,9 +136,13 @@ func readRecord(dir string) (Record, error) {
 // config.Marshal (as run folders' are).
 var presetLine = regexp.MustCompile(`(?m)^preset:[ \t]*([A-Za-z0-9._-]+)[ \t]*(#.*)?$`)
 
-// readConfig reads a run folder's configuration as config.Resolve does,
-// parsing the file once instead of twice when its preset line is plain
-// (collect spends most of its time here).
+// readConfig reads a run folder's configuration (path is its
+// config.yaml) as config.Resolve does, parsing the file once instead of
+// twice when its preset line is plain (collect spends most of its time
+// here). A file written before some key existed, whose preset gives that
+// key a value other than zero today, is read as runner.RunConfig reads it
+// to resume: on top of the configuration stored in the run's checkpoint,
+// so that the run is shown as it ran, not with today's preset values.
 func readConfig(path string) (train.Config, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -155,7 +161,23 @@ func readConfig(path string) (train.Config, string, error) {
 	if err != nil {
 		return train.Config{}, "", err
 	}
+	if lacksKeys(path, data, cfg) {
+		dir := filepath.Dir(path)
+		if _, err := os.Stat(filepath.Join(dir, runfolder.Checkpoint)); err == nil {
+			return runner.RunConfig(dir, nil)
+		}
+	}
 	return cfg.Normalize(), preset, nil
+}
+
+// lacksKeys reports whether the configuration file data, decoded on top
+// of its preset as cfg, leaves out a key whose preset value is not the
+// zero value: decoded on top of the zero configuration it then gives
+// another configuration. (Keys whose zero value is the published
+// behaviour, the rule for keys added later, need no such care.)
+func lacksKeys(path string, data []byte, cfg train.Config) bool {
+	bare, err := config.Decode(path, data, train.Config{})
+	return err == nil && !reflect.DeepEqual(bare.Normalize(), cfg.Normalize())
 }
 
 // Row is one configuration of a table: its runs, and the statistics of
