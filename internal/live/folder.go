@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -146,16 +145,8 @@ func (fr *folderReader) read(f *Feed) error {
 			return err
 		}
 		// A line another process is writing has no newline yet: skip it.
-		for len(b) > 0 {
-			i := bytes.IndexByte(b, '\n')
-			if i < 0 {
-				break
-			}
-			line := bytes.TrimSpace(b[:i])
-			b = b[i+1:]
-			if len(line) == 0 {
-				continue
-			}
+		lines, _ := runfolder.CompleteLines(b)
+		for _, line := range lines {
 			if !json.Valid(line) {
 				return fmt.Errorf("%s: a line is not JSON: %.60s", filepath.Join(fr.dir, runfolder.MetricsJS), line)
 			}

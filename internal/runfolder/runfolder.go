@@ -6,6 +6,7 @@
 package runfolder
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -289,4 +290,23 @@ func ProgramInfo() Program {
 		}
 	}
 	return p
+}
+
+// CompleteLines returns the lines of b that end in a newline, trimmed of
+// surrounding space, blank ones left out, each numbered by its line in b
+// (from 1). The last line of a file another process is appending to has no
+// newline yet and is left out.
+func CompleteLines(b []byte) (lines [][]byte, numbers []int) {
+	for n := 1; len(b) > 0; n++ {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break
+		}
+		line := bytes.TrimSpace(b[:i])
+		b = b[i+1:]
+		if len(line) > 0 {
+			lines, numbers = append(lines, line), append(numbers, n)
+		}
+	}
+	return lines, numbers
 }

@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -24,22 +23,12 @@ func History(dir string) ([]train.EpochResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	var h []train.EpochResult
-	for n := 1; len(b) > 0; n++ {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			break
+	lines, numbers := runfolder.CompleteLines(b)
+	h := make([]train.EpochResult, len(lines))
+	for i, line := range lines {
+		if err := json.Unmarshal(line, &h[i]); err != nil {
+			return nil, fmt.Errorf("%s, line %d: %w (the file is the run's record of its epochs; metrics.csv holds the same rows)", path, numbers[i], err)
 		}
-		line := bytes.TrimSpace(b[:i])
-		b = b[i+1:]
-		if len(line) == 0 {
-			continue
-		}
-		var r train.EpochResult
-		if err := json.Unmarshal(line, &r); err != nil {
-			return nil, fmt.Errorf("%s, line %d: %w (the file is the run's record of its epochs; metrics.csv holds the same rows)", path, n, err)
-		}
-		h = append(h, r)
 	}
 	return h, nil
 }
