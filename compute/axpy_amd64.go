@@ -1,14 +1,23 @@
-//go:build amd64 && !purego
+//go:build amd64 && !purego && !openblas
 
 package compute
 
 import "golang.org/x/sys/cpu"
 
-// useAxpyAsm says whether Axpy runs axpyAVX2.
+// useAxpyAsm says whether axpyAVX2 runs the assembly.
 var useAxpyAsm = cpu.X86.HasAVX2
 
-// axpyAVX2 is Axpy for len(y) == len(x), in AVX2 assembly (multiply, then
-// add: no FMA).
+// axpyAVX2 is Axpy for len(y) == len(x): the AVX2 assembly when the CPU
+// has it, else axpyGo.
+func axpyAVX2(alpha float64, x, y []float64) {
+	if useAxpyAsm {
+		axpyAsm(alpha, x, y)
+		return
+	}
+	axpyGo(alpha, x, y)
+}
+
+// axpyAsm is axpyAVX2 in AVX2 assembly (multiply, then add: no FMA).
 //
 //go:noescape
-func axpyAVX2(alpha float64, x, y []float64)
+func axpyAsm(alpha float64, x, y []float64)

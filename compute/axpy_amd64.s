@@ -1,13 +1,13 @@
-//go:build amd64 && !purego
+//go:build amd64 && !purego && !openblas
 
 #include "textflag.h"
 
-// func axpyAVX2(alpha float64, x, y []float64)
+// func axpyAsm(alpha float64, x, y []float64)
 //
 // y[i] += alpha·x[i] for i < len(x) (len(y) == len(x)), the product and the
 // sum each rounded (VMULPD then VADDPD, as gonum's Daxpy does with SSE2):
 // 16 elements per iteration in four YMM registers, then one at a time.
-TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
+TEXT ·axpyAsm(SB), NOSPLIT, $0-56
 	VBROADCASTSD alpha+0(FP), Y0
 	MOVQ x_base+8(FP), SI
 	MOVQ x_len+16(FP), CX

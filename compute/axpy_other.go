@@ -1,9 +1,16 @@
-//go:build !amd64 || purego
+//go:build !amd64 || purego || openblas
 
 package compute
 
-// useAxpyAsm is false: Axpy runs in Go in this build.
+import gonumblas "gonum.org/v1/gonum/blas/gonum"
+
+// useAxpyAsm is false: this build has no assembly of its own (a package
+// that uses cgo, as the openblas build's does, cannot hold Go assembly).
 const useAxpyAsm = false
 
-// axpyAVX2 is never called in this build.
-func axpyAVX2(alpha float64, x, y []float64) { panic("compute: no AVX2 Axpy in this build") }
+// axpyAVX2 is gonum's Daxpy in this build: on amd64 its SSE2 assembly,
+// which multiplies and then adds, as axpyAVX2 does elsewhere.
+func axpyAVX2(alpha float64, x, y []float64) {
+	var g gonumblas.Implementation
+	g.Daxpy(len(x), alpha, x, 1, y, 1)
+}

@@ -3,6 +3,7 @@ package compute
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	gonumblas "gonum.org/v1/gonum/blas/gonum"
@@ -10,7 +11,8 @@ import (
 
 // TestAxpy checks Axpy bit for bit against gonum's Daxpy (the row addition
 // event-driven transmission used before) and against its Go loop, for
-// every length up to 70 (the vector loop and its tail), offsets that
+// every length up to 70 (its Go loop too on amd64, where gonum's Daxpy
+// is assembly that multiplies and then adds) (the vector loop and its tail), offsets that
 // leave the rows unaligned, and the values of rounding's edge cases.
 func TestAxpy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -38,7 +40,8 @@ func TestAxpy(t *testing.T) {
 				got := append([]float64(nil), y...)
 				Axpy(alpha, x[off:], got[off:])
 				for i := range got {
-					if math.Float64bits(got[i]) != math.Float64bits(want[i]) || math.Float64bits(inGo[i]) != math.Float64bits(want[i]) {
+					goDiffers := runtime.GOARCH == "amd64" && math.Float64bits(inGo[i]) != math.Float64bits(want[i])
+					if math.Float64bits(got[i]) != math.Float64bits(want[i]) || goDiffers {
 						t.Fatalf("n %d, α %g, offset %d, element %d: Axpy %v, Go %v, gonum %v", n, alpha, off, i, got[i], inGo[i], want[i])
 					}
 				}
