@@ -191,8 +191,15 @@ func (r *Run) AppendLine(name, line string) error {
 // write fills it, it is synced to disk, renamed over path, and the folder
 // is synced. Whenever the process dies, path holds either its old content
 // or the complete new one. On error the temporary file is removed and
-// path is untouched.
+// path is untouched. A path that exists and is not a regular file (a
+// device such as /dev/null, a named pipe) is written into directly: a
+// rename would replace the device with a file.
 func WriteAtomic(path string, write func(io.Writer) error) (err error) {
+	if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() {
+		// A device or a pipe (--md /dev/null, a FIFO): write into it, never
+		// rename a file over it.
+		return writeInto(path, write)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -309,4 +316,21 @@ func CompleteLines(b []byte) (lines [][]byte, numbers []int) {
 		}
 	}
 	return lines, numbers
+}
+
+// writeInto writes to an existing file that is not a regular one (a
+// device, a named pipe), as WriteAtomic cannot replace it.
+func writeInto(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
