@@ -14,7 +14,7 @@ func Axpy(alpha float64, x, y []float64) {
 	if len(y) < len(x) {
 		panic(fmt.Sprintf("compute: Axpy: y has %d elements, x %d", len(y), len(x)))
 	}
-	axpyAVX2(alpha, x, y[:len(x)])
+	axpy(alpha, x, y[:len(x)])
 }
 
 // axpyGo is Axpy in Go, for CPUs without AVX2; the conversion keeps the

@@ -4,12 +4,12 @@ package compute
 
 import "golang.org/x/sys/cpu"
 
-// useAxpyAsm says whether axpyAVX2 runs the assembly.
+// useAxpyAsm says whether axpy runs the assembly.
 var useAxpyAsm = cpu.X86.HasAVX2
 
-// axpyAVX2 is Axpy for len(y) == len(x): the AVX2 assembly when the CPU
+// axpy is Axpy for len(y) == len(x): the AVX2 assembly when the CPU
 // has it, else axpyGo.
-func axpyAVX2(alpha float64, x, y []float64) {
+func axpy(alpha float64, x, y []float64) {
 	if useAxpyAsm {
 		axpyAsm(alpha, x, y)
 		return
@@ -17,7 +17,7 @@ func axpyAVX2(alpha float64, x, y []float64) {
 	axpyGo(alpha, x, y)
 }
 
-// axpyAsm is axpyAVX2 in AVX2 assembly (multiply, then add: no FMA).
+// axpyAsm is axpy in AVX2 assembly (multiply, then add: no FMA).
 //
 //go:noescape
 func axpyAsm(alpha float64, x, y []float64)

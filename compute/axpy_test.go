@@ -10,10 +10,10 @@ import (
 )
 
 // TestAxpy checks Axpy bit for bit against gonum's Daxpy (the row addition
-// event-driven transmission used before) and against its Go loop, for
-// every length up to 70 (its Go loop too on amd64, where gonum's Daxpy
-// is assembly that multiplies and then adds) (the vector loop and its tail), offsets that
-// leave the rows unaligned, and the values of rounding's edge cases.
+// event-driven transmission used before), and on amd64, where gonum's Daxpy
+// is assembly that multiplies and then adds, its Go loop too: every length
+// up to 70 (the vector loop and its tail), offsets that leave the rows
+// unaligned, and the values of rounding's edge cases.
 func TestAxpy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var ref gonumblas.Implementation
