@@ -3,6 +3,7 @@ package neuron
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -168,6 +169,49 @@ func TestStepIndependentOfWorkers(t *testing.T) {
 				t.Fatalf("%d workers differ from 1 at %d: %v vs %v", w, i, got[i], ref[i])
 			}
 		}
+	}
+}
+
+// TestReseed: a used source reseeded draws, normal and uniform, what a
+// fresh source of that seed draws, on every reserved stream.
+func TestReseed(t *testing.T) {
+	used := NewGaussian(5)
+	used.Reserve(2, 3)
+	used.ReserveUniform(2, 3)
+	buf := make([]float64, 37)
+	for _, l := range []int{1, -1, 2, -2} {
+		used.StdNormal(l, 1, buf)
+	}
+	used.Uniform(1, 2, buf)
+	used.Reseed(11)
+	fresh := NewGaussian(11)
+	fresh.Reserve(2, 3)
+	fresh.ReserveUniform(2, 3)
+	a, b := make([]float64, 50), make([]float64, 50)
+	for r := range 3 {
+		for _, l := range []int{1, -1, 2, -2} {
+			used.StdNormal(l, r, a)
+			fresh.StdNormal(l, r, b)
+			if !slices.Equal(a, b) {
+				t.Fatalf("normal stream (%d, %d) after Reseed differs from a fresh source's", l, r)
+			}
+		}
+		for p := range 2 {
+			used.Uniform(p, r, a)
+			fresh.Uniform(p, r, b)
+			if !slices.Equal(a, b) {
+				t.Fatalf("uniform stream (%d, %d) after Reseed differs from a fresh source's", p, r)
+			}
+		}
+	}
+	// And not what seed 5 draws.
+	other := NewGaussian(5)
+	other.Reserve(1, 1)
+	used.Reseed(11)
+	used.StdNormal(1, 0, a)
+	other.StdNormal(1, 0, b)
+	if slices.Equal(a, b) {
+		t.Error("Reseed(11) draws what seed 5 draws")
 	}
 }
 

@@ -64,7 +64,37 @@ func (g *Gaussian) Reserve(layers, rows int) {
 	}
 	for s := range 2 * layers {
 		for r := len(g.streams[s]); r < rows; r++ {
-			g.streams[s] = append(g.streams[s], newStream(splitmix(g.seed^splitmix(uint64(s+1)<<32|uint64(r)))))
+			g.streams[s] = append(g.streams[s], newStream(g.normalSeed(s, r)))
+		}
+	}
+}
+
+// normalSeed is the seed of the normal stream of slot s and row r.
+func (g *Gaussian) normalSeed(s, r int) uint64 {
+	return splitmix(g.seed ^ splitmix(uint64(s+1)<<32|uint64(r)))
+}
+
+// uniformSeed is the seed of the uniform stream of population p and row r.
+func (g *Gaussian) uniformSeed(p, r int) uint64 {
+	return splitmix(g.seed ^ uniformSalt ^ splitmix(uint64(p+1)<<32|uint64(r)))
+}
+
+// Reseed restarts every reserved stream from seed: the source then draws
+// what NewGaussian(seed), reserved alike, would. An evaluation reseeds
+// before every window, so that a window's draws do not depend on how
+// many steps the windows before it took.
+func (g *Gaussian) Reseed(seed uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.seed = seed
+	for s := range g.streams {
+		for r := range g.streams[s] {
+			g.streams[s][r] = newStream(g.normalSeed(s, r))
+		}
+	}
+	for p := range g.unif {
+		for r := range g.unif[p] {
+			g.unif[p][r] = newStream(g.uniformSeed(p, r))
 		}
 	}
 }
@@ -82,7 +112,7 @@ func (g *Gaussian) ReserveUniform(pops, rows int) {
 	}
 	for p := range pops {
 		for r := len(g.unif[p]); r < rows; r++ {
-			g.unif[p] = append(g.unif[p], newStream(splitmix(g.seed^uniformSalt^splitmix(uint64(p+1)<<32|uint64(r)))))
+			g.unif[p] = append(g.unif[p], newStream(g.uniformSeed(p, r)))
 		}
 	}
 }

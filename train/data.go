@@ -191,40 +191,78 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // is its largest output averaged over the window's last quarter. For a
 // network of spiking neurons this is the spiking network's accuracy;
 // Evaluate's feedforward pass is its mean field. The noise is drawn from
-// its own seed (SeedEvalNoise), so evaluating changes nothing of the run.
+// its own seed (SeedEvalNoise), so evaluating changes nothing of the run,
+// and from the index of each window's first sample, so that a window's
+// draws do not depend on the windows before it.
 // rate is the hidden neurons' mean firing rate, in spikes per unit of
 // time (0 when they do not spike).
 func (t *Trainer) SimulatedAccuracy(sp dataset.Split, steps, batch int) (acc, rate float64, err error) {
-	ph, ok := t.method.Phase("train").(Simulated)
-	if !ok {
-		return math.NaN(), 0, fmt.Errorf("method %s simulates no training windows", t.cfg.Method)
-	}
-	n := sp.Len()
-	if n == 0 || steps < 2 || batch <= 0 {
-		return math.NaN(), 0, fmt.Errorf("simulated accuracy of %d samples with windows of %d steps in batches of %d", n, steps, batch)
-	}
-	ph.Rules = nil
-	ph.Circuit.Target = circuit.NoTarget
-	ph.Window = scheduler.Config{Steps: steps}
-	ph.NoiseSeed = SeedEvalNoise
-	env := *t.env
-	env.Batch = min(batch, n)
-	c, s, _, err := ph.Build(&env, nil)
+	accs, rate, err := t.SimulatedAccuracies(sp, []int{steps}, batch)
 	if err != nil {
 		return math.NaN(), 0, err
 	}
+	return accs[0], rate, nil
+}
+
+// SimulatedAccuracies is SimulatedAccuracy for several presentation
+// times at the cost of the longest: the samples are presented for
+// max(steps) time indices, and acc[m] is the accuracy read out over the
+// last quarter of the first steps[m] of them, which is what a window of
+// steps[m] time indices gives (the same bits: a window's first steps do
+// not depend on its length: each window's noise is drawn afresh from the
+// evaluation seed and the index of its first sample). rate is measured
+// over the longest window.
+func (t *Trainer) SimulatedAccuracies(sp dataset.Split, steps []int, batch int) (acc []float64, rate float64, err error) {
+	ph, ok := t.method.Phase("train").(Simulated)
+	if !ok {
+		return nil, 0, fmt.Errorf("method %s simulates no training windows", t.cfg.Method)
+	}
+	n := sp.Len()
+	longest := 0
+	for _, s := range steps {
+		if s < 2 {
+			return nil, 0, fmt.Errorf("simulated accuracy with a window of %d steps: a window needs at least 2", s)
+		}
+		longest = max(longest, s)
+	}
+	if n == 0 || len(steps) == 0 || batch <= 0 {
+		return nil, 0, fmt.Errorf("simulated accuracy of %d samples with windows of %v steps in batches of %d", n, steps, batch)
+	}
+	ph.Rules = nil
+	ph.Circuit.Target = circuit.NoTarget
+	ph.Window = scheduler.Config{Steps: longest}
+	ph.NoiseSeed = SeedEvalNoise
+	env := *t.env
+	env.Batch = min(batch, n)
+	// Every window draws from the evaluation seed and its first sample's
+	// index, so that what a window draws does not depend on the windows
+	// before it.
+	seed := SubSeed(t.env.Seed, SeedEvalNoise)
+	noise := neuron.NewGaussian(seed)
+	c, s, _, err := ph.Build(&env, noise)
+	if err != nil {
+		return nil, 0, err
+	}
 	x := mat.NewDense(env.Batch, sp.Set.Dim, nil)
 	labels := make([]int, env.Batch)
-	mean := mat.NewDense(env.Batch, t.Net.NOut(), nil)
-	from := steps - max(steps/4, 1)
-	var view *mat.Dense
+	// One readout per presentation time: the output summed over the last
+	// quarter of its first steps[m] time indices, k in [from[m], steps[m]).
+	means := make([]*mat.Dense, len(steps))
+	views := make([]*mat.Dense, len(steps))
+	from := make([]int, len(steps))
+	for m, st := range steps {
+		means[m] = mat.NewDense(env.Batch, t.Net.NOut(), nil)
+		from[m] = st - max(st/4, 1)
+	}
 	var spikes, neuronSteps float64
 	s.Observe(1, func(k int, _ *scheduler.Clock) {
-		if k == from {
-			view.Zero()
-		}
-		if k >= from {
-			view.Add(view, c.Output())
+		for m, v := range views {
+			switch {
+			case k == from[m]:
+				v.Copy(c.Output())
+			case k > from[m] && k < steps[m]:
+				v.Add(v, c.Output())
+			}
 		}
 		if k == 0 {
 			return
@@ -238,21 +276,30 @@ func (t *Trainer) SimulatedAccuracy(sp dataset.Split, steps, batch int) (acc, ra
 			}
 		}
 	})
-	correct := 0
+	correct := make([]int, len(steps))
 	for lo := 0; lo < n; lo += env.Batch {
 		b := min(env.Batch, n-lo)
 		xb := x.Slice(0, b, 0, sp.Set.Dim).(*mat.Dense)
-		view = mean.Slice(0, b, 0, t.Net.NOut()).(*mat.Dense)
+		for m := range views {
+			views[m] = means[m].Slice(0, b, 0, t.Net.NOut()).(*mat.Dense)
+		}
 		sp.Batch(xb, labels[:b], t.table, nil, lo)
+		noise.Reseed(SubSeed(seed, lo))
 		if err := s.Window(c, xb, nil); err != nil {
-			return math.NaN(), 0, err
+			return nil, 0, err
 		}
 		tg := mat.NewDense(b, t.Net.NOut(), nil)
 		circuit.SetSoftTargets(tg, labels[:b], 1)
-		correct += circuit.Correct(view, tg)
+		for m, v := range views {
+			correct[m] += circuit.Correct(v, tg)
+		}
 	}
 	if neuronSteps > 0 {
 		rate = spikes / neuronSteps / c.Clock().DT()
 	}
-	return float64(correct) / float64(n), rate, nil
+	acc = make([]float64, len(steps))
+	for m := range acc {
+		acc[m] = float64(correct[m]) / float64(n)
+	}
+	return acc, rate, nil
 }

@@ -31,7 +31,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -54,20 +56,35 @@ import (
 
 // EpochRow is a line of spiking.csv.
 type EpochRow struct {
-	Epoch          int     `json:"epoch"`
-	Samples        int     `json:"samples"`
-	MeanField      float64 `json:"mean_field_test_accuracy"`
+	Epoch     int     `json:"epoch"`
+	Samples   int     `json:"samples"`
+	MeanField float64 `json:"mean_field_test_accuracy"`
+	// Spiking is the spiking network's accuracy after the longest
+	// presentation, EvalSteps time steps per sample.
 	Spiking        float64 `json:"spiking_test_accuracy"`
 	RateHz         float64 `json:"mean_rate"`
 	SpikingSeconds float64 `json:"spiking_eval_seconds"`
+	EvalSteps      int     `json:"eval_steps"`
+	// ByTime is the spiking accuracy after each presentation time (steps
+	// per sample), read from the same simulation.
+	ByTime map[int]float64 `json:"spiking_test_accuracy_by_steps"`
 }
+
+// oldEvalSteps is the presentation time of the rows written before
+// spiking.csv had an eval_steps column.
+const oldEvalSteps = 200
 
 func main() {
 	cfg := presets.Spiking(presets.MNIST())
 	opt := runner.Options{Command: os.Args, ResumeCommand: "go run ./experiments/spiking -resume %s"}
 	dataset := flag.String("dataset", "mnist", "`data set`: mnist or fashion-mnist")
 	cost := flag.Bool("cost", false, "measure the cost of a step against the firing rate instead of training")
-	evalSteps := flag.Int("eval-steps", 200, "time `steps` per test sample of the spiking evaluation")
+	evalSteps := []int{200, 1000}
+	flag.Func("eval-steps", "time `steps` per test sample of the spiking evaluation, a comma-separated list read from one simulation of the longest (default 200,1000)", func(v string) error {
+		var err error
+		evalSteps, err = parseSteps(v)
+		return err
+	})
 	flag.IntVar(&cfg.Epochs, "epochs", 3, "training `epochs`")
 	flag.IntVar(&cfg.Batch, "batch", cfg.Batch, "minibatch `size`")
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "`seed` of every random draw")
@@ -156,13 +173,19 @@ func main() {
 		}
 		samples += r.Samples
 		start := time.Now()
-		acc, rate, err := tr.SimulatedAccuracy(tr.Data().Test, *evalSteps, 500)
+		accs, rate, err := tr.SimulatedAccuracies(tr.Data().Test, evalSteps, 500)
 		if err != nil {
 			log.Error("spiking evaluation", zap.Error(err))
 			return
 		}
-		row := EpochRow{Epoch: r.Epoch, Samples: samples, MeanField: r.TestAccuracy, Spiking: acc, RateHz: rate,
-			SpikingSeconds: time.Since(start).Seconds()}
+		row := EpochRow{Epoch: r.Epoch, Samples: samples, MeanField: r.TestAccuracy, RateHz: rate,
+			SpikingSeconds: time.Since(start).Seconds(), ByTime: map[int]float64{}}
+		for m, st := range evalSteps {
+			row.ByTime[st] = accs[m]
+			if st >= row.EvalSteps {
+				row.Spiking, row.EvalSteps = accs[m], st
+			}
+		}
 		rows = append(rows, row)
 		// Written after every epoch, so that an interrupted run keeps its
 		// rows and -resume extends them.
@@ -171,7 +194,8 @@ func main() {
 				log.Error("spiking.csv", zap.Error(err))
 			}
 		}
-		log.Info("spiking", zap.Int("epoch", r.Epoch), zap.Float64("spiking_test_accuracy", acc),
+		log.Info("spiking", zap.Int("epoch", r.Epoch), zap.Float64("spiking_test_accuracy", row.Spiking),
+			zap.Int("eval_steps", row.EvalSteps), zap.Any("by_steps", row.ByTime),
 			zap.Float64("mean_field_test_accuracy", r.TestAccuracy), zap.Float64("mean_rate", rate))
 	}
 	sum, err := runner.Run(ctx, cfg, opt)
@@ -199,8 +223,29 @@ func (o *dirObserver) Started(_ *train.Trainer, dir string)                   { 
 func (o *dirObserver) Progress(*train.Trainer, train.Progress, time.Duration) {}
 func (o *dirObserver) Epoch(*train.Trainer, train.EpochResult)                {}
 
+// parseSteps reads a comma-separated list of presentation times.
+func parseSteps(v string) ([]int, error) {
+	var steps []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 2 {
+			return nil, fmt.Errorf("eval-steps %q: want a comma-separated list of whole numbers of at least 2 steps, such as 200,1000", v)
+		}
+		steps = append(steps, n)
+	}
+	return steps, nil
+}
+
+// rowColumns are spiking.csv's first columns; a column
+// spiking_test_accuracy_<N>_steps follows for every presentation time.
+var rowColumns = []string{"epoch", "samples", "mean_field_test_accuracy", "spiking_test_accuracy", "mean_rate", "spiking_eval_seconds", "eval_steps"}
+
+// byTimeColumn names the column of the accuracy after n steps.
+func byTimeColumn(n int) string { return fmt.Sprintf("spiking_test_accuracy_%d_steps", n) }
+
 // readRows reads the rows of a spiking.csv that writeRows wrote (none if
-// the file does not exist).
+// the file does not exist), also one written before it had the
+// eval_steps column (its accuracies are after 200 steps).
 func readRows(path string) ([]EpochRow, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -214,37 +259,96 @@ func readRows(path string) ([]EpochRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	col := map[string]int{}
+	byTime := map[int]int{} // steps → column
+	for c, name := range recs[0] {
+		col[name] = c
+		var n int
+		if _, err := fmt.Sscanf(name, "spiking_test_accuracy_%d_steps", &n); err == nil {
+			byTime[n] = c
+		}
+	}
+	for _, name := range rowColumns[:6] {
+		if _, ok := col[name]; !ok {
+			return nil, fmt.Errorf("%s: no column %s: not a spiking.csv of this program", path, name)
+		}
+	}
 	var rows []EpochRow
-	for i, rec := range recs {
-		if i == 0 {
-			continue // the header
+	for i, rec := range recs[1:] {
+		line := i + 2
+		if len(rec) != len(recs[0]) {
+			return nil, fmt.Errorf("%s line %d: %d fields, want %d", path, line, len(rec), len(recs[0]))
 		}
-		if len(rec) != 6 {
-			return nil, fmt.Errorf("%s line %d: %d fields, want 6", path, i+1, len(rec))
+		var errs []error
+		num := func(name string) float64 {
+			x, err := strconv.ParseFloat(rec[col[name]], 64)
+			errs = append(errs, err)
+			return x
 		}
-		var r EpochRow
-		var errs [6]error
-		r.Epoch, errs[0] = strconv.Atoi(rec[0])
-		r.Samples, errs[1] = strconv.Atoi(rec[1])
-		r.MeanField, errs[2] = strconv.ParseFloat(rec[2], 64)
-		r.Spiking, errs[3] = strconv.ParseFloat(rec[3], 64)
-		r.RateHz, errs[4] = strconv.ParseFloat(rec[4], 64)
-		r.SpikingSeconds, errs[5] = strconv.ParseFloat(rec[5], 64)
-		if err := errors.Join(errs[:]...); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		whole := func(name string) int {
+			x, err := strconv.Atoi(rec[col[name]])
+			errs = append(errs, err)
+			return x
+		}
+		r := EpochRow{Epoch: whole("epoch"), Samples: whole("samples"), MeanField: num("mean_field_test_accuracy"),
+			Spiking: num("spiking_test_accuracy"), RateHz: num("mean_rate"), SpikingSeconds: num("spiking_eval_seconds"),
+			EvalSteps: oldEvalSteps, ByTime: map[int]float64{}}
+		if _, ok := col["eval_steps"]; ok {
+			r.EvalSteps = whole("eval_steps")
+		}
+		for n, c := range byTime {
+			if rec[c] == "" {
+				continue // a presentation time this row was not measured at
+			}
+			x, err := strconv.ParseFloat(rec[c], 64)
+			errs = append(errs, err)
+			r.ByTime[n] = x
+		}
+		if len(byTime) == 0 {
+			r.ByTime[r.EvalSteps] = r.Spiking
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, line, err)
 		}
 		rows = append(rows, r)
 	}
 	return rows, nil
 }
 
+// writeRows writes spiking.csv: one column per presentation time any row
+// was measured at, empty where a row was not.
 func writeRows(path string, rows []EpochRow) error {
+	var times []int
+	for _, r := range rows {
+		for n := range r.ByTime {
+			if !slices.Contains(times, n) {
+				times = append(times, n)
+			}
+		}
+	}
+	slices.Sort(times)
 	return runfolder.WriteAtomic(path, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"epoch", "samples", "mean_field_test_accuracy", "spiking_test_accuracy", "mean_rate", "spiking_eval_seconds"}) //nolint:errcheck
+		head := slices.Clone(rowColumns)
+		for _, n := range times {
+			head = append(head, byTimeColumn(n))
+		}
+		cw.Write(head) //nolint:errcheck
 		g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 		for _, r := range rows {
-			cw.Write([]string{strconv.Itoa(r.Epoch), strconv.Itoa(r.Samples), g(r.MeanField), g(r.Spiking), g(r.RateHz), g(r.SpikingSeconds)}) //nolint:errcheck
+			rec := []string{strconv.Itoa(r.Epoch), strconv.Itoa(r.Samples), g(r.MeanField), g(r.Spiking), g(r.RateHz), g(r.SpikingSeconds), strconv.Itoa(r.EvalSteps)}
+			for _, n := range times {
+				x, ok := r.ByTime[n]
+				if !ok {
+					rec = append(rec, "")
+					continue
+				}
+				rec = append(rec, g(x))
+			}
+			cw.Write(rec) //nolint:errcheck
 		}
 		cw.Flush()
 		return cw.Error()
