@@ -10,6 +10,11 @@
 // firing rate, beside the feedforward (mean-field) accuracy. It writes
 // spiking.csv into the run folder and prints a JSON summary last.
 //
+// With -evaluate DIR it measures the spiking network of a run folder at
+// its checkpoint after each presentation time of -eval-steps (one
+// simulation of the longest), beside its mean field, and prints the
+// result as JSON.
+//
 // With -cost it instead times steps of the published MNIST network at
 // several firing rates: spiking neurons with event-driven transmission,
 // the same with dense products, and the rate network, each with
@@ -18,6 +23,7 @@
 //
 //	go run -tags openblas ./experiments/spiking -epochs 3
 //	go run -tags openblas ./experiments/spiking -cost -out docs/spiking
+//	go run ./experiments/spiking -evaluate longruns/mnist-spiking-intensity-s1 -eval-steps 200,500,1000,2000
 package main
 
 import (
@@ -95,6 +101,8 @@ func main() {
 	flag.Float64Var(&cfg.Spiking.TauSyn, "tau-syn", cfg.Spiking.TauSyn, "synaptic `time constant` of the traces")
 	flag.StringVar(&opt.DataDir, "data", "", "`folder` with the IDX files")
 	out := flag.String("out", "", "run `folder` (training; default: a new folder under runs/) or output folder (-cost)")
+	evaluate := flag.String("evaluate", "", "evaluate the spiking network of the run `folder` at its checkpoint after each -eval-steps, beside its mean field, and print the result (nothing is written)")
+	evalLimit := flag.Int("eval-limit", 0, "with -evaluate, the first `N` test samples only (0: all)")
 	flag.StringVar(&opt.Resume, "resume", "", "continue the training run in `folder` from its checkpoint (its configuration; spiking.csv is extended)")
 	var sets []string
 	flag.Func("set", "change one configuration value, `key=value` with a dotted key and a YAML value (spiking.learn_from=intensity, forward.lr=1e-3); repeatable, applied after the flags above (not with -resume)", func(s string) error {
@@ -126,6 +134,12 @@ func main() {
 		if cfg, err = config.Override(cfg, kv); err != nil {
 			log.Fatal("-set", zap.Error(err))
 		}
+	}
+	if *evaluate != "" {
+		if err := evaluateRun(log, *evaluate, opt.DataDir, evalSteps, *evalLimit); err != nil {
+			log.Fatal("evaluate", zap.Error(err))
+		}
+		return
 	}
 	if *cost {
 		if *out == "" {
@@ -214,6 +228,38 @@ func main() {
 		log.Error("run failed", zap.Error(err))
 		os.Exit(1)
 	}
+}
+
+// evaluateRun measures the spiking network of the run folder dir at its
+// checkpoint after each presentation time and prints one JSON line.
+func evaluateRun(log *zap.Logger, dir, dataDir string, steps []int, limit int) error {
+	tr, err := runner.OpenTrainer(dir, dataDir)
+	if err != nil {
+		return err
+	}
+	test := tr.Data().Test.Limit(limit)
+	start := time.Now()
+	_, meanField := tr.Evaluate(test)
+	accs, rate, err := tr.SimulatedAccuracies(test, steps, 500)
+	if err != nil {
+		return err
+	}
+	by := map[string]float64{}
+	for m, st := range steps {
+		by[strconv.Itoa(st)] = accs[m]
+	}
+	log.Info("spiking evaluation", zap.String("run", dir), zap.String("at", tr.Position().String()),
+		zap.Int("test_samples", test.Len()), zap.Float64("mean_field_test_accuracy", meanField),
+		zap.Any("spiking_test_accuracy_by_steps", by), zap.Float64("mean_rate", rate),
+		zap.Duration("took", time.Since(start)))
+	b, err := json.Marshal(map[string]any{"run": dir, "at": tr.Position().String(), "test_samples": test.Len(),
+		"mean_field_test_accuracy": meanField, "spiking_test_accuracy_by_steps": by, "mean_rate": rate,
+		"seconds": time.Since(start).Seconds()})
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(b))
+	return nil
 }
 
 // dirObserver keeps the run folder's path (runner.Observer).

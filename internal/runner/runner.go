@@ -1011,3 +1011,37 @@ func ConsoleLogger(w io.Writer, level zapcore.Level) *zap.Logger {
 	enc.CallerKey = ""
 	return zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), level))
 }
+
+// OpenTrainer returns a trainer restored from the checkpoint of the run
+// folder dir (its configuration, its data set read from dataDir or
+// found as a run finds it), to be evaluated; nothing in the folder is
+// changed.
+func OpenTrainer(dir, dataDir string) (*train.Trainer, error) {
+	cfg, _, err := RunConfig(dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	run, err := runfolder.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !run.HasCheckpoint() {
+		return nil, fmt.Errorf("%s has no checkpoint to evaluate", run.Dir)
+	}
+	snap, err := checkpoint.Read(run.Path(runfolder.Checkpoint))
+	if err != nil {
+		return nil, err
+	}
+	data, err := train.LoadData(cfg, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := train.New(cfg, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := tr.Restore(snap); err != nil {
+		return nil, fmt.Errorf("%s: %w", run.Path(runfolder.Checkpoint), err)
+	}
+	return tr, nil
+}

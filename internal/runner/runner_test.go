@@ -152,3 +152,38 @@ func TestResumeHint(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenTrainer: a trainer opened from a finished run folder has the
+// run's weights (its feedforward accuracy is the run's last test
+// accuracy), and a folder without a checkpoint is an error that says so.
+func TestOpenTrainer(t *testing.T) {
+	data := t.TempDir()
+	if err := synth.WriteIDX(data, 64, 32); err != nil {
+		t.Fatal(err)
+	}
+	cfg := presets.MNIST()
+	cfg.Hidden, cfg.Epochs, cfg.Batch, cfg.Validation = []int{8}, 1, 16, 16
+	cfg.Dynamics.Steps, cfg.Pretrain.Dynamics.Steps, cfg.Pretrain.Epochs = 12, 12, 0
+	out := t.TempDir()
+	sum, err := Run(context.Background(), cfg, Options{DataDir: data, Out: out, Name: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := OpenTrainer(filepath.Join(out, "run"), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, acc := tr.Evaluate(tr.Data().Test); acc != sum.TestAccuracy {
+		t.Errorf("opened run's test accuracy %g, the run's %g", acc, sum.TestAccuracy)
+	}
+	if !tr.Done() {
+		t.Error("the opened trainer is not at the run's end")
+	}
+	empty := filepath.Join(out, "empty")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenTrainer(empty, data); err == nil {
+		t.Error("a folder without a run opened")
+	}
+}
