@@ -123,6 +123,10 @@ func (t *task) kernelRange(lo, hi int) {
 // kernelTile computes rows [i0, i1) and columns [j0, j1) of C =
 // alpha·op(A)·op(B) + beta·C, whose inner dimension is k > 0.
 func kernelTile(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, k, i0, i1, j0, j1 int) {
+	if useTransposed && transposedTile(i1-i0, j1-j0) {
+		kernelTileT(buf, tA, tB, alpha, a, b, beta, c, k, i0, i1, j0, j1)
+		return
+	}
 	nk := (k + kcMax - 1) / kcMax
 	kcHi := (k + nk - 1) / nk
 	mp := (i1 - i0 + mr - 1) / mr // micro-panels of A
@@ -161,6 +165,68 @@ func kernelTile(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.
 			}
 			for ip := range mp {
 				microTile(buf, kc, &buf.a[ip*psA], bp, alpha, bt, c, i0+ip*mr, i1, jr, j1)
+			}
+		}
+	}
+}
+
+// useTransposed lets kernelTile compute a tile of few rows as its
+// transpose (kernelTileT); tests switch it off to compare bits.
+var useTransposed = true
+
+// transposedTile says whether a tile of m rows and n columns takes fewer
+// micro-tiles as its transpose (n rows of mr, m columns of nr) than as
+// itself: a tile of fewer than 2·mr rows, such as the 8 samples of a
+// minibatch chunk (2 micro-tiles of 6 rows each, a third of them padding,
+// against one micro-panel of 8 columns).
+func transposedTile(m, n int) bool {
+	ceil := func(x, y int) int { return (x + y - 1) / y }
+	return m < 2*mr && ceil(n, mr)*ceil(m, nr) < ceil(m, mr)*ceil(n, nr)
+}
+
+// kernelTileT computes the same tile as kernelTile from the transposed
+// product, Cᵀ = op(B)ᵀ·op(A)ᵀ: op(B)ᵀ is packed as the micro-panels of A
+// (mr columns of C at a time) and op(A)ᵀ as those of B (nr rows of C), and
+// each micro-tile, computed into buf.t, is merged into C transposed with
+// the arithmetic of microTile's edge. Every element of C is the same chain
+// of FMAs over the inner dimension as in kernelTile (a product's two
+// factors swap, which an FMA does not see), so the bits are the same.
+func kernelTileT(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, k, i0, i1, j0, j1 int) {
+	nk := (k + kcMax - 1) / kcMax
+	kcHi := (k + nk - 1) / nk
+	mp := (j1 - j0 + mr - 1) / mr // micro-panels of op(B)ᵀ: columns of C
+	np := (i1 - i0 + nr - 1) / nr // micro-panels of op(A)ᵀ: rows of C
+	buf.grow(mp*panelStride(mr, kcHi), np*panelStride(nr, kcHi))
+	for q := range nk {
+		p0 := q * k / nk
+		kc := (q+1)*k/nk - p0
+		psA, psB := panelStride(mr, kc), panelStride(nr, kc)
+		packA(buf.a, psA, tB == blas.NoTrans, b, j0, j1, p0, kc)
+		packB(buf.b, psB, tA == blas.NoTrans, a, i0, i1, p0, kc)
+		bt := beta
+		if q > 0 {
+			bt = 1
+		}
+		for jp := range np {
+			ir := i0 + jp*nr
+			rows := min(nr, i1-ir)
+			for ip := range mp {
+				jc := j0 + ip*mr
+				kern6x8(kc, &buf.a[ip*psA], &buf.b[jp*psB], &buf.t[0], nr, 1, 0)
+				// buf.t[r·nr + s] is AB of C[ir+s, jc+r].
+				cols := min(mr, j1-jc)
+				for s := range rows {
+					row := c.Data[(ir+s)*c.Stride+jc:][:cols]
+					if bt == 0 {
+						for r := range row {
+							row[r] = alpha * buf.t[r*nr+s]
+						}
+					} else {
+						for r := range row {
+							row[r] = math.FMA(alpha, buf.t[r*nr+s], bt*row[r])
+						}
+					}
+				}
 			}
 		}
 	}
