@@ -50,9 +50,11 @@ var presetWeights = map[string]struct {
 	"mnist-strong-dfc-online":         {"7446d1a06b0c7e8a62dc991df0737b3be7c225dee7e16e65852ea5ec66c32a38", [4]float64{-4.227594770401071, -3.9703728161414493, 2.1034546153595595, 5.0957161074888}},
 	"mnist-strong-dfc-stream":         {"d3fcc19452cf58f362483a1f72a581efdb69aab587352835c65b1b3217758274", [4]float64{-4.2237388675871266, -3.966134773387191, 2.1018660554904671, 5.0906281889261678}},
 	// Recorded when the spiking presets were added (issue 12), again on
-	// 2026-12-03 when they took the filtered basal prediction.
-	"fashion-mnist-spiking-strong-dfc": {"47c4ef78a7b1b6e630d13cc278ccd37a0ef62c1cbc64b0ec4dddc1d14fc1722b", [4]float64{-4.159173532000068, -3.9477902023567575, 2.0471150224279318, 5.0429919434753083}},
-	"mnist-spiking-strong-dfc":         {"c7a5cd75d214fd783f3b7e2f167436c6015d524c24323f83a8df3ccbf0dbd59b", [4]float64{-4.2222357931006576, -3.9702654912763116, 2.0981530566105548, 5.0927724611131753}},
+	// 2026-12-03 when they took the filtered basal prediction, and on
+	// 2026-12-04 when they took traces of τ_s = 0.03 and learn_from:
+	// intensity.
+	"fashion-mnist-spiking-strong-dfc": {"3d41ac82e3536fbb75c07cef702668ca191e09e5cba9f6085de18dbc8a34d85d", [4]float64{-4.1655145047289297, -3.9495215147998741, 2.0525297470557571, 5.0476201209089595}},
+	"mnist-spiking-strong-dfc":         {"923dba7f3e2c30bcbb4b7c43c2228634f2dc4ea2860d69a33b9c55a52dd3e077", [4]float64{-4.2262580011230959, -3.9717153965061227, 2.1013995687318152, 5.0959592427220874}},
 }
 
 // presetWeightsRun shrinks a preset to a 16-12-12-4 network on 400
@@ -156,21 +158,22 @@ func TestPresetWeights(t *testing.T) {
 // asmWeights are the hashes (as in presetWeights) of the same runs with
 // the default build's assembly kernels (backends go-avx2 and go-avx512,
 // which give the same bits), recorded on 2026-12-03 (after the spiking presets took
-// the filtered prediction), so that the build every user and CI runs is pinned to the
+// the filtered prediction; theirs again on 2026-12-04, τ_s = 0.03 and learn_from:
+// intensity), so that the build every user and CI runs is pinned to the
 // bit as well, spiking presets included.
 var asmWeights = map[string]string{
 	"fashion-mnist-bp":                 "2e21d186044f6d7a481cc2ac0c0478837c7f8e5d561abba7f547f0bcc3c8a36d",
 	"fashion-mnist-dfc":                "ee7fc574acffadfbec25f0d36aed4b94f890cbd24dfabcd414dc3b3faf8e897c",
 	"fashion-mnist-dfc-ss":             "3a0a308528b370c794f5776976e50ddec571ab6ff2134a406fefabc597ce68df",
 	"fashion-mnist-dfc-ssa":            "24936908f492d3d5e63a41d7f1581c3a52a25a040f21800183e6d03e8305ca5b",
-	"fashion-mnist-spiking-strong-dfc": "7c08f0c091fd049b6fb028123d70fc48c6bf2bae1ab6f3b0b56584c5f453ce9e",
+	"fashion-mnist-spiking-strong-dfc": "b302a24943c704deef3a6c57c442c11894efea057a566aa5eec04392c590fd2c",
 	"fashion-mnist-strong-dfc":         "8c5b748acda26ea1b9779817e2e76ded631f4756847759b56ed2554492137f85",
 	"fashion-mnist-strong-dfc-2phase":  "e865f7dc9ff252f53ee59b8e2cc8d052f67e28d55dbab86674b4b31eac8ef9c1",
 	"mnist-bp":                         "810039074dbbdab46ea8bb8c20040392d383b9b78365327d8cac61358716e92d",
 	"mnist-dfc":                        "16b8ceefabb4112a93ec547d1c4be289297eac75f4c98f0a51ee2f54ac8fe210",
 	"mnist-dfc-ss":                     "1384019697cf7a2efca24dc80a158fc767773683608fcd4c9f9b107de3c2c266",
 	"mnist-dfc-ssa":                    "f4783c97687b14209d420863c6e70eb42a49d25e3cf2237f2f5c36384e7c1ad1",
-	"mnist-spiking-strong-dfc":         "6498f71bca258b195a07a19e66aa9d746f0603fc60dc4cd41b6dedaeb6d3b00d",
+	"mnist-spiking-strong-dfc":         "ccb3de5c1adabd3c2ee4da420b69c95676848ceac1fa18a6f22c5d1c20a1ef1f",
 	"mnist-strong-dfc":                 "ee7f64c5b0873d89c4c6e47cbdceac18a674181fb2c1bed22b0c5b6ee10ae941",
 	"mnist-strong-dfc-2phase":          "eeb2f9da54637bffc0b734e2fe2a575706df63638defa2d18777e5949ab1c527",
 	"fashion-mnist-strong-dfc-online":  "e3d2ebcb54c2e6495b7cc10c86c5b94cb0709525893490c44a91792d8f3320b4",
