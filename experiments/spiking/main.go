@@ -8,7 +8,9 @@
 // the test accuracy of the network's own spiking dynamics (a window of
 // -eval-steps per sample, the controller off) and the hidden neurons' mean
 // firing rate, beside the feedforward (mean-field) accuracy. It writes
-// spiking.csv into the run folder and prints a JSON summary last.
+// spiking.csv and the learning curves (spiking-curve.png, with -compare
+// DIR a rate run's test accuracy beside them) into the run folder and
+// prints a JSON summary last; -plot DIR draws the curves again.
 //
 // With -evaluate DIR it measures the spiking network of a run folder at
 // its checkpoint after each presentation time of -eval-steps (one
@@ -24,6 +26,7 @@
 //	go run -tags openblas ./experiments/spiking -epochs 3
 //	go run -tags openblas ./experiments/spiking -cost -out docs/spiking
 //	go run ./experiments/spiking -evaluate longruns/mnist-spiking-intensity-s1 -eval-steps 200,500,1000,2000
+//	go run ./experiments/spiking -plot longruns/mnist-spiking-intensity-s1 -compare longruns/mnist-strong-dfc-s1
 package main
 
 import (
@@ -34,6 +37,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -54,6 +58,7 @@ import (
 	"github.com/strongdfc/strongdfc/internal/prof"
 	"github.com/strongdfc/strongdfc/internal/runfolder"
 	"github.com/strongdfc/strongdfc/internal/runner"
+	"github.com/strongdfc/strongdfc/internal/sweep"
 	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/presets"
 	"github.com/strongdfc/strongdfc/scheduler"
@@ -102,6 +107,8 @@ func main() {
 	flag.StringVar(&opt.DataDir, "data", "", "`folder` with the IDX files")
 	out := flag.String("out", "", "run `folder` (training; default: a new folder under runs/) or output folder (-cost)")
 	evaluate := flag.String("evaluate", "", "evaluate the spiking network of the run `folder` at its checkpoint after each -eval-steps, beside its mean field, and print the result (nothing is written)")
+	replot := flag.String("plot", "", "draw the learning curves of the run `folder` again from its spiking.csv (spiking-curve.png and .csv) and exit")
+	compare := flag.String("compare", "", "draw the test accuracy of the rate run in `folder` (its metrics) beside the spiking run's learning curves")
 	evalLimit := flag.Int("eval-limit", 0, "with -evaluate, the first `N` test samples only (0: all)")
 	flag.StringVar(&opt.Resume, "resume", "", "continue the training run in `folder` from its checkpoint (its configuration; spiking.csv is extended)")
 	var sets []string
@@ -134,6 +141,20 @@ func main() {
 		if cfg, err = config.Override(cfg, kv); err != nil {
 			log.Fatal("-set", zap.Error(err))
 		}
+	}
+	if *replot != "" {
+		rows, err := readRows(filepath.Join(*replot, "spiking.csv"))
+		if err == nil && len(rows) == 0 {
+			err = fmt.Errorf("%s has no spiking.csv rows to draw", *replot)
+		}
+		if err == nil {
+			err = drawCurves(*replot, rows, *compare)
+		}
+		if err != nil {
+			log.Fatal("plot", zap.Error(err))
+		}
+		log.Info("learning curves", zap.String("figure", filepath.Join(*replot, curveName+".png")))
+		return
 	}
 	if *evaluate != "" {
 		if err := evaluateRun(log, *evaluate, opt.DataDir, evalSteps, *evalLimit); err != nil {
@@ -207,6 +228,9 @@ func main() {
 			if err := writeRows(filepath.Join(dir, "spiking.csv"), rows); err != nil {
 				log.Error("spiking.csv", zap.Error(err))
 			}
+			if err := drawCurves(dir, rows, *compare); err != nil {
+				log.Error("learning curves", zap.Error(err))
+			}
 		}
 		log.Info("spiking", zap.Int("epoch", r.Epoch), zap.Float64("spiking_test_accuracy", row.Spiking),
 			zap.Int("eval_steps", row.EvalSteps), zap.Any("by_steps", row.ByTime),
@@ -260,6 +284,82 @@ func evaluateRun(log *zap.Logger, dir, dataDir string, steps []int, limit int) e
 	}
 	fmt.Println(string(b))
 	return nil
+}
+
+// curveName is the learning curves' figure in a run folder (.png and .csv).
+const curveName = "spiking-curve"
+
+// drawCurves draws the spiking run's learning curves into dir: the test
+// accuracy of its mean field and of its spiking network after each
+// presentation time, per training epoch, and the mean firing rate; with
+// compare, the test accuracy of that rate run's training epochs beside
+// them.
+func drawCurves(dir string, rows []EpochRow, compare string) error {
+	fig := spikingFigure(rows)
+	if compare != "" {
+		h, err := sweep.History(compare)
+		if err != nil {
+			return fmt.Errorf("compare: %w", err)
+		}
+		var xs, ys []float64
+		for _, r := range h {
+			if r.Phase == "train" {
+				xs, ys = append(xs, float64(r.Epoch)), append(ys, 100*r.TestAccuracy)
+			}
+		}
+		if len(xs) == 0 {
+			return fmt.Errorf("compare: %s has no training epochs yet", compare)
+		}
+		// Up to the spiking run's last epoch, so that the axis is its.
+		n := 0
+		for n < len(xs) && xs[n] <= float64(rows[len(rows)-1].Epoch) {
+			n++
+		}
+		p := &fig.Panels[0]
+		p.Series = append(p.Series, plots.Series{Name: "rate network (" + filepath.Base(compare) + ")",
+			X: xs[:n], Y: ys[:n], Color: 7, Dashed: true, Marker: "square"})
+	}
+	return fig.Save(dir, curveName)
+}
+
+// spikingFigure is the learning curves of spiking.csv's rows.
+func spikingFigure(rows []EpochRow) plots.Figure {
+	var times []int
+	for _, r := range rows {
+		for n := range r.ByTime {
+			if !slices.Contains(times, n) {
+				times = append(times, n)
+			}
+		}
+	}
+	slices.Sort(times)
+	epochs := make([]float64, len(rows))
+	meanField, rate := make([]float64, len(rows)), make([]float64, len(rows))
+	for i, r := range rows {
+		epochs[i], meanField[i], rate[i] = float64(r.Epoch), 100*r.MeanField, r.RateHz
+	}
+	acc := plots.Panel{Title: "test accuracy", XLabel: "training epoch", YLabel: "test accuracy (%)", IntegerX: true,
+		Series: []plots.Series{{Name: "mean field (the weights as a rate network)", X: epochs, Y: meanField, Color: 0, Marker: "circle"}}}
+	for k, n := range times {
+		ys := make([]float64, len(rows))
+		for i, r := range rows {
+			ys[i] = math.NaN() // not measured at this presentation time
+			if a, ok := r.ByTime[n]; ok {
+				ys[i] = 100 * a
+			}
+		}
+		acc.Series = append(acc.Series, plots.Series{Name: fmt.Sprintf("spiking network, %d steps per sample", n),
+			X: epochs, Y: ys, Color: 1 + k, Marker: "triangle"})
+	}
+	// From zero, so that a rate that holds still looks still.
+	top := 0.0
+	for _, r := range rate {
+		top = max(top, r)
+	}
+	rates := plots.Panel{Title: "hidden neurons' mean firing rate", XLabel: "training epoch", YLabel: "spikes per unit of time", IntegerX: true,
+		YMin: 0, YMax: max(1, 50*math.Ceil(1.2*top/50)),
+		Series: []plots.Series{{Name: "mean rate", X: epochs, Y: rate, Color: 0, Marker: "circle"}}}
+	return plots.Figure{Panels: []plots.Panel{acc, rates}, Cols: 1}
 }
 
 // dirObserver keeps the run folder's path (runner.Observer).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -72,5 +73,34 @@ func TestRowsRoundTrip(t *testing.T) {
 		if _, err := readRows(path); err == nil || !strings.Contains(err.Error(), "line 2") {
 			t.Errorf("%s: error %v, want one naming line 2", name, err)
 		}
+	}
+}
+
+// TestCurves: the learning curves have the mean field and one spiking
+// series per presentation time (not drawn where a row was not measured
+// at it), and drawCurves writes the figure, or says that the run to
+// compare with has no history.
+func TestCurves(t *testing.T) {
+	rows := []EpochRow{
+		{Epoch: 1, MeanField: 0.91, Spiking: 0.90, RateHz: 200, EvalSteps: 200, ByTime: map[int]float64{200: 0.90}},
+		{Epoch: 2, MeanField: 0.93, Spiking: 0.92, RateHz: 199, EvalSteps: 1000, ByTime: map[int]float64{200: 0.89, 1000: 0.92}},
+	}
+	fig := spikingFigure(rows)
+	acc := fig.Panels[0]
+	if len(acc.Series) != 3 {
+		t.Fatalf("%d accuracy series, want 3 (mean field, 200 and 1000 steps)", len(acc.Series))
+	}
+	if got := acc.Series[2].Y; !math.IsNaN(got[0]) || got[1] != 92 {
+		t.Errorf("1000-step series %v, want [NaN 92]", got)
+	}
+	dir := t.TempDir()
+	if err := drawCurves(dir, rows, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(dir, curveName+".png")); err != nil || st.Size() == 0 {
+		t.Errorf("no figure: %v", err)
+	}
+	if err := drawCurves(dir, rows, filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "compare") {
+		t.Errorf("compare with a missing run: %v, want an error that says compare", err)
 	}
 }
