@@ -106,11 +106,15 @@ func gemmCases(rng *rand.Rand, shapes []gemmShape, check func(s gemmShape, tA, t
 				}
 				a := randGeneral(rng, ar, ac, ac+rng.IntN(4))
 				b := randGeneral(rng, br, bc, bc+rng.IntN(4))
-				c0 := randGeneral(rng, s.m, s.n, s.n+1+rng.IntN(4))
+				random := randGeneral(rng, s.m, s.n, s.n+1+rng.IntN(4))
 				for ci, co := range coefs {
 					if s.m*s.n*s.k > 1<<20 && ci != 2*ta+tb {
 						continue // large products: one pair of coefficients per transposition
 					}
+					// Each pair gets its own copy of C: the NaN written
+					// for beta = 0 must not reach the pairs that read C.
+					c0 := random
+					c0.Data = append([]float64(nil), random.Data...)
 					if co.beta == 0 {
 						for i := range c0.Rows {
 							for j := range c0.Cols {

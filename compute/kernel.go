@@ -176,9 +176,11 @@ var useTransposed = true
 
 // transposedTile says whether a tile of m rows and n columns takes fewer
 // micro-tiles as its transpose (n rows of mr, m columns of nr) than as
-// itself: a tile of fewer than 2·mr rows, such as the 8 samples of a
-// minibatch chunk (2 micro-tiles of 6 rows each, a third of them padding,
-// against one micro-panel of 8 columns).
+// itself. With the tiles of the simulator's products that is a tile of 7
+// or 8 rows, such as the 8 samples of a minibatch chunk: as itself, 2
+// micro-tiles of 6 rows each, a third of them padding, per 8 columns
+// (32 for 128 columns); transposed, one micro-panel of 8 columns per 6
+// columns of C (22).
 func transposedTile(m, n int) bool {
 	ceil := func(x, y int) int { return (x + y - 1) / y }
 	return m < 2*mr && ceil(n, mr)*ceil(m, nr) < ceil(m, mr)*ceil(n, nr)

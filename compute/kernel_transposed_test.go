@@ -63,9 +63,11 @@ func TestTransposedTileChoice(t *testing.T) {
 		m, n int
 		want bool
 	}{
-		{8, 256, true},   // a chunk of 8 samples: 43 micro-tiles against 64
+		{8, 128, true},   // a tile of a chunk of 8 samples: 22 micro-tiles against 32
+		{7, 128, true},   // 22 against 32
+		{9, 128, false},  // 44 against 32
 		{8, 10, true},    // its output layer: 2 against 4
-		{1, 256, false},  // one sample: 43 against 32
+		{1, 128, false},  // one sample: 22 against 16
 		{6, 256, false},  // one full micro-panel of rows
 		{12, 256, false}, // two
 		{128, 256, false},

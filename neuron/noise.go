@@ -82,7 +82,8 @@ func (g *Gaussian) uniformSeed(p, r int) uint64 {
 // Reseed restarts every reserved stream from seed: the source then draws
 // what NewGaussian(seed), reserved alike, would. An evaluation reseeds
 // before every window, so that a window's draws do not depend on how
-// many steps the windows before it took.
+// many steps the windows before it took. Like Reserve, it must not run
+// while the source is drawing.
 func (g *Gaussian) Reseed(seed uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -208,9 +208,9 @@ func (t *Trainer) SimulatedAccuracy(sp dataset.Split, steps, batch int) (acc, ra
 // times at the cost of the longest: the samples are presented for
 // max(steps) time indices, and acc[m] is the accuracy read out over the
 // last quarter of the first steps[m] of them, which is what a window of
-// steps[m] time indices gives (the same bits: a window's first steps do
-// not depend on its length: each window's noise is drawn afresh from the
-// evaluation seed and the index of its first sample). rate is measured
+// steps[m] time indices gives: a window's first steps do not depend on
+// its length, because each window's noise is drawn afresh from the
+// evaluation seed and the index of its first sample. rate is measured
 // over the longest window.
 func (t *Trainer) SimulatedAccuracies(sp dataset.Split, steps []int, batch int) (acc []float64, rate float64, err error) {
 	ph, ok := t.method.Phase("train").(Simulated)
@@ -231,7 +231,6 @@ func (t *Trainer) SimulatedAccuracies(sp dataset.Split, steps []int, batch int) 
 	ph.Rules = nil
 	ph.Circuit.Target = circuit.NoTarget
 	ph.Window = scheduler.Config{Steps: longest}
-	ph.NoiseSeed = SeedEvalNoise
 	env := *t.env
 	env.Batch = min(batch, n)
 	// Every window draws from the evaluation seed and its first sample's

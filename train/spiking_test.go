@@ -35,7 +35,7 @@ func TestSpikingLearns(t *testing.T) {
 }
 
 // TestSimulatedAccuracies: several presentation times read from one
-// simulation are what a window of each length gives on its own (an
+// simulation give the accuracies a window of each length gives on its own (an
 // untrained spiking network, whose readouts after 3, 30 and 60 steps
 // differ).
 func TestSimulatedAccuracies(t *testing.T) {

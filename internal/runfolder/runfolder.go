@@ -115,17 +115,17 @@ func unstarted(dir string) bool {
 	return true
 }
 
-// Open returns the run folder dir for resuming. It must hold a
+// Open returns the run folder dir, to resume or read. It must hold a
 // configuration, and a meta file once it holds a checkpoint; a run that
 // stopped before its first checkpoint has none (HasCheckpoint) and
 // resumes from its beginning.
 func Open(dir string) (*Run, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("resume: %w", err)
+		return nil, err
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("resume: %s is a file; give the run's folder", dir)
+		return nil, fmt.Errorf("%s is a file; give the run's folder", dir)
 	}
 	r := &Run{Dir: dir}
 	files := []string{Config}
@@ -134,7 +134,7 @@ func Open(dir string) (*Run, error) {
 	}
 	for _, f := range files {
 		if _, err := os.Stat(r.Path(f)); err != nil {
-			return nil, fmt.Errorf("resume: %s is not a run folder (no %s)", dir, f)
+			return nil, fmt.Errorf("%s is not a run folder (no %s)", dir, f)
 		}
 	}
 	return r, nil

@@ -304,7 +304,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	switch {
 	case opt.Resume != "":
 		if run, err = runfolder.Open(opt.Resume); err != nil {
-			return sum, err
+			return sum, fmt.Errorf("resume: %w", err)
 		}
 		if lock, err = runfolder.TryLock(run.Dir); err != nil {
 			return sum, fmt.Errorf("resume: %w", err)
@@ -1017,31 +1017,31 @@ func ConsoleLogger(w io.Writer, level zapcore.Level) *zap.Logger {
 // found as a run finds it), to be evaluated; nothing in the folder is
 // changed.
 func OpenTrainer(dir, dataDir string) (*train.Trainer, error) {
-	cfg, _, err := RunConfig(dir, nil)
-	if err != nil {
-		return nil, err
-	}
 	run, err := runfolder.Open(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open run: %w", err)
 	}
 	if !run.HasCheckpoint() {
-		return nil, fmt.Errorf("%s has no checkpoint to evaluate", run.Dir)
+		return nil, fmt.Errorf("open run: %s has no checkpoint (it saves one every 10 minutes and at every epoch's end)", run.Dir)
+	}
+	cfg, _, err := RunConfig(dir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open run %s: %w", run.Dir, err)
 	}
 	snap, err := checkpoint.Read(run.Path(runfolder.Checkpoint))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open run %s: %w", run.Dir, err)
 	}
 	data, err := train.LoadData(cfg, dataDir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open run %s: %w", run.Dir, err)
 	}
 	tr, err := train.New(cfg, data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open run %s: %w", run.Dir, err)
 	}
 	if err := tr.Restore(snap); err != nil {
-		return nil, fmt.Errorf("%s: %w", run.Path(runfolder.Checkpoint), err)
+		return nil, fmt.Errorf("open run %s: %w", run.Path(runfolder.Checkpoint), err)
 	}
 	return tr, nil
 }

@@ -186,4 +186,11 @@ func TestOpenTrainer(t *testing.T) {
 	if _, err := OpenTrainer(empty, data); err == nil {
 		t.Error("a folder without a run opened")
 	}
+	// A run folder whose checkpoint is missing.
+	if err := os.Remove(filepath.Join(out, "run", "checkpoint.npz")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenTrainer(filepath.Join(out, "run"), data); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
+		t.Errorf("a run without a checkpoint: %v, want an error that says it has none", err)
+	}
 }
