@@ -129,6 +129,29 @@ func gemmCases(rng *rand.Rand, shapes []gemmShape, check func(s gemmShape, tA, t
 	}
 }
 
+// sameBitsCase checks, for one case of gemmCases, that Gemm run inside
+// with(…) on each of pools gives the bits of Gemm run inside ref(…) on
+// no pool; what names the variant in the message.
+func sameBitsCase(t *testing.T, what string, ref, with func(func()), pools []*Pool, s gemmShape, tA, tB blas.Transpose, a, b, c0 blas64.General, co gemmCoef) {
+	t.Helper()
+	run := func(in func(func()), p *Pool) blas64.General {
+		c := c0
+		c.Data = append([]float64(nil), c0.Data...)
+		in(func() { p.Gemm(tA, tB, co.alpha, a, b, co.beta, c) })
+		return c
+	}
+	want := run(ref, nil)
+	for procs, p := range pools {
+		got := run(with, p)
+		for i := range got.Data {
+			if math.Float64bits(got.Data[i]) != math.Float64bits(want.Data[i]) {
+				t.Fatalf("%dx%dx%d %c%c alpha %g beta %g pool %d: C.Data[%d] = %v %s, %v without",
+					s.m, s.n, s.k, tA, tB, co.alpha, co.beta, procs, i, got.Data[i], what, want.Data[i])
+			}
+		}
+	}
+}
+
 // TestGemm checks products of every transposition, awkward sizes, strides
 // wider than the rows and several alpha and beta (beta = 0 with NaN in C)
 // against a naive product, for each implementation; that the gaps between

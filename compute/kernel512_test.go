@@ -125,21 +125,10 @@ func TestGemm512(t *testing.T) {
 		{35, 47, 100}, {127, 129, 300}, {128, 256, 256}, {130, 300, 70}, {100, 250, 513},
 		{256, 256, 1280}, {10, 256, 1280}, {140, 24, 9}, {30, 200, 2},
 	}
+	off := func(f func()) { with512(false, f) }
+	on := func(f func()) { with512(true, f) }
 	gemmCases(rng, shapes, func(s gemmShape, tA, tB blas.Transpose, a, b, c0 blas64.General, co gemmCoef) {
-		ref := c0
-		ref.Data = append([]float64(nil), c0.Data...)
-		with512(false, func() { (*Pool)(nil).Gemm(tA, tB, co.alpha, a, b, co.beta, ref) })
-		for procs, pool := range pools {
-			c := c0
-			c.Data = append([]float64(nil), c0.Data...)
-			with512(true, func() { pool.Gemm(tA, tB, co.alpha, a, b, co.beta, c) })
-			for i := range c.Data {
-				if math.Float64bits(c.Data[i]) != math.Float64bits(ref.Data[i]) {
-					t.Fatalf("%dx%dx%d %c%c alpha %g beta %g pool %d: C.Data[%d] = %v with kern12x16, %v without",
-						s.m, s.n, s.k, tA, tB, co.alpha, co.beta, procs, i, c.Data[i], ref.Data[i])
-				}
-			}
-		}
+		sameBitsCase(t, "with kern12x16", off, on, pools, s, tA, tB, a, b, c0, co)
 	})
 }
 

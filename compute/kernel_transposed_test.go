@@ -3,7 +3,6 @@
 package compute
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -39,21 +38,10 @@ func TestTransposedTile(t *testing.T) {
 	if transposed < len(shapes)/4 {
 		t.Fatalf("only %d of %d shapes take the transposed path: the test would not test it", transposed, len(shapes))
 	}
+	off := func(f func()) { withTransposed(false, f) }
+	on := func(f func()) { withTransposed(true, f) }
 	gemmCases(rng, shapes, func(s gemmShape, tA, tB blas.Transpose, a, b, c0 blas64.General, co gemmCoef) {
-		ref := c0
-		ref.Data = append([]float64(nil), c0.Data...)
-		withTransposed(false, func() { (*Pool)(nil).Gemm(tA, tB, co.alpha, a, b, co.beta, ref) })
-		for procs, p := range []*Pool{nil, pool} {
-			c := c0
-			c.Data = append([]float64(nil), c0.Data...)
-			withTransposed(true, func() { p.Gemm(tA, tB, co.alpha, a, b, co.beta, c) })
-			for i := range c.Data {
-				if math.Float64bits(c.Data[i]) != math.Float64bits(ref.Data[i]) {
-					t.Fatalf("%dx%dx%d %c%c alpha %g beta %g pool %d: C.Data[%d] = %v transposed, %v directly",
-						s.m, s.n, s.k, tA, tB, co.alpha, co.beta, procs, i, c.Data[i], ref.Data[i])
-				}
-			}
-		}
+		sameBitsCase(t, "transposed", off, on, []*Pool{nil, pool}, s, tA, tB, a, b, c0, co)
 	})
 }
 

@@ -330,8 +330,9 @@ func drawCurves(dir string, rows []EpochRow, compare string) error {
 	return fig.Save(dir, curveName)
 }
 
-// spikingFigure is the learning curves of spiking.csv's rows.
-func spikingFigure(rows []EpochRow) plots.Figure {
+// presentationTimes returns the presentation times any of rows was read
+// out after, in increasing order.
+func presentationTimes(rows []EpochRow) []int {
 	var times []int
 	for _, r := range rows {
 		for n := range r.ByTime {
@@ -341,6 +342,12 @@ func spikingFigure(rows []EpochRow) plots.Figure {
 		}
 	}
 	slices.Sort(times)
+	return times
+}
+
+// spikingFigure is the learning curves of spiking.csv's rows.
+func spikingFigure(rows []EpochRow) plots.Figure {
+	times := presentationTimes(rows)
 	epochs := make([]float64, len(rows))
 	meanField, rate := make([]float64, len(rows)), make([]float64, len(rows))
 	for i, r := range rows {
@@ -475,15 +482,7 @@ func readRows(path string) ([]EpochRow, error) {
 // writeRows writes spiking.csv: one column per presentation time any row
 // was measured at, empty where a row was not.
 func writeRows(path string, rows []EpochRow) error {
-	var times []int
-	for _, r := range rows {
-		for n := range r.ByTime {
-			if !slices.Contains(times, n) {
-				times = append(times, n)
-			}
-		}
-	}
-	slices.Sort(times)
+	times := presentationTimes(rows)
 	return runfolder.WriteAtomic(path, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		head := slices.Clone(rowColumns)
