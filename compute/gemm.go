@@ -2,6 +2,7 @@ package compute
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
@@ -41,6 +42,24 @@ var useKernel = false
 // (gonum's pure-Go BLAS, everywhere else and with the build tag purego) or
 // "openblas" (with the build tag openblas).
 func Backend() string { return backend }
+
+// SetBackend switches the matrix products to the named implementation, one
+// of Backends(); the default is the first of them, the fastest this build
+// and CPU allow. "go-avx512" and "go-avx2" give the same bits (the same
+// chains of FMAs), "gonum" rounds differently. It is for measuring one
+// against another (experiments/bench -backend) and for CPUs where AVX-512
+// slows the clock; call it before any product runs, never while one does.
+// A name this build or CPU lacks is an error that lists what it has.
+func SetBackend(name string) error {
+	for _, b := range Backends() {
+		if b == name {
+			selectBackend(name)
+			backend = name
+			return nil
+		}
+	}
+	return fmt.Errorf("compute: no matrix-product backend %q in this build on this CPU; it has %s", name, strings.Join(Backends(), ", "))
+}
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C on the pool's workers (on
 // the caller alone for a nil pool; the tiles, and so the bits, are the

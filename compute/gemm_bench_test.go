@@ -27,11 +27,14 @@ var gemmShapes = []struct {
 	{"updateFirstTN", 256, 784, 128, blas.Trans, blas.NoTrans, 1}, // layer 1's rule, δᵀ·input
 	{"update", 256, 256, 1280, blas.NoTrans, blas.NoTrans, 0},
 	{"updateTN", 256, 256, 1280, blas.Trans, blas.NoTrans, 0},
+	{"basal8", 8, 256, 256, blas.NoTrans, blas.Trans, 0}, // a chunk of 8 samples (chunks: 16)
+	{"first8", 8, 256, 784, blas.NoTrans, blas.Trans, 0}, // its first layer
+	{"basal1", 1, 256, 256, blas.NoTrans, blas.Trans, 0}, // one sample (trace, the live view)
 }
 
-// BenchmarkGemm measures the simulator's products with each implementation
-// Gemm can run here (kernel: the package's own; blas64: tiles of
-// blas64.Gemm, gonum's or OpenBLAS's), on one goroutine (serial, a nil
+// BenchmarkGemm measures the simulator's products with each backend Gemm
+// can run here (Backends: the package's own kernel with and without its
+// AVX-512 micro-kernel, tiles of gonum's or OpenBLAS's blas64.Gemm), on one goroutine (serial, a nil
 // pool) and on a pool of GOMAXPROCS workers (pool), and as one direct
 // blas64.Gemm call (direct; gonum runs its own goroutines). It reports
 // GFLOP/s of wall time and, on Linux, cpu-GFLOP/s: the FLOPs over the CPU
@@ -66,14 +69,14 @@ func BenchmarkGemm(b *testing.B) {
 				b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, "cpu-GFLOP/s")
 			}
 		}
-		for _, kernel := range implementations() {
+		for _, name := range Backends() {
 			for _, p := range []*Pool{nil, pool} {
 				where := "serial"
 				if p != nil {
 					where = "pool"
 				}
-				b.Run(shape+"/"+implName(kernel)+"/"+where, func(b *testing.B) {
-					withImpl(kernel, func() {
+				b.Run(shape+"/"+name+"/"+where, func(b *testing.B) {
+					withBackend(b, name, func() {
 						start(b)
 						for b.Loop() {
 							p.Gemm(s.tA, s.tB, 1, a, bm, s.beta, c)
@@ -91,4 +94,19 @@ func BenchmarkGemm(b *testing.B) {
 			report(b)
 		})
 	}
+}
+
+// withBackend runs f with the products on the named backend, then restores
+// the default.
+func withBackend(tb testing.TB, name string, f func()) {
+	saved := Backend()
+	if err := SetBackend(name); err != nil {
+		tb.Fatal(err)
+	}
+	defer func() {
+		if err := SetBackend(saved); err != nil {
+			tb.Fatal(err)
+		}
+	}()
+	f()
 }

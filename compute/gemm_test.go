@@ -360,3 +360,45 @@ func TestGemmAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestSetBackend switches to every backend the build lists and back: each
+// reports its name and computes a product that agrees with blas64.Gemm; an
+// unknown name is refused with the list.
+func TestSetBackend(t *testing.T) {
+	saved := Backend()
+	defer func() {
+		if err := SetBackend(saved); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	list := Backends()
+	if len(list) == 0 || list[0] != saved {
+		t.Fatalf("Backends() = %v, want the default %q first", list, saved)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	a, b := randGeneral(rng, 37, 70, 70), randGeneral(rng, 70, 41, 41)
+	want := randGeneral(rng, 37, 41, 41)
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, a, b, 0, want)
+	for _, name := range list {
+		if err := SetBackend(name); err != nil {
+			t.Fatalf("SetBackend(%q): %v", name, err)
+		}
+		if got := Backend(); got != name {
+			t.Errorf("after SetBackend(%q) Backend() = %q", name, got)
+		}
+		c := randGeneral(rng, 37, 41, 41)
+		(*Pool)(nil).Gemm(blas.NoTrans, blas.NoTrans, 1, a, b, 0, c)
+		for i, x := range rows(c) {
+			if w := rows(want)[i]; math.Abs(x-w) > 1e-12*(1+math.Abs(w)) {
+				t.Fatalf("%s: element %d is %g, want %g", name, i, x, w)
+			}
+		}
+	}
+	err := SetBackend("no-such-kernel")
+	if err == nil || !strings.Contains(err.Error(), list[0]) {
+		t.Errorf("SetBackend of an unknown name: %v, want an error that lists %v", err, list)
+	}
+	if Backend() != list[len(list)-1] {
+		t.Errorf("a refused SetBackend changed the backend to %q", Backend())
+	}
+}

@@ -56,7 +56,7 @@ const (
 // packBuf holds one worker's packed panels and an edge micro-tile.
 type packBuf struct {
 	a, b []float64
-	t    [mr * nr]float64
+	t    [4 * mr * nr]float64 // an edge micro-tile, or kern24x8's 24×8
 }
 
 // packFree holds the packBufs not in use. Each running kernelRange takes
@@ -190,7 +190,9 @@ func transposedTile(m, n int) bool {
 // product, Cᵀ = op(B)ᵀ·op(A)ᵀ: op(B)ᵀ is packed as the micro-panels of A
 // (mr columns of C at a time) and op(A)ᵀ as those of B (nr rows of C), and
 // each micro-tile, computed into buf.t, is merged into C transposed with
-// the arithmetic of microTile's edge. Every element of C is the same chain
+// the arithmetic of microTile's edge. Where the CPU has AVX-512, kern24x8
+// computes four micro-tiles at a time (24 columns of C), with the same
+// bits. Every element of C is the same chain
 // of FMAs over the inner dimension as in kernelTile (a product's two
 // factors swap, which an FMA does not see), so the bits are the same.
 func kernelTileT(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, k, i0, i1, j0, j1 int) {
@@ -212,11 +214,19 @@ func kernelTileT(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64
 		for jp := range np {
 			ir := i0 + jp*nr
 			rows := min(nr, i1-ir)
-			for ip := range mp {
+			for ip := 0; ip < mp; ip++ {
 				jc := j0 + ip*mr
-				kern6x8(kc, &buf.a[ip*psA], &buf.b[jp*psB], &buf.t[0], nr, 1, 0)
-				// buf.t[r·nr + s] is AB of C[ir+s, jc+r].
+				// buf.t[r·nr + s] is AB of C[ir+s, jc+r]: 24 columns of C
+				// at once with kern24x8 where four micro-panels of op(B)ᵀ
+				// remain, else 6.
 				cols := min(mr, j1-jc)
+				if use512 && ip+4 <= mp {
+					kern24x8(kc, &buf.a[ip*psA], psA, &buf.b[jp*psB], &buf.t[0])
+					cols = min(4*mr, j1-jc)
+					ip += 3
+				} else {
+					kern6x8(kc, &buf.a[ip*psA], &buf.b[jp*psB], &buf.t[0], nr, 1, 0)
+				}
 				for s := range rows {
 					row := c.Data[(ir+s)*c.Stride+jc:][:cols]
 					if bt == 0 {

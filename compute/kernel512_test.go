@@ -159,3 +159,70 @@ func BenchmarkKern12x16(b *testing.B) {
 		b.ReportMetric(flops/cpu.Seconds()/1e9, "cpu-GFLOP/s")
 	}
 }
+
+// TestKern24x8 compares kern24x8 with kern6x8 (alpha 1, beta 0) on its
+// four 6×8 sub-tiles, bit for bit, for several k, with the four panels of
+// A psA apart as packA lays them out, and checks that nothing past the
+// 24×8 tile is written.
+func TestKern24x8(t *testing.T) {
+	if !have512 {
+		t.Skip("the CPU lacks AVX-512F or AVX-512DQ")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 10, 64, 255, 256} {
+		psA, psB := panelStride(mr, k), panelStride(nr, k)
+		a, b := alignedFloats(4*psA), alignedFloats(psB)
+		for i := range a {
+			a[i] = rng.NormFloat64()
+		}
+		for i := range b {
+			b[i] = rng.NormFloat64()
+		}
+		got := make([]float64, 24*nr+8)
+		for i := range got {
+			got[i] = guard
+		}
+		kern24x8(k, &a[0], psA, &b[0], &got[0])
+		var want [mr * nr]float64
+		for q := range 4 {
+			kern6x8(k, &a[q*psA], &b[0], &want[0], nr, 1, 0)
+			for i, w := range want {
+				if g := got[q*mr*nr+i]; math.Float64bits(g) != math.Float64bits(w) {
+					t.Fatalf("k=%d: T[%d][%d] = %v, kern6x8 gives %v", k, q*mr+i/nr, i%nr, g, w)
+				}
+			}
+		}
+		for i, g := range got[24*nr:] {
+			if math.Float64bits(g) != math.Float64bits(guard) {
+				t.Fatalf("k=%d: kern24x8 wrote %v past the tile (element %d)", k, g, 24*nr+i)
+			}
+		}
+	}
+}
+
+// BenchmarkKern24x8 measures the 24×8 micro-kernel alone on packed panels
+// that stay in L1 and L2 (k = kcMax), as BenchmarkKern12x16 does.
+func BenchmarkKern24x8(b *testing.B) {
+	if !have512 {
+		b.Skip("the CPU lacks AVX-512F or AVX-512DQ")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	psA, psB := panelStride(mr, kcMax), panelStride(nr, kcMax)
+	a, p := alignedFloats(4*psA), alignedFloats(psB)
+	for i := range a {
+		a[i] = rng.NormFloat64()
+	}
+	for i := range p {
+		p[i] = rng.NormFloat64()
+	}
+	var c [4 * mr * nr]float64
+	cpu0 := cpuTime()
+	for b.Loop() {
+		kern24x8(kcMax, &a[0], psA, &p[0], &c[0])
+	}
+	flops := 2 * 4 * mr * nr * kcMax * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(flops/cpu.Seconds()/1e9, "cpu-GFLOP/s")
+	}
+}

@@ -54,6 +54,17 @@ func kern6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
 //go:noescape
 func kern12x16(k int, a *float64, psA int, b *float64, psB int, c *float64, ldc int, alpha, beta float64)
 
+// kern24x8 sets T[0:24, 0:8] = Σ_p A_p ⊗ B_p for p < k, where T starts at
+// t with a row stride of 8, from four consecutive packed micro-panels of
+// op(A), psA values apart (rows 6q to 6q+5 at a+q·psA), and one of op(B).
+// Each element is bit for bit what kern6x8 with alpha 1 and beta 0 gives
+// on the four 6×8 sub-tiles. Implemented in kernel24_amd64.s with AVX-512F
+// (FMAs that broadcast their element of A from memory); only for CPUs
+// where have512.
+//
+//go:noescape
+func kern24x8(k int, a *float64, psA int, b, t *float64)
+
 // packT6 sets dst[6p+i] = src[i·lds+p] for i < 6 and p < kc: six rows of a
 // row-major matrix interleaved step by step (a micro-panel of op(A) = A).
 //
@@ -77,3 +88,22 @@ func packC6(kc int, src *float64, lds int, dst *float64, ps, nq int)
 //
 //go:noescape
 func packC8(kc int, src *float64, lds int, dst *float64, ps, nq int)
+
+// Backends lists the matrix-product implementations this build can run on
+// this CPU, the default first.
+func Backends() []string {
+	var list []string
+	if have512 {
+		list = append(list, "go-avx512")
+	}
+	if haveKernel {
+		list = append(list, "go-avx2")
+	}
+	return append(list, "gonum")
+}
+
+// selectBackend switches Gemm to one of Backends().
+func selectBackend(name string) {
+	useKernel = name != "gonum"
+	use512 = name == "go-avx512"
+}

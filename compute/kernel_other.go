@@ -20,3 +20,10 @@ func (t *task) kernelRange(lo, hi int) {
 // have512 says whether the CPU can run the AVX-512 micro-kernel: never in
 // this build.
 const have512 = false
+
+// Backends lists the matrix-product implementations this build can run on
+// this CPU: in this build only the one it was built with.
+func Backends() []string { return []string{backend} }
+
+// selectBackend has nothing to switch in this build.
+func selectBackend(string) {}

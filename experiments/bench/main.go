@@ -9,6 +9,7 @@
 //	go run ./experiments/bench
 //	go run ./experiments/bench -chunks 2
 //	go run -tags openblas ./experiments/bench
+//	go run ./experiments/bench -backend go-avx2
 //	go run ./experiments/bench -preset mnist-strong-dfc-online -windows 2
 package main
 
@@ -17,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/bench"
@@ -40,6 +42,7 @@ func main() {
 	batch := flag.Int("batch", 0, "minibatch `size` (default: the configuration's, 128)")
 	chunks := flag.Int("chunks", -1, "window-parallel `chunks` per minibatch (0 or 1: none; default: the configuration's)")
 	seed := flag.Uint64("seed", 1, "random `seed`")
+	kernel := flag.String("backend", "", "matrix-product `backend` to measure, one of "+strings.Join(compute.Backends(), ", ")+" (default: the first)")
 	pf.Register(flag.CommandLine)
 	command.ParseCommandLine()
 	cfg, err := presets.Lookup(*preset)
@@ -63,6 +66,12 @@ func main() {
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
+	}
+	if *kernel != "" {
+		if err := compute.SetBackend(*kernel); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
 	}
 	opt.Pool = compute.NewPool(0)
 	defer opt.Pool.Close()
