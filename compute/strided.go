@@ -63,8 +63,8 @@ func (d Strided) PutRow(i int, v []float64) {
 
 // RowBlock is the number of rows PutRows writes together into a
 // neuron-major destination, so that each cache line it touches receives
-// RowBlock consecutive values instead of one.
-const RowBlock = 4
+// RowBlock consecutive values (a whole line of 64 bytes) instead of one.
+const RowBlock = 8
 
 // PutRows writes rows i0..i1-1 of src (n values each, rows stride apart,
 // row i at src[i*stride:]) to d, RowBlock rows per cache line when d is
@@ -78,11 +78,15 @@ func (d Strided) PutRows(i0, i1 int, src []float64, stride, n int) {
 	}
 	r0, r1 := src[i0*stride:][:n], src[(i0+1)*stride:][:n]
 	r2, r3 := src[(i0+2)*stride:][:n], src[(i0+3)*stride:][:n]
+	r4, r5 := src[(i0+4)*stride:][:n], src[(i0+5)*stride:][:n]
+	r6, r7 := src[(i0+6)*stride:][:n], src[(i0+7)*stride:][:n]
 	cs := d.ColStride
 	data := d.Data[i0:]
+	_ = data[(n-1)*cs+RowBlock-1]
 	for j := range n {
-		c := data[j*cs:][:4]
+		c := data[j*cs:][:RowBlock]
 		c[0], c[1], c[2], c[3] = r0[j], r1[j], r2[j], r3[j]
+		c[4], c[5], c[6], c[7] = r4[j], r5[j], r6[j], r7[j]
 	}
 }
 
