@@ -198,14 +198,26 @@ func transposedTile(m, n int) bool {
 func kernelTileT(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, k, i0, i1, j0, j1 int) {
 	nk := (k + kcMax - 1) / kcMax
 	kcHi := (k + nk - 1) / nk
-	mp := (j1 - j0 + mr - 1) / mr // micro-panels of op(B)ᵀ: columns of C
+	// Where op(B)ᵀ is B itself (tB == Trans: the rows of a weight matrix,
+	// as in r·Wᵀ) and the CPU has AVX-512, kern24x8d reads its rows in
+	// place, 24 at a time, so that weights are not packed again at every
+	// time step; the nd groups of 24 columns of C from j0 on are computed
+	// so, the rest from packed micro-panels.
+	nd := 0
+	if use512 && tB == blas.Trans {
+		nd = (j1 - j0) / (4 * mr)
+	}
+	jd := j0 + nd*4*mr
+	mp := (j1 - jd + mr - 1) / mr // packed micro-panels of op(B)ᵀ: columns of C
 	np := (i1 - i0 + nr - 1) / nr // micro-panels of op(A)ᵀ: rows of C
 	buf.grow(mp*panelStride(mr, kcHi), np*panelStride(nr, kcHi))
 	for q := range nk {
 		p0 := q * k / nk
 		kc := (q+1)*k/nk - p0
 		psA, psB := panelStride(mr, kc), panelStride(nr, kc)
-		packA(buf.a, psA, tB == blas.NoTrans, b, j0, j1, p0, kc)
+		if mp > 0 {
+			packA(buf.a, psA, tB == blas.NoTrans, b, jd, j1, p0, kc)
+		}
 		packB(buf.b, psB, tA == blas.NoTrans, a, i0, i1, p0, kc)
 		bt := beta
 		if q > 0 {
@@ -214,31 +226,46 @@ func kernelTileT(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64
 		for jp := range np {
 			ir := i0 + jp*nr
 			rows := min(nr, i1-ir)
+			bp := &buf.b[jp*psB]
+			// buf.t[r·nr + s] is AB of C[ir+s, jc+r]: 24 columns of C at
+			// once with kern24x8d or kern24x8 (where four micro-panels of
+			// op(B)ᵀ remain), else 6.
+			for g := range nd {
+				jc := j0 + g*4*mr
+				_ = b.Data[(jc+4*mr-1)*b.Stride+p0+kc-1]
+				kern24x8d(kc, &b.Data[jc*b.Stride+p0], b.Stride, bp, &buf.t[0])
+				mergeT(buf, alpha, bt, c, ir, rows, jc, 4*mr)
+			}
 			for ip := 0; ip < mp; ip++ {
-				jc := j0 + ip*mr
-				// buf.t[r·nr + s] is AB of C[ir+s, jc+r]: 24 columns of C
-				// at once with kern24x8 where four micro-panels of op(B)ᵀ
-				// remain, else 6.
+				jc := jd + ip*mr
 				cols := min(mr, j1-jc)
 				if use512 && ip+4 <= mp {
-					kern24x8(kc, &buf.a[ip*psA], psA, &buf.b[jp*psB], &buf.t[0])
+					kern24x8(kc, &buf.a[ip*psA], psA, bp, &buf.t[0])
 					cols = min(4*mr, j1-jc)
 					ip += 3
 				} else {
-					kern6x8(kc, &buf.a[ip*psA], &buf.b[jp*psB], &buf.t[0], nr, 1, 0)
+					kern6x8(kc, &buf.a[ip*psA], bp, &buf.t[0], nr, 1, 0)
 				}
-				for s := range rows {
-					row := c.Data[(ir+s)*c.Stride+jc:][:cols]
-					if bt == 0 {
-						for r := range row {
-							row[r] = alpha * buf.t[r*nr+s]
-						}
-					} else {
-						for r := range row {
-							row[r] = math.FMA(alpha, buf.t[r*nr+s], bt*row[r])
-						}
-					}
-				}
+				mergeT(buf, alpha, bt, c, ir, rows, jc, cols)
+			}
+		}
+	}
+}
+
+// mergeT merges the transposed micro-tile in buf.t (buf.t[r·nr + s] is
+// AB of C[ir+s, jc+r]) into rows [ir, ir+rows) and columns [jc, jc+cols)
+// of C with the arithmetic of microTile's edge: fma(alpha, AB, beta·C), or
+// alpha·AB when beta is zero.
+func mergeT(buf *packBuf, alpha, beta float64, c blas64.General, ir, rows, jc, cols int) {
+	for s := range rows {
+		row := c.Data[(ir+s)*c.Stride+jc:][:cols]
+		if beta == 0 {
+			for r := range row {
+				row[r] = alpha * buf.t[r*nr+s]
+			}
+		} else {
+			for r := range row {
+				row[r] = math.FMA(alpha, buf.t[r*nr+s], beta*row[r])
 			}
 		}
 	}

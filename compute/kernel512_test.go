@@ -226,3 +226,42 @@ func BenchmarkKern24x8(b *testing.B) {
 		b.ReportMetric(flops/cpu.Seconds()/1e9, "cpu-GFLOP/s")
 	}
 }
+
+// TestKern24x8d compares kern24x8d, which reads the 24 rows of A in place,
+// with kern24x8 on the same rows packed by packA, bit for bit, for several
+// k and row strides, from a row and column offset inside the matrix.
+func TestKern24x8d(t *testing.T) {
+	if !have512 {
+		t.Skip("the CPU lacks AVX-512F or AVX-512DQ")
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, k := range []int{1, 3, 4, 5, 8, 10, 64, 196, 256} {
+		for _, extra := range []int{0, 1, 7} {
+			const r0, p0 = 3, 2
+			lda := p0 + k + extra
+			a := randGeneral(rng, r0+24+1, lda, lda)
+			psA, psB := panelStride(mr, k), panelStride(nr, k)
+			packed, b := alignedFloats(4*psA), alignedFloats(psB)
+			packA(packed, psA, false, a, r0, r0+24, p0, k)
+			for i := range b {
+				b[i] = rng.NormFloat64()
+			}
+			want, got := make([]float64, 24*nr), make([]float64, 24*nr+8)
+			for i := range got {
+				got[i] = guard
+			}
+			kern24x8(k, &packed[0], psA, &b[0], &want[0])
+			kern24x8d(k, &a.Data[r0*lda+p0], lda, &b[0], &got[0])
+			for i, w := range want {
+				if math.Float64bits(got[i]) != math.Float64bits(w) {
+					t.Fatalf("k=%d lda=%d: T[%d][%d] = %v, kern24x8 gives %v", k, lda, i/nr, i%nr, got[i], w)
+				}
+			}
+			for i, g := range got[24*nr:] {
+				if math.Float64bits(g) != math.Float64bits(guard) {
+					t.Fatalf("k=%d: kern24x8d wrote %v past the tile (element %d)", k, g, 24*nr+i)
+				}
+			}
+		}
+	}
+}

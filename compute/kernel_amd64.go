@@ -65,6 +65,14 @@ func kern12x16(k int, a *float64, psA int, b *float64, psB int, c *float64, ldc 
 //go:noescape
 func kern24x8(k int, a *float64, psA int, b, t *float64)
 
+// kern24x8d is kern24x8 with the 24 rows of the A side read in place,
+// lda elements apart (row r at a+r·lda, k values each), instead of from
+// packed micro-panels: the same bits as kern24x8 on the packed copy.
+// Implemented in kernel24_amd64.s with AVX-512F; only where have512.
+//
+//go:noescape
+func kern24x8d(k int, a *float64, lda int, b, t *float64)
+
 // packT6 sets dst[6p+i] = src[i·lds+p] for i < 6 and p < kc: six rows of a
 // row-major matrix interleaved step by step (a micro-panel of op(A) = A).
 //
