@@ -139,25 +139,9 @@ func BenchmarkKern12x16(b *testing.B) {
 	if !have512 {
 		b.Skip("the CPU lacks AVX-512F or AVX-512DQ")
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	psA, psB := panelStride(mr, kcMax), panelStride(nr, kcMax)
-	a, p := alignedFloats(2*psA), alignedFloats(2*psB)
-	for i := range a {
-		a[i] = rng.NormFloat64()
-	}
-	for i := range p {
-		p[i] = rng.NormFloat64()
-	}
-	var c [4 * mr * nr]float64
-	cpu0 := cpuTime()
-	for b.Loop() {
-		kern12x16(kcMax, &a[0], psA, &p[0], psB, &c[0], 2*nr, 1, 1)
-	}
-	flops := 2 * 4 * mr * nr * kcMax * float64(b.N)
-	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
-		b.ReportMetric(flops/cpu.Seconds()/1e9, "cpu-GFLOP/s")
-	}
+	benchKernel(b, 2, 2, 4, func(a, p []float64, psA, psB int, c *float64) {
+		kern12x16(kcMax, &a[0], psA, &p[0], psB, c, 2*nr, 1, 1)
+	})
 }
 
 // TestKern24x8 compares kern24x8 with kern6x8 (alpha 1, beta 0) on its
@@ -206,25 +190,9 @@ func BenchmarkKern24x8(b *testing.B) {
 	if !have512 {
 		b.Skip("the CPU lacks AVX-512F or AVX-512DQ")
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	psA, psB := panelStride(mr, kcMax), panelStride(nr, kcMax)
-	a, p := alignedFloats(4*psA), alignedFloats(psB)
-	for i := range a {
-		a[i] = rng.NormFloat64()
-	}
-	for i := range p {
-		p[i] = rng.NormFloat64()
-	}
-	var c [4 * mr * nr]float64
-	cpu0 := cpuTime()
-	for b.Loop() {
-		kern24x8(kcMax, &a[0], psA, &p[0], &c[0])
-	}
-	flops := 2 * 4 * mr * nr * kcMax * float64(b.N)
-	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
-		b.ReportMetric(flops/cpu.Seconds()/1e9, "cpu-GFLOP/s")
-	}
+	benchKernel(b, 4, 1, 4, func(a, p []float64, psA, psB int, c *float64) {
+		kern24x8(kcMax, &a[0], psA, &p[0], c)
+	})
 }
 
 // TestKern24x8d compares kern24x8d, which reads the 24 rows of A in place,
