@@ -47,8 +47,10 @@ func Backend() string { return backend }
 // of Backends(); the default is the first of them, the fastest this build
 // and CPU allow. "go-avx512" and "go-avx2" give the same bits (the same
 // chains of FMAs), "gonum" rounds differently. It is for measuring one
-// against another (experiments/bench -backend) and for CPUs where AVX-512
-// slows the clock; call it before any product runs, never while one does.
+// against another (experiments/bench -backend) and for CPUs where the
+// AVX-512 products slow the clock (other assembly, such as the tanh and
+// the spike row addition, is not switched); call it before any product
+// runs, never while one does.
 // A name this build or CPU lacks is an error that lists what it has.
 func SetBackend(name string) error {
 	for _, b := range Backends() {

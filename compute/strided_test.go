@@ -52,4 +52,11 @@ func TestPutRows(t *testing.T) {
 			})
 		}
 	}
+	// No units: nothing to write, whatever the strides (a full block must
+	// not index before the data).
+	empty := Strided{Data: []float64{1}, RowStride: 1, ColStride: 64}
+	empty.PutRows(0, RowBlock, src, stride, 0)
+	if empty.Data[0] != 1 {
+		t.Errorf("PutRows of 0 units wrote %g", empty.Data[0])
+	}
 }
