@@ -190,11 +190,12 @@ func transposedTile(m, n int) bool {
 // product, Cᵀ = op(B)ᵀ·op(A)ᵀ: op(B)ᵀ is packed as the micro-panels of A
 // (mr columns of C at a time) and op(A)ᵀ as those of B (nr rows of C), and
 // each micro-tile, computed into buf.t, is merged into C transposed with
-// the arithmetic of microTile's edge. Where the CPU has AVX-512, kern24x8
-// computes four micro-tiles at a time (24 columns of C), with the same
-// bits. Every element of C is the same chain
-// of FMAs over the inner dimension as in kernelTile (a product's two
-// factors swap, which an FMA does not see), so the bits are the same.
+// the arithmetic of microTile's edge (mergeT). Every element of C is the
+// same chain of FMAs over the inner dimension as in kernelTile (a
+// product's two factors swap, which an FMA does not see), so the bits are
+// the same. Where the CPU has AVX-512, kern24x8 (packed) or kern24x8d (the
+// rows of B read in place) computes four micro-tiles at a time, 24 columns
+// of C, with the same bits.
 func kernelTileT(buf *packBuf, tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, k, i0, i1, j0, j1 int) {
 	nk := (k + kcMax - 1) / kcMax
 	kcHi := (k + nk - 1) / nk

@@ -76,13 +76,13 @@ func (d Strided) PutRows(i0, i1 int, src []float64, stride, n int) {
 		}
 		return
 	}
+	if n <= 0 {
+		return
+	}
 	r0, r1 := src[i0*stride:][:n], src[(i0+1)*stride:][:n]
 	r2, r3 := src[(i0+2)*stride:][:n], src[(i0+3)*stride:][:n]
 	r4, r5 := src[(i0+4)*stride:][:n], src[(i0+5)*stride:][:n]
 	r6, r7 := src[(i0+6)*stride:][:n], src[(i0+7)*stride:][:n]
-	if n <= 0 {
-		return
-	}
 	cs := d.ColStride
 	data := d.Data[i0:]
 	_ = data[(n-1)*cs+RowBlock-1]

@@ -42,7 +42,7 @@ func main() {
 	batch := flag.Int("batch", 0, "minibatch `size` (default: the configuration's, 128)")
 	chunks := flag.Int("chunks", -1, "window-parallel `chunks` per minibatch (0 or 1: none; default: the configuration's)")
 	seed := flag.Uint64("seed", 1, "random `seed`")
-	kernel := flag.String("backend", "", "matrix-product `backend` to measure, one of "+strings.Join(compute.Backends(), ", ")+" (default: the first)")
+	backend := flag.String("backend", "", "matrix-product `backend` to measure, one of "+strings.Join(compute.Backends(), ", ")+" (default: the first)")
 	pf.Register(flag.CommandLine)
 	command.ParseCommandLine()
 	cfg, err := presets.Lookup(*preset)
@@ -67,8 +67,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	if *kernel != "" {
-		if err := compute.SetBackend(*kernel); err != nil {
+	if *backend != "" {
+		if err := compute.SetBackend(*backend); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(2)
 		}
