@@ -67,7 +67,7 @@ type Params struct {
 	Soma, OutputSoma neuron.SomaModel
 	// Input presents the input as spike trains (nil: the values as given,
 	// constant within a window).
-	Input *PoissonInput
+	Input *SpikeInput
 	// EventDriven computes the basal input of every layer whose
 	// presynaptic population spikes from its spikes, at a cost in
 	// proportion to them, instead of as a dense product of the decoded
@@ -411,6 +411,9 @@ func (c *Circuit) StateVars() []Var {
 	vs = append(vs, Var{"controller.u", c.ctrlF.U}, Var{"controller.u_int", c.ctrlF.UInt}, Var{"controller.e", c.ctrlF.E})
 	if c.enc != nil {
 		vs = append(vs, Var{"input.trace", c.enc.traceF}, Var{"input.spike", c.enc.spikeF})
+		if c.enc.regular {
+			vs = append(vs, Var{"input.phase", c.enc.phaseF})
+		}
 	}
 	for _, l := range c.learners {
 		if s, ok := l.(interface{ StateVars() []Var }); ok {

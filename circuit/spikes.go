@@ -10,26 +10,42 @@ import (
 	"github.com/strongdfc/strongdfc/neuron"
 )
 
-// PoissonInput presents the input as spike trains: in every step, input j
-// of a sample spikes with probability RateMax·dt·clamp(x_j, 0, 1), and
-// layer 1 receives the spikes' trace,
+// SpikeInput presents the input as spike trains. The inputs x come
+// normalised as (pixel − Mean)/Std with the pixel in [0, 1] (Std 0 means
+// 1: the pixels as they are); input j of a sample spikes at the rate
+// RateMax·ρ_j, ρ_j = clamp(Std·x_j + Mean, 0, 1), the pixel, and layer 1
+// receives the spikes' trace,
 //
 //	s̃[k+1] = (1 − dt/τ_s)·s̃[k] + (1/τ_s)·spike[k+1],
 //
-// decoded to [0, 1] as s̃/RateMax (whose expectation is clamp(x)). Inputs
-// are then meant to lie in [0, 1] (pixels scaled by 255). The draws come
-// from the circuit's noise source (population 0 of a
-// neuron.UniformSource).
-type PoissonInput struct {
+// decoded as (s̃/RateMax − Mean)/Std, whose expectation is x_j for pixels
+// in [0, 1]: the spike trains carry the input the rate network receives.
+//
+//   - Poisson (Regular false): a spike in every step with probability
+//     RateMax·dt·ρ_j;
+//   - regular (Regular true): the input adds RateMax·dt·ρ_j to a phase
+//     in [0, 1) and spikes when the phase passes 1 (and loses 1), a clock
+//     without noise. The phases start where a uniform draw puts them when
+//     a sample is presented (the trace at its expectation), so that the
+//     inputs do not spike in step with each other.
+//
+// The draws come from the circuit's noise source (population 0 of a
+// neuron.UniformSource): one per input and step for Poisson trains, one
+// per input and presentation for regular ones.
+type SpikeInput struct {
 	RateMax, TauSyn float64
+	Regular         bool
+	Mean, Std       float64
 }
 
-func (in PoissonInput) validate(dt float64) error {
+func (in SpikeInput) validate(dt float64) error {
 	switch {
 	case !(in.RateMax > 0) || math.IsInf(in.RateMax, 0):
 		return fmt.Errorf("circuit: input spike rate %g must be positive", in.RateMax)
 	case in.RateMax*dt > 1:
 		return fmt.Errorf("circuit: input spike rate %g is more than one spike per step of %g", in.RateMax, dt)
+	case in.Std < 0 || math.IsInf(in.Std, 0) || math.IsNaN(in.Std) || math.IsInf(in.Mean, 0) || math.IsNaN(in.Mean):
+		return fmt.Errorf("circuit: input normalisation mean %g, standard deviation %g: want finite values and a non-negative deviation", in.Mean, in.Std)
 	case !(in.TauSyn >= dt) || math.IsInf(in.TauSyn, 0):
 		return fmt.Errorf("circuit: input synaptic time constant %g must be at least dt = %g", in.TauSyn, dt)
 	}
@@ -44,12 +60,15 @@ type encoder struct {
 	pmax, a         float64 // p = pmax·clamp(x); x̂ ← (1−a)·x̂ + tc·alpha·spike
 	traceF, spikeF  *mat.Dense
 	trace, spike    *mat.Dense // views of the current batch
+	regular         bool
+	phaseF, phase   *mat.Dense // regular trains' phases, and the current batch's view
 	u               []float64  // the draws, batch × n_0
+	mean, std       float64    // the inputs' normalisation: pixel = std·x + mean
 	body            encoderBody
 	alpha, beta, tc float64 // decoding for event-driven transmission
 }
 
-func newEncoder(c *Circuit, in PoissonInput, noise neuron.NoiseSource) (*encoder, error) {
+func newEncoder(c *Circuit, in SpikeInput, noise neuron.NoiseSource) (*encoder, error) {
 	dt := c.clock.DT()
 	if err := in.validate(dt); err != nil {
 		return nil, err
@@ -62,7 +81,15 @@ func newEncoder(c *Circuit, in PoissonInput, noise neuron.NoiseSource) (*encoder
 	n := c.net.NIn()
 	e := &encoder{c: c, unif: u, pmax: in.RateMax * dt, a: dt / in.TauSyn,
 		traceF: mat.NewDense(c.maxBatch, n, nil), spikeF: mat.NewDense(c.maxBatch, n, nil),
-		u: make([]float64, c.maxBatch*n), alpha: 1 / in.RateMax, beta: 0, tc: 1 / in.TauSyn}
+		u: make([]float64, c.maxBatch*n), tc: 1 / in.TauSyn, regular: in.Regular, mean: in.Mean, std: in.Std}
+	if e.std == 0 {
+		e.std = 1
+	}
+	// x̂ = (s̃/RateMax − Mean)/Std = α·s̃ + β.
+	e.alpha, e.beta = 1/(in.RateMax*e.std), -e.mean/e.std
+	if in.Regular {
+		e.phaseF = mat.NewDense(c.maxBatch, n, nil)
+	}
 	e.body.e = e
 	e.setBatch(c.maxBatch)
 	return e, nil
@@ -72,16 +99,24 @@ func (e *encoder) setBatch(b int) {
 	n := e.c.net.NIn()
 	e.trace = e.traceF.Slice(0, b, 0, n).(*mat.Dense)
 	e.spike = e.spikeF.Slice(0, b, 0, n).(*mat.Dense)
+	if e.regular {
+		e.phase = e.phaseF.Slice(0, b, 0, n).(*mat.Dense)
+	}
 }
 
-// reset puts the trace at its expectation for input x: clamp(x, 0, 1).
+// reset puts the trace at its expectation for input x, the pixel
+// clamp(std·x + mean, 0, 1) normalised back, and draws regular trains'
+// phases.
 func (e *encoder) reset(x *mat.Dense) {
 	e.spike.Zero()
 	b, n := x.Dims()
 	for i := range b {
 		xr, tr := x.RawRowView(i), e.trace.RawRowView(i)
 		for j := range n {
-			tr[j] = math.Min(1, math.Max(0, xr[j]))
+			tr[j] = (math.Min(1, math.Max(0, e.std*xr[j]+e.mean)) - e.mean) / e.std
+		}
+		if e.regular {
+			e.unif.Uniform(0, i, e.phase.RawRowView(i))
 		}
 	}
 }
@@ -98,17 +133,30 @@ func (b *encoderBody) Range(lo, hi int) {
 	e := b.e
 	n := e.c.net.NIn()
 	for i := lo; i < hi; i++ {
+		x, tr, sp := e.c.x.RawRowView(i), e.trace.RawRowView(i), e.spike.RawRowView(i)
+		if e.regular {
+			ph := e.phase.RawRowView(i)
+			for j := range n {
+				s := 0.0
+				if ph[j] += e.pmax * clampOne(e.std*x[j]+e.mean); ph[j] >= 1 {
+					s, ph[j] = 1, ph[j]-1
+				}
+				sp[j] = s
+				tr[j] += s*e.tc*e.alpha + e.a*(e.beta-tr[j])
+			}
+			continue
+		}
 		u := e.u[i*n:][:n]
 		e.unif.Uniform(0, i, u)
-		x, tr, sp := e.c.x.RawRowView(i), e.trace.RawRowView(i), e.spike.RawRowView(i)
 		for j := range n {
 			s := 0.0
-			if u[j] < e.pmax*clampOne(x[j]) {
+			if u[j] < e.pmax*clampOne(e.std*x[j]+e.mean) {
 				s = 1
 			}
 			sp[j] = s
-			// The decoded trace x̂ = s̃/RateMax: x̂ ← (1−a)·x̂ + spike/(τ_s·RateMax).
-			tr[j] += s*e.tc*e.alpha - e.a*tr[j]
+			// The decoded trace x̂ = α·s̃ + β:
+			// x̂ ← (1−a)·x̂ + a·β + α·spike/τ_s.
+			tr[j] += s*e.tc*e.alpha + e.a*(e.beta-tr[j])
 		}
 	}
 }

@@ -3,6 +3,7 @@ package circuit
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -16,11 +17,19 @@ import (
 // spiking input on pool, without plasticity.
 func spikingCircuit(t *testing.T, eventDriven bool, rmax float64, pool *compute.Pool, seed uint64) *Circuit {
 	t.Helper()
+	return spikingCircuitInput(t, eventDriven, rmax, pool, seed, SpikeInput{})
+}
+
+// spikingCircuitInput is spikingCircuit with the input trains' kind and
+// normalisation of in.
+func spikingCircuitInput(t *testing.T, eventDriven bool, rmax float64, pool *compute.Pool, seed uint64, in SpikeInput) *Circuit {
+	t.Helper()
 	net := smallNet(t, 3)
 	net.Pool = pool
 	p := smallParams()
 	p.Soma = neuron.SpikingSoma{RateMax: rmax, TauSyn: 0.01}
-	p.Input = &PoissonInput{RateMax: rmax, TauSyn: 0.01}
+	in.RateMax, in.TauSyn = rmax, 0.01
+	p.Input = &in
 	p.EventDriven = eventDriven
 	clk, _ := scheduler.NewClock(p.DT)
 	c, err := New(net, clk, 5, Config{Params: p.Params, Noise: neuron.NewGaussian(seed), Pool: pool})
@@ -42,8 +51,14 @@ func unitInput(rng *rand.Rand, b, n int) *mat.Dense {
 // equals the dense product of its presynaptic decoded traces with the
 // weights, on the spike trains of the run (to rounding), step after step.
 func TestEventDrivenEqualsDense(t *testing.T) {
+	for _, in := range []SpikeInput{{}, {Regular: true}, {Mean: 0.1307, Std: 0.3081}} {
+		eventDrivenEqualsDense(t, in)
+	}
+}
+
+func eventDrivenEqualsDense(t *testing.T, in SpikeInput) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	c := spikingCircuit(t, true, 300, nil, 4)
+	c := spikingCircuitInput(t, true, 300, nil, 4, in)
 	x := unitInput(rng, 5, 8)
 	c.Present(x, SoftTargets([]int{0, 1, 2, 3, 0}, 4, 0.99), true)
 	spikes := 0.0
@@ -132,5 +147,113 @@ func TestSpikesIndependentOfWorkers(t *testing.T) {
 			t.Errorf("%d workers change the spikes", w)
 		}
 		p.Close()
+	}
+}
+
+// TestRegularInput: a regular input train spikes RateMax·dt·x times per
+// step on average, each input within one spike of it over any stretch
+// (a clock, whatever its phase), from phases that differ between inputs
+// and between presentations; its decoded trace fluctuates far less than a
+// Poisson train's of the same rate (8 times less here, where the
+// dimmest inputs spike more rarely than the trace decays).
+func TestRegularInput(t *testing.T) {
+	const rmax, steps, burn = 300, 3000, 100
+	x := mat.NewDense(5, 8, nil)
+	for i := range x.RawMatrix().Data {
+		x.RawMatrix().Data[i] = float64(i%8) / 7 // 0 (silent) to 1
+	}
+	x.Set(4, 7, 1.5) // clamped to 1
+	targets := SoftTargets([]int{0, 1, 2, 3, 0}, 4, 0.99)
+	variance := map[bool]float64{}
+	for _, regular := range []bool{false, true} {
+		c := spikingCircuitInput(t, true, rmax, nil, 7, SpikeInput{Regular: regular})
+		c.Present(x, targets, true)
+		count := mat.NewDense(5, 8, nil)
+		var sum, sumSq float64
+		for k := range steps {
+			c.Step()
+			count.Add(count, c.InputSpikes())
+			if k >= burn {
+				for i, v := range c.Pre(1).RawMatrix().Data {
+					d := v - clampOne(x.RawMatrix().Data[i])
+					sum, sumSq = sum+d, sumSq+d*d
+				}
+			}
+		}
+		n := float64((steps - burn) * 40)
+		variance[regular] = sumSq/n - (sum/n)*(sum/n)
+		if !regular {
+			continue
+		}
+		dt := c.clock.DT()
+		for i := range 5 {
+			for j := range 8 {
+				want := rmax * dt * clampOne(x.At(i, j)) * steps
+				if got := count.At(i, j); math.Abs(got-want) > 1 {
+					t.Errorf("regular train (%d, %d) at x = %g: %g spikes in %d steps, want %g ± 1", i, j, x.At(i, j), got, steps, want)
+				}
+			}
+		}
+		// The phases are drawn anew at every presentation: the first
+		// spikes come at other steps.
+		first := func() []float64 {
+			c.Present(x, targets, true)
+			c.Step()
+			return append([]float64(nil), c.InputSpikes().RawMatrix().Data...)
+		}
+		a, b := first(), first()
+		if slices.Equal(a, b) {
+			t.Error("two presentations of a regular train spike alike in their first step")
+		}
+	}
+	t.Logf("variance of the decoded input trace about x: Poisson %.3g, regular %.3g", variance[false], variance[true])
+	if !(variance[true] < variance[false]/5) {
+		t.Errorf("decoded trace's variance: regular %.3g, Poisson %.3g; want the regular's below a fifth", variance[true], variance[false])
+	}
+}
+
+// TestSpikeInputNorm: with a normalisation, the trains spike at the rates
+// of the pixels (the same spikes as unnormalised input of those pixels,
+// from the same draws) and layer 1's decoded trace is the normalised
+// input: its time average approaches x (a regular train's closely), and
+// it stays (s̃/RateMax −
+// Mean)/Std of the unnormalised trace at every step.
+func TestSpikeInputNorm(t *testing.T) {
+	const mean, std, rmax, steps = 0.1307, 0.3081, 300, 4000
+	rng := rand.New(rand.NewPCG(5, 5))
+	pixels := unitInput(rng, 5, 8)
+	x := mat.NewDense(5, 8, nil)
+	for i, p := range pixels.RawMatrix().Data {
+		x.RawMatrix().Data[i] = (p - mean) / std
+	}
+	targets := SoftTargets([]int{0, 1, 2, 3, 0}, 4, 0.99)
+	for _, regular := range []bool{false, true} {
+		plain := spikingCircuitInput(t, true, rmax, nil, 8, SpikeInput{Regular: regular})
+		norm := spikingCircuitInput(t, true, rmax, nil, 8, SpikeInput{Regular: regular, Mean: mean, Std: std})
+		plain.Present(pixels, targets, true)
+		norm.Present(x, targets, true)
+		avg := mat.NewDense(5, 8, nil)
+		worst := 0.0
+		for k := range steps {
+			plain.Step()
+			norm.Step()
+			if !mat.Equal(plain.InputSpikes(), norm.InputSpikes()) {
+				t.Fatalf("regular %v, step %d: the normalised input's spikes differ from its pixels'", regular, k+1)
+			}
+			avg.Add(avg, norm.Pre(1))
+			for i, v := range norm.Pre(1).RawMatrix().Data {
+				want := (plain.Pre(1).RawMatrix().Data[i] - mean) / std
+				worst = math.Max(worst, math.Abs(v-want))
+			}
+		}
+		avg.Scale(1.0/steps, avg)
+		if worst > 1e-9 {
+			t.Errorf("regular %v: decoded trace differs from the unnormalised one normalised by up to %.3g", regular, worst)
+		}
+		// Regular trains average out to rounding of their phases; Poisson
+		// trains to their sampling error (about 0.1 here).
+		if e, tol := relErr(avg.RawMatrix().Data, x.RawMatrix().Data), map[bool]float64{false: 0.2, true: 0.02}[regular]; e > tol {
+			t.Errorf("regular %v: the decoded trace's time average differs from x by %.3g", regular, e)
+		}
 	}
 }

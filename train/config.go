@@ -159,7 +159,7 @@ func (a OptimizerConfig) newOptimizer(params []synapse.Param, pool *compute.Pool
 }
 
 // Spiking configures spiking neurons (neuron.SpikingSoma) in the hidden
-// layers and spike trains at the input (circuit.PoissonInput).
+// layers and spike trains at the input (circuit.SpikeInput).
 type Spiking struct {
 	// RateMax is the hidden neurons' maximal firing rate, in spikes per
 	// unit of time (0: rate neurons); TauSyn the time constant of the
@@ -169,6 +169,18 @@ type Spiking struct {
 	// InputRateMax is the input spike trains' maximal rate (0: the inputs
 	// as given); with spiking input the pixels are scaled to [0, 1].
 	InputRateMax float64 `json:"input_rate_max" yaml:"input_rate_max"`
+	// InputTrain is the kind of the input spike trains: "" or "poisson"
+	// (a spike in every step with probability InputRateMax·dt·x) or
+	// "regular" (a noiseless clock at the rate InputRateMax·x from a
+	// random phase; circuit.SpikeInput).
+	InputTrain string `json:"input_train,omitempty" yaml:"input_train"`
+	// InputNorm is what the input spike trains' decoded traces give
+	// layer 1: "" or "unit" (the pixels scaled to [0, 1], the spike rates'
+	// fractions of InputRateMax) or "dataset" (the data set's published
+	// normalisation, which the rate network receives: the trains then
+	// carry the same pixels, and the mean field is the published network
+	// with its inputs).
+	InputNorm string `json:"input_norm,omitempty" yaml:"input_norm"`
 	// EventDriven computes a layer's basal input from its presynaptic
 	// spikes (cost in proportion to them) instead of a dense product.
 	EventDriven bool `json:"event_driven" yaml:"event_driven"`
@@ -179,6 +191,18 @@ type Spiking struct {
 	// variance; needs prediction "filtered"; docs/spiking.md).
 	LearnFrom string `json:"learn_from,omitempty" yaml:"learn_from"`
 }
+
+// The values of Spiking.InputTrain.
+const (
+	InputTrainPoisson = "poisson"
+	InputTrainRegular = "regular"
+)
+
+// The values of Spiking.InputNorm.
+const (
+	InputNormUnit    = "unit"
+	InputNormDataset = "dataset"
+)
 
 // The values of Spiking.LearnFrom.
 const (
@@ -449,6 +473,14 @@ func (c Config) Validate() error {
 	switch sp := c.Spiking; {
 	case sp.LearnFrom != "" && sp.LearnFrom != LearnFromSpikes && sp.LearnFrom != LearnFromIntensity:
 		return fmt.Errorf("config: spiking.learn_from = %q: use %q (the decoded spikes) or %q (the firing intensity)", sp.LearnFrom, LearnFromSpikes, LearnFromIntensity)
+	case sp.InputTrain != "" && sp.InputTrain != InputTrainPoisson && sp.InputTrain != InputTrainRegular:
+		return fmt.Errorf("config: spiking.input_train = %q: use %q or %q", sp.InputTrain, InputTrainPoisson, InputTrainRegular)
+	case sp.InputTrain != "" && !(sp.InputRateMax > 0):
+		return fmt.Errorf("config: spiking.input_train = %q needs input spike trains (spiking.input_rate_max > 0)", sp.InputTrain)
+	case sp.InputNorm != "" && sp.InputNorm != InputNormUnit && sp.InputNorm != InputNormDataset:
+		return fmt.Errorf("config: spiking.input_norm = %q: use %q (the pixels in [0, 1]) or %q (the data set's normalisation)", sp.InputNorm, InputNormUnit, InputNormDataset)
+	case sp.InputNorm != "" && !(sp.InputRateMax > 0):
+		return fmt.Errorf("config: spiking.input_norm = %q needs input spike trains (spiking.input_rate_max > 0)", sp.InputNorm)
 	case sp.LearnFrom == LearnFromIntensity && !(sp.RateMax > 0):
 		return fmt.Errorf("config: spiking.learn_from = %q needs spiking hidden neurons (spiking.rate_max > 0)", sp.LearnFrom)
 	case sp.LearnFrom == LearnFromIntensity && !c.filtered():
@@ -550,6 +582,12 @@ func (c Config) Normalize() Config {
 	}
 	if len(c.Activations) == 0 {
 		c.Activations = nil
+	}
+	if c.Spiking.InputTrain == InputTrainPoisson {
+		c.Spiking.InputTrain = ""
+	}
+	if c.Spiking.InputNorm == InputNormUnit {
+		c.Spiking.InputNorm = ""
 	}
 	return c
 }

@@ -57,6 +57,8 @@ func TestConfigValidate(t *testing.T) {
 			c.Prediction = "filtered"
 		}, "dfc-ssa"},
 		{"unknown learn_from", func(c *train.Config) { *c = presets.Spiking(presets.MNIST()); c.Spiking.LearnFrom = "voltage" }, "learn_from"},
+		{"unknown input_train", func(c *train.Config) { *c = presets.Spiking(presets.MNIST()); c.Spiking.InputTrain = "bursting" }, "input_train"},
+		{"input_train of pixels as given", func(c *train.Config) { c.Spiking.InputTrain = "regular" }, "input_rate_max"},
 		{"intensity of rate neurons", func(c *train.Config) { c.Prediction = "filtered"; c.Spiking.LearnFrom = "intensity" }, "rate_max"},
 		{"intensity with the instant prediction", func(c *train.Config) {
 			*c = presets.Spiking(presets.MNIST())

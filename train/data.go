@@ -70,24 +70,36 @@ func LoadData(c Config, dir string) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	var norm dataset.Norm
-	switch c.Dataset {
-	case dataset.MNIST:
-		norm = dataset.MNISTNorm
-	case dataset.CIFAR10:
-		norm = dataset.CIFAR10Norm
-	default:
-		norm = dataset.UnitNorm
-	}
-	if c.Spiking.InputRateMax > 0 {
-		norm = dataset.UnitNorm // spike rates in proportion to the pixels
-	}
-	d, err := SplitData(c, tr, te, norm)
+	d, err := SplitData(c, tr, te, c.InputNorm())
 	if err != nil {
 		return nil, err
 	}
 	d.Dir = used
 	return d, nil
+}
+
+// PublishedNorm returns the normalisation of the data set's published
+// runs: MNIST's and CIFAR-10's mean and standard deviation, Fashion-MNIST's
+// pixels in [0, 1].
+func (c Config) PublishedNorm() dataset.Norm {
+	switch c.Dataset {
+	case dataset.MNIST:
+		return dataset.MNISTNorm
+	case dataset.CIFAR10:
+		return dataset.CIFAR10Norm
+	}
+	return dataset.UnitNorm
+}
+
+// InputNorm returns the normalisation the run's samples are presented
+// with: the published one, except with input spike trains whose decoded
+// traces give the pixels in [0, 1] (spiking.input_norm unit), where the
+// spike rates are in proportion to the pixels.
+func (c Config) InputNorm() dataset.Norm {
+	if c.Spiking.InputRateMax > 0 && c.Spiking.InputNorm != InputNormDataset {
+		return dataset.UnitNorm
+	}
+	return c.PublishedNorm()
 }
 
 // SplitData holds the validation samples out of train and applies the

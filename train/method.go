@@ -199,7 +199,9 @@ func (c Config) neurons(p circuit.Params) circuit.Params {
 			Intensity: sp.LearnFrom == LearnFromIntensity && rs.FilteredPrediction}
 	}
 	if sp.InputRateMax > 0 {
-		p.Input = &circuit.PoissonInput{RateMax: sp.InputRateMax, TauSyn: sp.TauSyn}
+		n := c.InputNorm()
+		p.Input = &circuit.SpikeInput{RateMax: sp.InputRateMax, TauSyn: sp.TauSyn, Regular: sp.InputTrain == InputTrainRegular,
+			Mean: n.Mean, Std: n.Std}
 	}
 	p.EventDriven = sp.EventDriven
 	return p

@@ -206,14 +206,18 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 // number of epochs, what a stream resets at its switches (stream_reset),
 // the forward rule's settling steps (forward_settle) and the controller's
 // leaks (dynamics.alpha and dynamics.integral_leak: the controller's state
-// carries over, only how fast it forgets changes). A learning rate
-// lowered from a checkpoint on, say.
+// carries over, only how fast it forgets changes), and, where neurons
+// spike, their maximal rates and the traces' time constant
+// (spiking.rate_max, spiking.input_rate_max and spiking.tau_syn, each
+// staying positive: what spikes keeps spiking, from the same random
+// streams). A learning rate lowered from a checkpoint on, say, or less
+// spike noise.
 // Any other difference is an error that names it, and the trainer is left
 // unchanged.
 func (t *Trainer) Fork(s *Snapshot) error {
 	a, b := forkable(s.Config), forkable(t.cfg)
 	if !reflect.DeepEqual(a, b) {
-		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind or second_moment), clip_norm, epochs, stream_reset, forward_settle, dynamics.alpha and dynamics.integral_leak; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
+		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind or second_moment), clip_norm, epochs, stream_reset, forward_settle, dynamics.alpha, dynamics.integral_leak and the positive spiking.rate_max, spiking.input_rate_max and spiking.tau_syn; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
 	}
 	c := *s
 	c.Config = t.cfg
@@ -225,6 +229,13 @@ func forkable(c Config) Config {
 	c = c.Normalize()
 	c.Epochs, c.ClipNorm, c.StreamReset, c.ForwardSettle = 0, 0, "", 0
 	c.Dynamics.Alpha, c.Dynamics.IntegralLeak = 0, 0
+	// A rate may change but not switch spiking on or off (that changes
+	// the somata and the random streams); the traces' time constant may
+	// change where there are traces.
+	c.Spiking.RateMax, c.Spiking.InputRateMax = min(c.Spiking.RateMax, 1), min(c.Spiking.InputRateMax, 1)
+	if c.Spiking.On() {
+		c.Spiking.TauSyn = 0
+	}
 
 	c.Forward = OptimizerConfig{Kind: c.Forward.Kind, SecondMoment: c.Forward.moment()}
 	c.Feedback = OptimizerConfig{Kind: c.Feedback.Kind, SecondMoment: c.Feedback.moment()}

@@ -1,6 +1,8 @@
 package train_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/strongdfc/strongdfc/presets"
@@ -73,12 +75,134 @@ func TestSimulatedAccuracies(t *testing.T) {
 // from a checkpoint mid-stream to the same bits (its spikes, traces and
 // input trains travel in the checkpoint).
 func TestResumeExactSpikingStream(t *testing.T) {
-	c := presets.Spiking(presets.Stream(resumeConfig()))
-	c.ForwardSettle = 4 // the preset's 40 steps do not fit these 20-step windows
+	for _, train := range []string{"poisson", "regular"} {
+		c := presets.Spiking(presets.Stream(resumeConfig()))
+		c.ForwardSettle = 4 // the preset's 40 steps do not fit these 20-step windows
+		c.Spiking.InputTrain = train
+		data := tinyData(t, c)
+		want := finished(t, c, data)
+		_, got := resumed(t, c, data, "train", 2, 3)
+		if d := sameBits(want, got); d != "" {
+			t.Errorf("%s input trains: %s differ from the uninterrupted spiking stream", train, d)
+		}
+	}
+}
+
+// TestForkSpikingRates: a spiking run's checkpoint continues with a higher
+// maximal rate and longer traces (less spike noise from there on): the
+// fork starts from the snapshot's exact state, then its mean firing rate
+// follows the new bound. Switching the spikes off is refused and names
+// the key.
+func TestForkSpikingRates(t *testing.T) {
+	c := presets.Spiking(resumeConfig())
 	data := tinyData(t, c)
-	want := finished(t, c, data)
-	_, got := resumed(t, c, data, "train", 2, 3)
-	if d := sameBits(want, got); d != "" {
-		t.Errorf("%s differ from the uninterrupted spiking stream", d)
+	a, err := train.New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAt(t, a, "train", 1, 2)
+	snap := snapOf(a)
+
+	fast := c
+	fast.Spiking.RateMax, fast.Spiking.InputRateMax, fast.Spiking.TauSyn = 2*c.Spiking.RateMax, 2*c.Spiking.InputRateMax, 2*c.Spiking.TauSyn
+	b, err := train.New(fast, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Fork(snap); err != nil {
+		t.Fatal(err)
+	}
+	if d := sameBits(snap, snapOf(b)); d != "" {
+		t.Errorf("right after the fork: %s differ", d)
+	}
+	_, rate, err := b.SimulatedAccuracy(b.Data().Test, 40, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rate0, err := a.SimulatedAccuracy(a.Data().Test, 40, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(rate > 1.5*rate0) {
+		t.Errorf("mean rate %g after doubling the bound, %g before", rate, rate0)
+	}
+	finish(t, b)
+
+	for _, tc := range []struct {
+		name string
+		mod  func(c *train.Config)
+		want string
+	}{
+		{"hidden spikes off", func(c *train.Config) { c.Spiking.RateMax = 0; c.Spiking.LearnFrom = "" }, "spiking.rate_max"},
+		{"input spikes off", func(c *train.Config) { c.Spiking.InputRateMax = 0 }, "spiking.input_rate_max"},
+	} {
+		other := c
+		tc.mod(&other)
+		o, err := train.New(other, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Fork(snap); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one naming %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestProbeAngles: at one set of weights, the forward updates of rate
+// neurons point closer to backprop's gradient than those of neurons that
+// spike at a low rate bound (whose updates carry more spike noise), and a
+// probe with the learning rates at zero leaves the weights as they were.
+// A position past the split's end is an error.
+func TestProbeAngles(t *testing.T) {
+	c := presets.Spiking(tinyConfig())
+	c.Pretrain.Epochs = 0
+	data := tinyData(t, c)
+	a, err := train.New(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, a)
+	snap := snapOf(a)
+
+	probe := func(mod func(c *train.Config)) float64 {
+		t.Helper()
+		p := c
+		p.Forward.LR, p.Feedback.LR = 0, 0
+		mod(&p)
+		tr, err := train.New(p, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := train.SetWeights(tr.Net, snap.W, snap.B, snap.Q); err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for k := range 4 {
+			_, total, err := tr.ProbeAngles(data.Train, k*p.Batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += total
+		}
+		after := snapOf(tr)
+		for i := range snap.W {
+			if !slices.Equal(after.W[i], snap.W[i]) {
+				t.Errorf("layer %d's W changed in probes with no learning rate", i+1)
+			}
+		}
+		if _, _, err := tr.ProbeAngles(data.Train, data.Train.Len()); err == nil {
+			t.Error("a probe past the split's end: no error")
+		}
+		return sum / 4
+	}
+	rate := probe(func(c *train.Config) {
+		c.Spiking = train.Spiking{}
+	})
+	sparse := probe(func(c *train.Config) {
+		c.Spiking.RateMax, c.Spiking.InputRateMax = 20, 20
+	})
+	t.Logf("whole update's angle to backprop: rate neurons %.1f°, spiking at most 20 per unit of time %.1f°", rate, sparse)
+	if !(rate < 90 && rate+5 < sparse) {
+		t.Errorf("angle to backprop: rate neurons %.1f°, spiking at most 20 per unit of time %.1f°; want the rate neurons' clearly smaller", rate, sparse)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/compute"
+	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/synapse"
 )
 
@@ -543,3 +544,46 @@ func (t *Trainer) nonFiniteWeight() (string, bool) {
 
 // optimizer returns the run's optimizer of the given name.
 func (t *Trainer) optimizer(name string) synapse.Optimizer { return t.env.Optimizers[name] }
+
+// ProbeAngles runs one training window of the epoch's forward-learning
+// phase on a minibatch of sp (the samples at positions [from, from+B) of
+// its own order, B the configured minibatch size or what is left), as a
+// minibatch of training would, its plasticity applied by the optimizers,
+// and returns the angles, in degrees, between each layer's forward update
+// and backprop's gradient on the same samples, and that of the whole
+// update: the diagnostic an epoch records for its last minibatch, on
+// samples of the caller's choosing. Restore the weights (SetWeights)
+// between probes to measure them all at one point of training.
+func (t *Trainer) ProbeAngles(sp dataset.Split, from int) (perLayer []float64, total float64, err error) {
+	b := min(t.cfg.Batch, sp.Len()-from)
+	if from < 0 || b <= 0 {
+		return nil, 0, fmt.Errorf("train: no samples at position %d of a split of %d", from, sp.Len())
+	}
+	x := t.x.Slice(0, b, 0, sp.Set.Dim).(*mat.Dense)
+	tg := t.targets.Slice(0, b, 0, t.Net.NOut()).(*mat.Dense)
+	sp.Batch(x, t.labels[:b], t.table, nil, from)
+	if t.cfg.Autoencoder() {
+		tg.Copy(x)
+	} else {
+		circuit.SetSoftTargets(tg, t.labels[:b], t.cfg.TargetClassValue)
+	}
+	for _, name := range t.method.Epoch {
+		ph := t.phase(name)
+		c := ph.run.Circuit()
+		if c == nil || !learnsForward(c) {
+			continue
+		}
+		angles := map[string]float64{}
+		c.GradientHook = t.angleHook(angles, x, tg)
+		_, err := ph.run.Window(x, tg)
+		c.GradientHook = nil
+		if err != nil {
+			return nil, 0, err
+		}
+		for i := range t.Net.L() {
+			perLayer = append(perLayer, angles[fmt.Sprintf("angle_layer%d", i+1)])
+		}
+		return perLayer, angles["angle_total"], nil
+	}
+	return nil, 0, fmt.Errorf("train: method %s has no phase whose forward weights learn", t.cfg.Method)
+}

@@ -17,6 +17,14 @@
 // simulation of the longest), beside its mean field, and prints the
 // result as JSON.
 //
+// With -probe DIR it measures how well the forward updates at a run
+// folder's checkpoint point along backprop's gradient: the angle of each
+// layer's update to it on -probe-batches minibatches of training samples,
+// each from the checkpoint's weights, under the run's configuration as
+// changed by -set (a higher rate bound, larger minibatches, rate neurons),
+// so that remedies for spike noise can be compared at one point of
+// training without training.
+//
 // With -cost it instead times steps of the published MNIST network at
 // several firing rates: spiking neurons with event-driven transmission,
 // the same with dense products, and the rate network, each with
@@ -26,6 +34,7 @@
 //	go run -tags openblas ./experiments/spiking -epochs 3
 //	go run -tags openblas ./experiments/spiking -cost -out docs/spiking
 //	go run ./experiments/spiking -evaluate longruns/mnist-spiking-intensity-s1 -eval-steps 200,500,1000,2000
+//	go run ./experiments/spiking -probe longruns/mnist-spiking-tau30-intensity-s1 -set spiking.rate_max=1000
 //	go run ./experiments/spiking -plot longruns/mnist-spiking-intensity-s1 -compare longruns/mnist-strong-dfc-s1
 package main
 
@@ -48,8 +57,10 @@ import (
 
 	"go.uber.org/zap"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/strongdfc/strongdfc/checkpoint"
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/compute"
 	"github.com/strongdfc/strongdfc/internal/command"
@@ -111,6 +122,8 @@ func main() {
 	evaluate := flag.String("evaluate", "", "evaluate the spiking network of the run `folder` at its checkpoint after each -eval-steps, beside its mean field, and print the result (nothing is written)")
 	replot := flag.String("plot", "", "draw the learning curves of the run `folder` again from its spiking.csv (spiking-curve.png and .csv) and exit")
 	compare := flag.String("compare", "", "draw the test accuracy of the rate run in `folder` (its metrics) beside the spiking run's learning curves")
+	probe := flag.String("probe", "", "measure the angles of the forward updates to backprop at the checkpoint of the run `folder`, under its configuration changed by -set, and print them (nothing is written)")
+	probeBatches := flag.Int("probe-batches", 10, "with -probe, the number of `minibatches` (the training samples in their stored order)")
 	evalLimit := flag.Int("eval-limit", 0, "with -evaluate, the first `N` test samples only (0: all)")
 	flag.StringVar(&opt.Resume, "resume", "", "continue the training run in `folder` from its checkpoint (its configuration; spiking.csv is extended)")
 	var sets []string
@@ -134,6 +147,12 @@ func main() {
 		base.Epochs, base.Batch, base.Seed, base.TrainLimit = cfg.Epochs, cfg.Batch, cfg.Seed, cfg.TrainLimit
 		base.Pretrain.Epochs, base.Spiking = cfg.Pretrain.Epochs, cfg.Spiking
 		cfg = base
+	}
+	if *probe != "" {
+		if err := probeRun(log, *probe, opt.DataDir, sets, *probeBatches); err != nil {
+			log.Fatal("probe", zap.Error(err))
+		}
+		return
 	}
 	if len(sets) > 0 && opt.Resume != "" {
 		log.Fatal("-set with -resume: a run continues with its own configuration (only -epochs may extend it)")
@@ -286,6 +305,71 @@ func evaluateRun(log *zap.Logger, dir, dataDir string, steps []int, limit int) e
 		zap.Duration("took", time.Since(start)))
 	b, err := json.Marshal(map[string]any{"run": dir, "at": tr.Position().String(), "test_samples": test.Len(),
 		"mean_field_test_accuracy": meanField, "spiking_test_accuracy_by_steps": by, "mean_rate": rate,
+		"seconds": time.Since(start).Seconds()})
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(b))
+	return nil
+}
+
+// probeRun measures, at the checkpoint of the run folder dir, the angles
+// between the forward updates of the run's configuration changed by sets
+// and backprop's gradient, on batches minibatches of training samples,
+// each window from the checkpoint's weights, and prints one JSON line with
+// their means and standard deviations per layer.
+func probeRun(log *zap.Logger, dir, dataDir string, sets []string, batches int) error {
+	if batches <= 0 {
+		return fmt.Errorf("-probe-batches %d: give at least 1", batches)
+	}
+	cfg, _, err := runner.RunConfig(dir, sets)
+	if err != nil {
+		return err
+	}
+	snap, err := checkpoint.Read(filepath.Join(dir, runfolder.Checkpoint))
+	if err != nil {
+		return err
+	}
+	data, err := train.LoadData(cfg, dataDir)
+	if err != nil {
+		return err
+	}
+	tr, err := train.New(cfg, data)
+	if err != nil {
+		return err
+	}
+	if n := data.Train.Len(); batches*cfg.Batch > n {
+		return fmt.Errorf("-probe-batches %d of %d samples: the training split has %d", batches, cfg.Batch, n)
+	}
+	start := time.Now()
+	var per [][]float64 // per[i]: layer i's angles; the last, the whole update's
+	for k := range batches {
+		if err := train.SetWeights(tr.Net, snap.W, snap.B, snap.Q); err != nil {
+			return err
+		}
+		layers, total, err := tr.ProbeAngles(data.Train, k*cfg.Batch)
+		if err != nil {
+			return err
+		}
+		all := append(layers, total)
+		if per == nil {
+			per = make([][]float64, len(all))
+		}
+		for i, a := range all {
+			per[i] = append(per[i], a)
+		}
+	}
+	mean := make([]float64, len(per))
+	sd := make([]float64, len(per))
+	for i, as := range per {
+		mean[i], sd[i] = stat.MeanStdDev(as, nil)
+	}
+	L := len(per) - 1
+	log.Info("probe", zap.String("run", dir), zap.Strings("set", sets), zap.Int("minibatches", batches),
+		zap.Int("batch", cfg.Batch), zap.Float64s("angle_layers_mean", mean[:L]), zap.Float64s("angle_layers_sd", sd[:L]),
+		zap.Float64("angle_total_mean", mean[L]), zap.Float64("angle_total_sd", sd[L]), zap.Duration("took", time.Since(start)))
+	b, err := json.Marshal(map[string]any{"run": dir, "set": sets, "minibatches": batches, "batch": cfg.Batch,
+		"angle_layers_mean": mean[:L], "angle_layers_sd": sd[:L], "angle_total_mean": mean[L], "angle_total_sd": sd[L],
 		"seconds": time.Since(start).Seconds()})
 	if err != nil {
 		return err

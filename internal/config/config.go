@@ -243,6 +243,8 @@ var keyDoc = map[string]string{
 	"rate_max":           "hidden neurons' maximal firing rate, spikes per unit of time (0: rate neurons)",
 	"tau_syn":            "time constant of the synaptic traces of spikes",
 	"input_rate_max":     "maximal rate of the input spike trains (0: the inputs as given)",
+	"input_norm":         "what the input trains' decoded traces give layer 1: unit (the pixels in [0, 1]) or dataset (the data set's published normalisation, as the rate network's input)",
+	"input_train":        "kind of the input spike trains: poisson (a spike in a step with probability rate·dt) or regular (a noiseless clock from a random phase)",
 	"event_driven":       "compute basal inputs from presynaptic spikes (cost in proportion to them) instead of dense products",
 	"forward_settle":     "steps after every presentation of a sample in which the forward rule records nothing (0: none, as published); a gate against the previous sample's carried state on a stream",
 	"stream_reset":       "what a stream resets at every switch of sample, a diagnostic of what its carried state costs: none, controller, layers or both",
