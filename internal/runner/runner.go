@@ -318,6 +318,10 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 	if err != nil {
 		return sum, err
 	}
+	// Reading the data set leaves its compressed files and buffers as
+	// garbage: collected now, before the trainer and a checkpoint are
+	// built on top of it, they do not raise the run's peak.
+	debug.FreeOSMemory()
 	pool := opt.Pool
 	if pool == nil {
 		pool = compute.NewPool(0)
@@ -365,6 +369,8 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		if err := tr.Restore(snap); err != nil {
 			return sum, fmt.Errorf("resume: %s: %w", cp, err)
 		}
+		snap = nil
+		debug.FreeOSMemory() // the checkpoint's arrays, now in the trainer
 		if s, ok := doneSummary(run); ok && tr.Done() {
 			log.Info("the run is already complete; nothing in its folder is changed (give --epochs N to extend it)",
 				zap.String("run", run.Dir), zap.Int("epochs", cfg.Epochs))
