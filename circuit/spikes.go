@@ -57,7 +57,7 @@ func (in SpikeInput) validate(dt float64) error {
 type encoder struct {
 	c               *Circuit
 	unif            neuron.UniformSource
-	pmax, a         float64 // p = pmax·clamp(x); x̂ ← (1−a)·x̂ + tc·alpha·spike
+	pmax, a         float64 // p = pmax·clamp(std·x + mean); x̂ ← (1−a)·x̂ + a·beta + tc·alpha·spike
 	traceF, spikeF  *mat.Dense
 	trace, spike    *mat.Dense // views of the current batch
 	regular         bool

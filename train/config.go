@@ -179,7 +179,8 @@ type Spiking struct {
 	// fractions of InputRateMax) or "dataset" (the data set's published
 	// normalisation, which the rate network receives: the trains then
 	// carry the same pixels, and the mean field is the published network
-	// with its inputs).
+	// with its inputs). Without input trains the input is the data set's
+	// published normalisation whatever this says.
 	InputNorm string `json:"input_norm,omitempty" yaml:"input_norm"`
 	// EventDriven computes a layer's basal input from its presynaptic
 	// spikes (cost in proportion to them) instead of a dense product.
@@ -479,8 +480,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: spiking.input_train = %q needs input spike trains (spiking.input_rate_max > 0)", sp.InputTrain)
 	case sp.InputNorm != "" && sp.InputNorm != InputNormUnit && sp.InputNorm != InputNormDataset:
 		return fmt.Errorf("config: spiking.input_norm = %q: use %q (the pixels in [0, 1]) or %q (the data set's normalisation)", sp.InputNorm, InputNormUnit, InputNormDataset)
-	case sp.InputNorm != "" && !(sp.InputRateMax > 0):
-		return fmt.Errorf("config: spiking.input_norm = %q needs input spike trains (spiking.input_rate_max > 0)", sp.InputNorm)
 	case sp.LearnFrom == LearnFromIntensity && !(sp.RateMax > 0):
 		return fmt.Errorf("config: spiking.learn_from = %q needs spiking hidden neurons (spiking.rate_max > 0)", sp.LearnFrom)
 	case sp.LearnFrom == LearnFromIntensity && !c.filtered():

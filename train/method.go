@@ -199,9 +199,9 @@ func (c Config) neurons(p circuit.Params) circuit.Params {
 			Intensity: sp.LearnFrom == LearnFromIntensity && rs.FilteredPrediction}
 	}
 	if sp.InputRateMax > 0 {
-		n := c.InputNorm()
-		p.Input = &circuit.SpikeInput{RateMax: sp.InputRateMax, TauSyn: sp.TauSyn, Regular: sp.InputTrain == InputTrainRegular,
-			Mean: n.Mean, Std: n.Std}
+		// Its normalisation is the data's (Env.InputNorm, set when the
+		// phase is built).
+		p.Input = &circuit.SpikeInput{RateMax: sp.InputRateMax, TauSyn: sp.TauSyn, Regular: sp.InputTrain == InputTrainRegular}
 	}
 	p.EventDriven = sp.EventDriven
 	return p

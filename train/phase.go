@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongdfc/strongdfc/circuit"
 	"github.com/strongdfc/strongdfc/compute"
+	"github.com/strongdfc/strongdfc/dataset"
 	"github.com/strongdfc/strongdfc/neuron"
 	"github.com/strongdfc/strongdfc/scheduler"
 	"github.com/strongdfc/strongdfc/synapse"
@@ -38,14 +39,19 @@ type Env struct {
 	// measured (false for an autoencoder).
 	Classify bool
 	Pool     *compute.Pool
+	// InputNorm is the normalisation the presented samples carry (the
+	// data's); input spike trains undo it to find each pixel's rate and
+	// decode their traces back to it (circuit.SpikeInput).
+	InputNorm dataset.Norm
 }
 
 // NewEnv returns the environment of a run of configuration c and method m
 // on net: the method's optimizers over net's parameters, for minibatches
-// of up to batch samples, with the run's seed and pool.
+// of up to batch samples, with the run's seed and pool, for samples
+// normalised as c's data set is loaded (Config.InputNorm).
 func NewEnv(c Config, m Method, net *circuit.Network, batch int, seed uint64, pool *compute.Pool) (*Env, error) {
 	env := &Env{Net: net, Batch: batch, Optimizers: map[string]synapse.Optimizer{}, Seed: seed,
-		Loss: c.Loss(), Classify: !c.Autoencoder(), Pool: pool}
+		Loss: c.Loss(), Classify: !c.Autoencoder(), Pool: pool, InputNorm: c.InputNorm()}
 	for _, o := range m.Optimizers {
 		var ps []synapse.Param
 		switch o.Of {
@@ -166,6 +172,11 @@ func (s Simulated) Build(env *Env, noise neuron.NoiseSource) (*circuit.Circuit, 
 		noise = neuron.NewGaussian(SubSeed(env.Seed, s.NoiseSeed))
 	}
 	cfg := circuit.Config{Params: s.Circuit, Noise: noise, Pool: env.Pool}
+	if s.Circuit.Input != nil {
+		in := *s.Circuit.Input
+		in.Mean, in.Std = env.InputNorm.Mean, env.InputNorm.Std
+		cfg.Params.Input = &in
+	}
 	for _, r := range s.Rules {
 		opt, err := env.optimizer(r.Optimizer)
 		if err != nil {

@@ -210,14 +210,15 @@ func (t *Trainer) RestorePretrained(s *Snapshot) error {
 // spike, their maximal rates and the traces' time constant
 // (spiking.rate_max, spiking.input_rate_max and spiking.tau_syn, each
 // staying positive: what spikes keeps spiking, from the same random
-// streams). A learning rate lowered from a checkpoint on, say, or less
+// streams; not on a stream, whose carried traces count the old rates'
+// spikes). A learning rate lowered from a checkpoint on, say, or less
 // spike noise.
 // Any other difference is an error that names it, and the trainer is left
 // unchanged.
 func (t *Trainer) Fork(s *Snapshot) error {
 	a, b := forkable(s.Config), forkable(t.cfg)
 	if !reflect.DeepEqual(a, b) {
-		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind or second_moment), clip_norm, epochs, stream_reset, forward_settle, dynamics.alpha, dynamics.integral_leak and the positive spiking.rate_max, spiking.input_rate_max and spiking.tau_syn; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
+		return fmt.Errorf("%w: a fork may change only the optimizers' constants (forward.*, feedback.*, not kind or second_moment), clip_norm, epochs, stream_reset, forward_settle, dynamics.alpha, dynamics.integral_leak and, off a stream, the positive spiking.rate_max, spiking.input_rate_max and spiking.tau_syn; the configurations also differ in %s", ErrSnapshot, ConfigDiff(a, b))
 	}
 	c := *s
 	c.Config = t.cfg
@@ -231,15 +232,26 @@ func forkable(c Config) Config {
 	c.Dynamics.Alpha, c.Dynamics.IntegralLeak = 0, 0
 	// A rate may change but not switch spiking on or off (that changes
 	// the somata and the random streams); the traces' time constant may
-	// change where there are traces.
-	c.Spiking.RateMax, c.Spiking.InputRateMax = min(c.Spiking.RateMax, 1), min(c.Spiking.InputRateMax, 1)
-	if c.Spiking.On() {
-		c.Spiking.TauSyn = 0
+	// change where there are traces. Not on a stream, whose carried
+	// traces count spikes per unit of time of the old rates.
+	if !c.Stream {
+		c.Spiking.RateMax, c.Spiking.InputRateMax = spikes(c.Spiking.RateMax), spikes(c.Spiking.InputRateMax)
+		if c.Spiking.On() {
+			c.Spiking.TauSyn = 0
+		}
 	}
 
 	c.Forward = OptimizerConfig{Kind: c.Forward.Kind, SecondMoment: c.Forward.moment()}
 	c.Feedback = OptimizerConfig{Kind: c.Feedback.Kind, SecondMoment: c.Feedback.moment()}
 	return c
+}
+
+// spikes is 1 for a positive rate bound (spikes) and 0 otherwise.
+func spikes(rate float64) float64 {
+	if rate > 0 {
+		return 1
+	}
+	return 0
 }
 
 // check reports the first way in which s does not fit the trainer.

@@ -92,7 +92,7 @@ func TestResumeExactSpikingStream(t *testing.T) {
 // maximal rate and longer traces (less spike noise from there on): the
 // fork starts from the snapshot's exact state, then its mean firing rate
 // follows the new bound. Switching the spikes off is refused and names
-// the key.
+// the key, and so is a rate change on a stream.
 func TestForkSpikingRates(t *testing.T) {
 	c := presets.Spiking(resumeConfig())
 	data := tinyData(t, c)
@@ -145,6 +145,26 @@ func TestForkSpikingRates(t *testing.T) {
 		if err := o.Fork(snap); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one naming %q", tc.name, err, tc.want)
 		}
+	}
+
+	// On a stream the carried traces count the old rate's spikes: a
+	// rate change is refused.
+	sc := presets.Spiking(presets.Stream(resumeConfig()))
+	sc.ForwardSettle = 4
+	sdata := tinyData(t, sc)
+	s, err := train.New(sc, sdata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAt(t, s, "train", 1, 2)
+	faster := sc
+	faster.Spiking.RateMax *= 2
+	o, err := train.New(faster, sdata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Fork(snapOf(s)); err == nil || !strings.Contains(err.Error(), "spiking.rate_max") {
+		t.Errorf("a stream's rate changed in a fork: error %v, want one naming spiking.rate_max", err)
 	}
 }
 

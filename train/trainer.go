@@ -118,6 +118,7 @@ func New(cfg Config, data *Data, opts ...Options) (*Trainer, error) {
 	if t.env, err = NewEnv(cfg, m, net, cfg.Batch, cfg.Seed, o.Pool); err != nil {
 		return nil, err
 	}
+	t.env.InputNorm = data.Norm // what the samples carry, whoever loaded them
 	for _, p := range m.Phases {
 		r, err := newLazyRunner(p, t.env)
 		if err != nil {

@@ -21,7 +21,8 @@
 // folder's checkpoint point along backprop's gradient: the angle of each
 // layer's update to it on -probe-batches minibatches of training samples,
 // each from the checkpoint's weights, under the run's configuration as
-// changed by -set (a higher rate bound, larger minibatches, rate neurons),
+// changed by -set (a higher rate bound, larger minibatches, rate neurons
+// with spiking.rate_max=0 and spiking.learn_from=spikes),
 // so that remedies for spike noise can be compared at one point of
 // training without training.
 //
@@ -122,7 +123,7 @@ func main() {
 	evaluate := flag.String("evaluate", "", "evaluate the spiking network of the run `folder` at its checkpoint after each -eval-steps, beside its mean field, and print the result (nothing is written)")
 	replot := flag.String("plot", "", "draw the learning curves of the run `folder` again from its spiking.csv (spiking-curve.png and .csv) and exit")
 	compare := flag.String("compare", "", "draw the test accuracy of the rate run in `folder` (its metrics) beside the spiking run's learning curves")
-	probe := flag.String("probe", "", "measure the angles of the forward updates to backprop at the checkpoint of the run `folder`, under its configuration changed by -set, and print them (nothing is written)")
+	probe := flag.String("probe", "", "measure the angles of the forward updates to backprop at the checkpoint of the run `folder`, under its configuration changed by -set (the other configuration flags do not apply), and print them (nothing is written)")
 	probeBatches := flag.Int("probe-batches", 10, "with -probe, the number of `minibatches` (the training samples in their stored order)")
 	evalLimit := flag.Int("eval-limit", 0, "with -evaluate, the first `N` test samples only (0: all)")
 	flag.StringVar(&opt.Resume, "resume", "", "continue the training run in `folder` from its checkpoint (its configuration; spiking.csv is extended)")
@@ -149,6 +150,9 @@ func main() {
 		cfg = base
 	}
 	if *probe != "" {
+		if opt.Resume != "" || *evaluate != "" || *cost || *replot != "" || *compare != "" {
+			log.Fatal("-probe measures a run folder's checkpoint on its own: not with -resume, -evaluate, -cost, -plot or -compare")
+		}
 		if err := probeRun(log, *probe, opt.DataDir, sets, *probeBatches); err != nil {
 			log.Fatal("probe", zap.Error(err))
 		}
@@ -363,6 +367,9 @@ func probeRun(log *zap.Logger, dir, dataDir string, sets []string, batches int) 
 	sd := make([]float64, len(per))
 	for i, as := range per {
 		mean[i], sd[i] = stat.MeanStdDev(as, nil)
+		if len(as) == 1 {
+			sd[i] = 0 // one minibatch: no spread to measure
+		}
 	}
 	L := len(per) - 1
 	log.Info("probe", zap.String("run", dir), zap.Strings("set", sets), zap.Int("minibatches", batches),
