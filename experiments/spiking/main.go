@@ -328,9 +328,13 @@ func probeRun(log *zap.Logger, dir, dataDir string, sets []string, batches int) 
 	}
 	cfg, _, err := runner.RunConfig(dir, sets)
 	if err != nil {
-		return err
+		return fmt.Errorf("run folder %s: %w", dir, err)
 	}
-	snap, err := checkpoint.Read(filepath.Join(dir, runfolder.Checkpoint))
+	cp := filepath.Join(dir, runfolder.Checkpoint)
+	if _, err := os.Stat(cp); err != nil {
+		return fmt.Errorf("run folder %s has no checkpoint to probe (a run saves one every 10 minutes and at every epoch's end): %w", dir, err)
+	}
+	snap, err := checkpoint.Read(cp)
 	if err != nil {
 		return err
 	}
