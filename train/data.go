@@ -78,10 +78,10 @@ func LoadData(c Config, dir string) (*Data, error) {
 	return d, nil
 }
 
-// PublishedNorm returns the normalisation of the data set's published
+// publishedNorm returns the normalisation of the data set's published
 // runs: MNIST's and CIFAR-10's mean and standard deviation, Fashion-MNIST's
 // pixels in [0, 1].
-func (c Config) PublishedNorm() dataset.Norm {
+func (c Config) publishedNorm() dataset.Norm {
 	switch c.Dataset {
 	case dataset.MNIST:
 		return dataset.MNISTNorm
@@ -99,7 +99,7 @@ func (c Config) InputNorm() dataset.Norm {
 	if c.Spiking.InputRateMax > 0 && c.Spiking.InputNorm != InputNormDataset {
 		return dataset.UnitNorm
 	}
-	return c.PublishedNorm()
+	return c.publishedNorm()
 }
 
 // SplitData holds the validation samples out of train and applies the

@@ -391,14 +391,7 @@ func (t *Trainer) runEpoch(ctx context.Context, progress func(Progress)) (EpochR
 		}
 		from := k * B
 		b := min(B, n-from)
-		x := t.x.Slice(0, b, 0, t.data.Train.Set.Dim).(*mat.Dense)
-		tg := t.targets.Slice(0, b, 0, t.Net.NOut()).(*mat.Dense)
-		t.data.Train.Batch(x, t.labels[:b], t.table, e.order, from)
-		if t.cfg.Autoencoder() {
-			tg.Copy(x)
-		} else {
-			circuit.SetSoftTargets(tg, t.labels[:b], t.cfg.TargetClassValue)
-		}
+		x, tg := t.minibatch(t.data.Train, e.order, from, b)
 		where := func() string { return fmt.Sprintf("%s epoch %d, minibatch %d/%d", e.phase, e.epoch, k+1, batches) }
 		last := k == batches-1
 		var angles map[string]float64
@@ -560,14 +553,7 @@ func (t *Trainer) ProbeAngles(sp dataset.Split, from int) (perLayer []float64, t
 	if from < 0 || b <= 0 {
 		return nil, 0, fmt.Errorf("train: no samples at position %d of a split of %d", from, sp.Len())
 	}
-	x := t.x.Slice(0, b, 0, sp.Set.Dim).(*mat.Dense)
-	tg := t.targets.Slice(0, b, 0, t.Net.NOut()).(*mat.Dense)
-	sp.Batch(x, t.labels[:b], t.table, nil, from)
-	if t.cfg.Autoencoder() {
-		tg.Copy(x)
-	} else {
-		circuit.SetSoftTargets(tg, t.labels[:b], t.cfg.TargetClassValue)
-	}
+	x, tg := t.minibatch(sp, nil, from, b)
 	for _, name := range t.method.Epoch {
 		ph := t.phase(name)
 		c := ph.run.Circuit()
@@ -587,4 +573,19 @@ func (t *Trainer) ProbeAngles(sp dataset.Split, from int) (perLayer []float64, t
 		return perLayer, angles["angle_total"], nil
 	}
 	return nil, 0, fmt.Errorf("train: method %s has no phase whose forward weights learn", t.cfg.Method)
+}
+
+// minibatch fills the trainer's buffers with the b samples of sp at
+// positions [from, from+b) of order (nil: sp's own) and their targets,
+// and returns views of them.
+func (t *Trainer) minibatch(sp dataset.Split, order []int, from, b int) (x, targets *mat.Dense) {
+	x = t.x.Slice(0, b, 0, sp.Set.Dim).(*mat.Dense)
+	targets = t.targets.Slice(0, b, 0, t.Net.NOut()).(*mat.Dense)
+	sp.Batch(x, t.labels[:b], t.table, order, from)
+	if t.cfg.Autoencoder() {
+		targets.Copy(x)
+	} else {
+		circuit.SetSoftTargets(targets, t.labels[:b], t.cfg.TargetClassValue)
+	}
+	return x, targets
 }

@@ -369,8 +369,7 @@ func Run(ctx context.Context, cfg train.Config, opt Options) (sum Summary, err e
 		if err := tr.Restore(snap); err != nil {
 			return sum, fmt.Errorf("resume: %s: %w", cp, err)
 		}
-		snap = nil
-		debug.FreeOSMemory() // the checkpoint's arrays, now in the trainer
+		debug.FreeOSMemory() // the checkpoint's arrays, now copied into the trainer
 		if s, ok := doneSummary(run); ok && tr.Done() {
 			log.Info("the run is already complete; nothing in its folder is changed (give --epochs N to extend it)",
 				zap.String("run", run.Dir), zap.Int("epochs", cfg.Epochs))
