@@ -12,25 +12,42 @@ import (
 // (batch × na) and B[k] (batch × nb) are batch-major. It stacks up to depth
 // steps and adds them with one matrix product whose inner dimension is
 // depth·batch, which runs several times faster than depth products of
-// inner dimension batch. Both are stacked neuron-major (Aᵀ is na ×
-// depth·batch, one column per sample of a stacked step), so that the
+// inner dimension batch.
+//
+// How the steps are stacked depends on the backend when the correlator is
+// made. With the package's own kernel they are stacked batch-major (A as
+// depth·batch × na, each step's rows one contiguous block, and likewise B),
+// so that writing a step is a copy of its rows and the product is Sum +=
+// Aᵀ·B. Otherwise (gonum, OpenBLAS) they are stacked neuron-major (Aᵀ as na
+// × depth·batch, one column per sample of a stacked step), so that the
 // product Sum += Aᵀ·(Bᵀ)ᵀ is one of long dot products, the form gonum's
-// pure-Go kernel runs fastest (docs/performance.md). The correlator can
-// also keep the sum of A over steps and samples, which a bias needs.
+// pure-Go kernel runs fastest (docs/performance.md). The kernel packs both
+// layouts into the same micro-panels and runs the same micro-kernels on
+// them, so the bits of the sum do not depend on the layout
+// (TestCorrelatorLayouts). The correlator can also keep the sum of A over
+// steps and samples, which a bias needs.
 type Correlator struct {
 	pool                    *Pool
 	na, nb, maxBatch, depth int
-	ld                      int       // row stride of the buffers, depth·maxBatch
-	aT, bT                  []float64 // na × ld and nb × ld
+	rowMajor                bool      // stacked batch-major
+	ld                      int       // neuron-major: row stride of the buffers, depth·maxBatch
+	aT, bT                  []float64 // na·depth·maxBatch and nb·depth·maxBatch values
 	sum                     *mat.Dense
-	aSum                    []float64 // nil when not kept
+	aSum, rowSum            []float64 // nil when not kept
 	batch, filled, terms    int
 }
 
 // NewCorrelator returns an empty correlator for batches of up to maxBatch
 // rows that stacks depth steps per product, computed on pool. keepSum
-// makes it also sum A.
+// makes it also sum A. Its layout follows the backend in use now
+// (SetBackend).
 func NewCorrelator(pool *Pool, na, nb, maxBatch, depth int, keepSum bool) *Correlator {
+	return newCorrelator(pool, na, nb, maxBatch, depth, keepSum, useKernel)
+}
+
+// newCorrelator is NewCorrelator with the layout given: batch-major when
+// rowMajor.
+func newCorrelator(pool *Pool, na, nb, maxBatch, depth int, keepSum, rowMajor bool) *Correlator {
 	if na <= 0 || nb <= 0 || maxBatch <= 0 || depth <= 0 {
 		panic(fmt.Sprintf("compute: NewCorrelator(%d, %d, %d, %d): sizes must be positive", na, nb, maxBatch, depth))
 	}
@@ -38,10 +55,13 @@ func NewCorrelator(pool *Pool, na, nb, maxBatch, depth int, keepSum bool) *Corre
 	c := &Correlator{
 		pool: pool, na: na, nb: nb, maxBatch: maxBatch, depth: depth, ld: ld,
 		aT: make([]float64, na*ld), bT: make([]float64, nb*ld),
-		sum: mat.NewDense(na, nb, nil), batch: maxBatch,
+		sum: mat.NewDense(na, nb, nil), batch: maxBatch, rowMajor: rowMajor,
 	}
 	if keepSum {
 		c.aSum = make([]float64, na)
+		if rowMajor {
+			c.rowSum = make([]float64, na)
+		}
 	}
 	return c
 }
@@ -60,13 +80,17 @@ func (c *Correlator) SetBatch(batch int) {
 func (c *Correlator) Batch() int { return c.batch }
 
 // SlotA returns where the next step's A goes.
-func (c *Correlator) SlotA() Strided {
-	return Strided{Data: c.aT[c.filled*c.batch:], RowStride: 1, ColStride: c.ld}
-}
+func (c *Correlator) SlotA() Strided { return c.slot(c.aT, c.na) }
 
 // SlotB returns where the next step's B goes.
-func (c *Correlator) SlotB() Strided {
-	return Strided{Data: c.bT[c.filled*c.batch:], RowStride: 1, ColStride: c.ld}
+func (c *Correlator) SlotB() Strided { return c.slot(c.bT, c.nb) }
+
+// slot returns where the next step's n values per sample go in buf.
+func (c *Correlator) slot(buf []float64, n int) Strided {
+	if c.rowMajor {
+		return Strided{Data: buf[c.filled*c.batch*n:], RowStride: n, ColStride: 1}
+	}
+	return Strided{Data: buf[c.filled*c.batch:], RowStride: 1, ColStride: c.ld}
 }
 
 // SetA writes a (batch × na) as the next step's A.
@@ -79,6 +103,13 @@ func (c *Correlator) transposeIn(dst []float64, n int, m *mat.Dense) {
 	raw := m.RawMatrix()
 	if raw.Rows != c.batch || raw.Cols != n {
 		panic(fmt.Sprintf("compute: Correlator: got %d×%d, want %d×%d", raw.Rows, raw.Cols, c.batch, n))
+	}
+	if c.rowMajor {
+		d := dst[c.filled*c.batch*n:]
+		for i := range raw.Rows {
+			copy(d[i*n:(i+1)*n], raw.Data[i*raw.Stride:])
+		}
+		return
 	}
 	off := c.filled * c.batch
 	for i := range raw.Rows {
@@ -113,6 +144,10 @@ func (c *Correlator) Flush() {
 		return
 	}
 	cols := c.filled * c.batch
+	if c.rowMajor {
+		c.flushRows(cols)
+		return
+	}
 	a := blas64.General{Rows: c.na, Cols: cols, Stride: c.ld, Data: c.aT}
 	b := blas64.General{Rows: c.nb, Cols: cols, Stride: c.ld, Data: c.bT}
 	c.pool.Gemm(blas.NoTrans, blas.Trans, 1, a, b, 1, c.sum.RawMatrix())
@@ -128,6 +163,33 @@ func (c *Correlator) Flush() {
 	if c.filled < c.depth {
 		carry(c.aT, c.na, c.ld, cols, c.batch)
 		carry(c.bT, c.nb, c.ld, cols, c.batch)
+	}
+	c.filled = 0
+}
+
+// flushRows is Flush for batch-major stacks of rows stacked steps' rows.
+// The sum of A adds each unit's values in the order of the neuron-major
+// layout (over the rows, then into aSum), so its bits do not depend on the
+// layout either.
+func (c *Correlator) flushRows(rows int) {
+	a := blas64.General{Rows: rows, Cols: c.na, Stride: c.na, Data: c.aT}
+	b := blas64.General{Rows: rows, Cols: c.nb, Stride: c.nb, Data: c.bT}
+	c.pool.Gemm(blas.Trans, blas.NoTrans, 1, a, b, 1, c.sum.RawMatrix())
+	if c.aSum != nil {
+		s := c.rowSum
+		clear(s)
+		for r := range rows {
+			for j, x := range c.aT[r*c.na : (r+1)*c.na] {
+				s[j] += x
+			}
+		}
+		for j, x := range s {
+			c.aSum[j] += x
+		}
+	}
+	if c.filled < c.depth {
+		copy(c.aT[:c.batch*c.na], c.aT[rows*c.na:(rows+c.batch)*c.na])
+		copy(c.bT[:c.batch*c.nb], c.bT[rows*c.nb:(rows+c.batch)*c.nb])
 	}
 	c.filled = 0
 }

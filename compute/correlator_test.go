@@ -71,3 +71,77 @@ func BenchmarkCorrelatorPush(b *testing.B) {
 		c.Push(x, y)
 	}
 }
+
+// TestCorrelatorLayouts checks that the kernel gives the same bits for
+// steps stacked batch-major and neuron-major: every sum, and the sum of A,
+// after each of a run of steps written through the slots (as the somata
+// write them) or pushed, with B written a step ahead of A across partial
+// flushes (the carried half step), flushes at full depth, and changes of
+// batch size.
+func TestCorrelatorLayouts(t *testing.T) {
+	if !haveKernel {
+		t.Skip("this CPU has no AVX2/FMA: the package's kernel, which both layouts share, does not run")
+	}
+	saved := useKernel
+	useKernel = true
+	defer func() { useKernel = saved }()
+	const na, nb, maxBatch, depth = 13, 30, 16, 3
+	r := rand.New(rand.NewPCG(3, 4))
+	cs := [2]*Correlator{
+		newCorrelator(nil, na, nb, maxBatch, depth, true, false),
+		newCorrelator(nil, na, nb, maxBatch, depth, true, true),
+	}
+	if !cs[1].rowMajor || cs[0].rowMajor {
+		t.Fatal("layouts not as asked")
+	}
+	batches := []int{16, 16, 16, 16, 16, 16, 16, 16, 8, 8, 8, 8, 5, 16, 16, 16}
+	for k, b := range batches {
+		a, bm := make([]float64, b*na), make([]float64, b*nb)
+		for i := range a {
+			a[i] = r.NormFloat64()
+		}
+		for i := range bm {
+			bm[i] = r.NormFloat64()
+		}
+		for _, c := range cs {
+			if b != c.Batch() {
+				c.SetBatch(b)
+			}
+			switch k % 3 {
+			case 0: // pushed
+				c.Push(mat.NewDense(b, na, a), mat.NewDense(b, nb, bm))
+			default: // through the slots, B first, a partial flush between
+				c.SlotB().PutRows(0, b, bm, nb, nb)
+				if k%3 == 2 {
+					c.Sum()
+				}
+				if b == RowBlock {
+					c.SlotA().PutRows(0, b, a, na, na)
+				} else {
+					for i := range b {
+						c.SlotA().PutRow(i, a[i*na:(i+1)*na])
+					}
+				}
+				c.Commit()
+			}
+		}
+		if k%4 != 3 {
+			continue // let the stacks fill up to depth between comparisons
+		}
+		for i, x := range cs[0].Sum().RawMatrix().Data {
+			if y := cs[1].Sum().RawMatrix().Data[i]; math.Float64bits(x) != math.Float64bits(y) {
+				t.Fatalf("step %d: sum[%d] = %v neuron-major, %v batch-major", k, i, x, y)
+			}
+		}
+		for j, x := range cs[0].ASum() {
+			if y := cs[1].ASum()[j]; math.Float64bits(x) != math.Float64bits(y) {
+				t.Fatalf("step %d: sum of A[%d] = %v neuron-major, %v batch-major", k, j, x, y)
+			}
+		}
+	}
+	var want mat.Dense
+	want.CloneFrom(cs[0].Sum())
+	if mat.Norm(&want, 2) == 0 {
+		t.Fatal("no sum to compare")
+	}
+}
