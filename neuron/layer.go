@@ -157,6 +157,7 @@ type Layer struct {
 	index  int
 	p      Params
 	noise  NoiseSource
+	rows   RowsSource // noise, when it draws blocks of rows at once
 	pool   *compute.Pool
 	soma   Soma
 	apical Apical
@@ -190,6 +191,7 @@ func NewLayer(index int, p Params, noise NoiseSource, pool *compute.Pool) (*Laye
 		p.Apical = InstantApical{}
 	}
 	l := &Layer{index: index, p: p, noise: noise, pool: pool}
+	l.rows, _ = noise.(RowsSource)
 	var err error
 	if l.soma, err = p.Soma.NewSoma(p); err != nil {
 		return nil, fmt.Errorf("layer %d: %w", index, err)
@@ -327,6 +329,12 @@ func (s *stepBody) Range(lo, hi int) {
 	fbM, nzM := st.Feedback.RawMatrix(), st.Noise.RawMatrix()
 	for i0 := lo; i0 < hi; i0 += compute.RowBlock {
 		i1 := min(i0+compute.RowBlock, hi)
+		// The block's apical draws ξ, into the rows' scratch: at once
+		// where the source can, else row by row below.
+		drawn := sigma != 0 && l.rows != nil
+		if drawn {
+			l.rows.StdNormalRows(l.index, i0, i1-i0, n, st.xi[i0*n:], n)
+		}
 		for i := i0; i < i1; i++ {
 			row := &st.rows[i]
 			fb := fbM.Data[i*fbM.Stride:][:n]
@@ -336,11 +344,15 @@ func (s *stepBody) Range(lo, hi int) {
 				l.apical.Update(row.Apical, fb, nil)
 			case l.noisy != nil:
 				fn := FilteredNoise{Xi: st.xi[i*n:][:n], Nz: nzM.Data[i*nzM.Stride:][:n], C1: c1, C2: c2, Sigma: sigma}
-				l.noise.StdNormal(l.index, i, fn.Xi)
+				if !drawn {
+					l.noise.StdNormal(l.index, i, fn.Xi)
+				}
 				l.noisy.UpdateNoisy(row.Apical, fb, fn)
 			default:
 				xi, nz := st.xi[i*n:][:n], nzM.Data[i*nzM.Stride:][:n]
-				l.noise.StdNormal(l.index, i, xi)
+				if !drawn {
+					l.noise.StdNormal(l.index, i, xi)
+				}
 				for j := range n {
 					z := c1*xi[j] + c2*nz[j]
 					nz[j] = z

@@ -136,9 +136,9 @@ func TestApicalDynamics(t *testing.T) {
 // TestStepIndependentOfWorkers checks that splitting the batch among any
 // number of workers gives the same bits.
 func TestStepIndependentOfWorkers(t *testing.T) {
-	run := func(workers int) []float64 {
+	run := func(workers int, src func(*Gaussian) NoiseSource) []float64 {
 		p := Params{Size: 37, Activation: Tanh, DT: 0.001, TauV: 0.009, Sigma: 0.01, TauNoise: 0.07}
-		l, err := NewLayer(1, p, func() *Gaussian { g := NewGaussian(5); g.Reserve(1, 29); return g }(), nil)
+		l, err := NewLayer(1, p, src(func() *Gaussian { g := NewGaussian(5); g.Reserve(1, 29); return g }()), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,16 +161,26 @@ func TestStepIndependentOfWorkers(t *testing.T) {
 		}
 		return append(append([]float64(nil), st.Rate.RawMatrix().Data...), diff.RawMatrix().Data...)
 	}
-	ref := run(1)
-	for _, w := range []int{2, 3, 8} {
-		got := run(w)
-		for i := range ref {
-			if math.Float64bits(got[i]) != math.Float64bits(ref[i]) {
-				t.Fatalf("%d workers differ from 1 at %d: %v vs %v", w, i, got[i], ref[i])
+	// The source as it is (drawing blocks of rows at once), hidden behind
+	// one that draws row by row, and behind an Offset of 0.
+	plain := func(g *Gaussian) NoiseSource { return g }
+	byRow := func(g *Gaussian) NoiseSource { return rowByRow{g} }
+	offset := func(g *Gaussian) NoiseSource { return Offset{Src: g} }
+	ref := run(1, byRow)
+	for _, src := range []func(*Gaussian) NoiseSource{byRow, plain, offset} {
+		for _, w := range []int{1, 2, 3, 8} {
+			got := run(w, src)
+			for i := range ref {
+				if math.Float64bits(got[i]) != math.Float64bits(ref[i]) {
+					t.Fatalf("%d workers, %T source, differ from 1 drawing row by row at %d: %v vs %v", w, src(nil), i, got[i], ref[i])
+				}
 			}
 		}
 	}
 }
+
+// rowByRow hides a source's StdNormalRows, so that a layer draws row by row.
+type rowByRow struct{ NoiseSource }
 
 // TestReseed: a used source reseeded draws, normal and uniform, what a
 // fresh source of that seed draws, on every reserved stream.

@@ -18,6 +18,17 @@ type NoiseSource interface {
 	StdNormal(layer, row int, dst []float64)
 }
 
+// RowsSource is a NoiseSource that can also draw for several consecutive
+// rows at once: StdNormalRows fills dst[k·stride:][:n], for k < rows, with
+// the next n draws of the (layer, row+k) stream, the very numbers rows
+// calls of StdNormal would give. Layer.Step draws each block of rows so
+// when its source has it (the default source then draws eight rows'
+// streams side by side).
+type RowsSource interface {
+	NoiseSource
+	StdNormalRows(layer, row, rows, n int, dst []float64, stride int)
+}
+
 // UniformSource is a NoiseSource that also supplies uniform draws in
 // (0, 1), for spike generators: one stream per (population, row),
 // populations numbered 0 (the input) to L, independent of the normal
@@ -140,6 +151,18 @@ func (g *Gaussian) StdNormal(layer, row int, dst []float64) {
 	g.streams[s][row].fill(dst)
 }
 
+// StdNormalRows fills dst[k·stride:][:n], for k < rows, with the next n
+// standard normal draws of the (layer, row+k) stream: what StdNormal does
+// for each row, bit for bit, with eight streams drawn side by side where
+// the CPU has AVX-512.
+func (g *Gaussian) StdNormalRows(layer, row, rows, n int, dst []float64, stride int) {
+	s := slot(layer)
+	if layer == 0 || s >= len(g.streams) || row < 0 || rows < 0 || row+rows > len(g.streams[s]) {
+		panic(fmt.Sprintf("neuron: Gaussian noise streams (layer %d, rows %d..%d) not reserved", layer, row, row+rows-1))
+	}
+	fillRows(g.streams[s][row:row+rows], dst, stride, n)
+}
+
 // MarshalBinary encodes the seed and the state of every stream, so that a
 // resumed run draws exactly the numbers an uninterrupted one would.
 func (g *Gaussian) MarshalBinary() ([]byte, error) {
@@ -245,6 +268,18 @@ type Offset struct {
 
 // StdNormal draws from Src's row r+Row.
 func (o Offset) StdNormal(layer, row int, dst []float64) { o.Src.StdNormal(layer, row+o.Row, dst) }
+
+// StdNormalRows draws rows row.. from Src's rows row+Row.., at once when
+// Src is a RowsSource, else row by row.
+func (o Offset) StdNormalRows(layer, row, rows, n int, dst []float64, stride int) {
+	if rs, ok := o.Src.(RowsSource); ok {
+		rs.StdNormalRows(layer, row+o.Row, rows, n, dst, stride)
+		return
+	}
+	for k := range rows {
+		o.Src.StdNormal(layer, row+o.Row+k, dst[k*stride:][:n])
+	}
+}
 
 // Uniform draws from Src's row r+Row (Src must be a UniformSource).
 func (o Offset) Uniform(pop, row int, dst []float64) {

@@ -1,6 +1,9 @@
 package neuron
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // stream is one noise stream: the xoshiro256++ generator (Blackman and
 // Vigna, 2019) and Marsaglia and Tsang's ziggurat method (2000) with 128
@@ -69,6 +72,73 @@ func init() {
 		zigF[i] = math.Exp(-0.5 * dn * dn)
 		zigW[i] = dn / zigBits
 	}
+	initLines()
+}
+
+// zigLines bounds the density exp(−x²/2) over the wedge of each layer i ≥
+// 1, the |x| from zigK[i]·zigW[i] to 2^55·zigW[i], by two lines y = a + b|x|:
+// its chord and its tangent at the middle, one below the density and the
+// other above (which is which depends on whether it is concave, |x| < 1,
+// or convex there). ok is false for the layer where |x| = 1 lies inside
+// the wedge, where neither line bounds it.
+var zigLines [128]struct {
+	ok                 bool
+	loA, loB, hiA, hiB float64
+}
+
+// zigMargin is how far outside the lines y must lie for below to decide
+// without math.Exp: far more than the rounding of the lines, of −x²/2 and
+// of math.Exp (all within a few 1e−16 of values at most 1).
+const zigMargin = 1e-12
+
+func initLines() {
+	f := func(x float64) float64 { return math.Exp(-0.5 * x * x) }
+	for i := 1; i < 128; i++ {
+		xa, xb := float64(zigK[i])*zigW[i], zigBits*zigW[i]
+		if xa < 1 && xb > 1 || !(xb > xa) {
+			continue
+		}
+		cb := (f(xb) - f(xa)) / (xb - xa)
+		ca := f(xa) - cb*xa
+		m := 0.5 * (xa + xb)
+		tb := -m * f(m)
+		ta := f(m) - tb*m
+		l := &zigLines[i]
+		l.ok = true
+		if xb <= 1 { // concave: the chord is below, the tangent above
+			l.loA, l.loB, l.hiA, l.hiB = ca, cb, ta, tb
+		} else { // convex: the tangent is below, the chord above
+			l.loA, l.loB, l.hiA, l.hiB = ta, tb, ca, cb
+		}
+	}
+}
+
+// below reports whether y < math.Exp(−x²/2) for an x in the wedge of layer
+// i ≥ 1: the comparison of the ziggurat's wedge test, exactly, but mostly
+// decided by the lines of zigLines, so that math.Exp runs only for the y
+// that lie between them (TestBelow).
+func below(i uint64, x, y float64) bool {
+	if is, ok := belowLines(i, x, y); ok {
+		return is
+	}
+	return y < math.Exp(-0.5*x*x)
+}
+
+// belowLines is below decided by the lines alone: ok is false where y lies
+// between them (or the layer has none).
+func belowLines(i uint64, x, y float64) (is, ok bool) {
+	l := &zigLines[i]
+	if !l.ok {
+		return false, false
+	}
+	ax := math.Abs(x)
+	if y < l.loA+l.loB*ax-zigMargin {
+		return true, true
+	}
+	if y >= l.hiA+l.hiB*ax+zigMargin {
+		return false, true
+	}
+	return false, false
 }
 
 // normal returns a standard normal draw.
@@ -104,7 +174,7 @@ func (g *stream) normalSlow(j int64, i uint64) float64 {
 				}
 			}
 		}
-		if zigF[i]+g.uniform()*(zigF[i-1]-zigF[i]) < math.Exp(-0.5*x*x) {
+		if below(i, x, zigF[i]+g.uniform()*(zigF[i-1]-zigF[i])) {
 			return x
 		}
 		u := g.next()
@@ -126,6 +196,56 @@ func (g *stream) fill(dst []float64) {
 			dst[k] = float64(j) * zigW[i]
 		} else {
 			dst[k] = g.normalSlow(j, i)
+		}
+	}
+}
+
+// fillRows sets dst[r·stride + k], for r < len(gs) and k < n, to the next n
+// draws of stream gs[r]: what gs[r].fill(dst[r·stride:][:n]) does, bit for
+// bit, for every r. Where the CPU has AVX-512 it draws eight streams at
+// once, one per lane; the lanes that leave the ziggurat's fast path finish
+// their draw with normalSlow, as fill does.
+func fillRows(gs []stream, dst []float64, stride, n int) {
+	if n <= 0 || len(gs) == 0 {
+		return
+	}
+	_ = dst[(len(gs)-1)*stride+n-1]
+	r := 0
+	if useAVX512 {
+		for ; r+8 <= len(gs); r += 8 {
+			fill8(gs[r:r+8], dst[r*stride:], stride, n)
+		}
+	}
+	for ; r < len(gs); r++ {
+		gs[r].fill(dst[r*stride:][:n])
+	}
+}
+
+// fill8 is fillRows for eight streams with zig8.
+func fill8(gs []stream, dst []float64, stride, n int) {
+	_ = dst[7*stride+n-1]
+	var st [4][8]uint64
+	for l, g := range gs[:8] {
+		for w := range 4 {
+			st[w][l] = g.s[w]
+		}
+	}
+	var fail [16]int64
+	for k := 0; k < n; {
+		done, mask := zig8(&st, &dst[k], stride, n-k, &fail)
+		k += done
+		for ; mask != 0; mask &= mask - 1 {
+			l := bits.TrailingZeros64(mask)
+			g := stream{s: [4]uint64{st[0][l], st[1][l], st[2][l], st[3][l]}}
+			dst[l*stride+k-1] = g.normalSlow(fail[l], uint64(fail[8+l]))
+			for w := range 4 {
+				st[w][l] = g.s[w]
+			}
+		}
+	}
+	for l := range gs[:8] {
+		for w := range 4 {
+			gs[l].s[w] = st[w][l]
 		}
 	}
 }
