@@ -15,15 +15,15 @@ import (
 // inner dimension batch.
 //
 // How the steps are stacked depends on the backend when the correlator is
-// made. With the package's own kernel they are stacked batch-major (A as
-// depth·batch × na, each step's rows one contiguous block, and likewise B),
-// so that writing a step is a copy of its rows and the product is Sum +=
-// Aᵀ·B. Otherwise (gonum, OpenBLAS) they are stacked neuron-major (Aᵀ as na
-// × depth·batch, one column per sample of a stacked step), so that the
-// product Sum += Aᵀ·(Bᵀ)ᵀ is one of long dot products, the form gonum's
-// pure-Go kernel runs fastest (docs/performance.md). The kernel packs both
-// layouts into the same micro-panels and runs the same micro-kernels on
-// them, so the bits of the sum do not depend on the layout
+// made. With the package's own kernel and with OpenBLAS they are stacked
+// batch-major (A as depth·batch × na, each step's rows one contiguous
+// block, and likewise B), so that writing a step is a copy of its rows and
+// the product is Sum += Aᵀ·B. With gonum they are stacked neuron-major (Aᵀ
+// as na × depth·batch, one column per sample of a stacked step), so that
+// the product Sum += Aᵀ·(Bᵀ)ᵀ is one of long dot products, the form gonum's
+// pure-Go kernel runs fastest (docs/performance.md). The package's kernel
+// packs both layouts into the same micro-panels and runs the same
+// micro-kernels on them, so its bits do not depend on the layout
 // (TestCorrelatorLayouts). The correlator can also keep the sum of A over
 // steps and samples, which a bias needs.
 type Correlator struct {
@@ -42,7 +42,7 @@ type Correlator struct {
 // makes it also sum A. Its layout follows the backend in use now
 // (SetBackend).
 func NewCorrelator(pool *Pool, na, nb, maxBatch, depth int, keepSum bool) *Correlator {
-	return newCorrelator(pool, na, nb, maxBatch, depth, keepSum, useKernel)
+	return newCorrelator(pool, na, nb, maxBatch, depth, keepSum, backend != "gonum")
 }
 
 // newCorrelator is NewCorrelator with the layout given: batch-major when
