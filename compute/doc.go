@@ -24,8 +24,9 @@
 //     openblas one to OpenBLAS. Backend says which ("go-avx512",
 //     "go-avx2", "gonum", "openblas").
 //   - Strided, a destination for one value per sample and unit with any
-//     row and column strides: batch-major matrices and the neuron-major
-//     stacks of the plasticity products are both Strided.
+//     row and column strides: batch-major matrices and the stacks of the
+//     plasticity products (batch-major, or neuron-major with gonum) are
+//     all Strided.
 //   - Correlator, which accumulates Σ_k A[k]ᵀ·B[k] over time steps by
 //     stacking several steps into one long product.
 //

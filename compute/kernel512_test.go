@@ -233,3 +233,17 @@ func TestKern24x8d(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrelatorLayouts512 is TestCorrelatorLayouts with the 12×16 and
+// 24×8 micro-kernels switched off: the 6×8 kernel alone must also give
+// both layouts the same bits.
+func TestCorrelatorLayouts512(t *testing.T) {
+	if !haveKernel {
+		t.Skip("this CPU has no AVX2/FMA")
+	}
+	with512(false, func() {
+		for _, c := range layoutCases {
+			checkLayouts(t, c)
+		}
+	})
+}

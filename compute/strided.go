@@ -9,9 +9,10 @@ import (
 
 // Strided is a destination (or source) of one value per sample and unit:
 // the value of sample i, unit j is Data[i*RowStride + j*ColStride]. With
-// RowStride = n and ColStride = 1 it is a batch-major matrix; with
-// RowStride = 1 it is a neuron-major (transposed) one, as the plasticity
-// products stack their time steps.
+// RowStride = n and ColStride = 1 it is a batch-major matrix (as the
+// plasticity products stack their time steps with the package's kernel and
+// OpenBLAS); with RowStride = 1 it is a neuron-major (transposed) one (their
+// stacks with gonum).
 type Strided struct {
 	Data                 []float64
 	RowStride, ColStride int

@@ -1,6 +1,7 @@
 package neuron
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 )
@@ -157,7 +158,8 @@ func abs64(j int64) int64 {
 	return (j ^ m) - m
 }
 
-// normalSlow handles the wedges and the tail (about 1.2% of draws).
+// normalSlow handles the wedges, the base strip and the tail (2.76 % of
+// draws; 2.70 % land in a wedge).
 func (g *stream) normalSlow(j int64, i uint64) float64 {
 	for {
 		x := float64(j) * zigW[i]
@@ -205,11 +207,14 @@ func (g *stream) fill(dst []float64) {
 // bit, for every r. Where the CPU has AVX-512 it draws eight streams at
 // once, one per lane; the lanes that leave the ziggurat's fast path finish
 // their draw with normalSlow, as fill does.
+// It panics unless the rows fit in dst without overlapping (n ≤ stride).
 func fillRows(gs []stream, dst []float64, stride, n int) {
 	if n <= 0 || len(gs) == 0 {
 		return
 	}
-	_ = dst[(len(gs)-1)*stride+n-1]
+	if stride < n || stride > len(dst) || (len(gs)-1)*stride+n > len(dst) {
+		panic(fmt.Sprintf("neuron: %d rows of %d draws %d apart do not fit in %d values", len(gs), n, stride, len(dst)))
+	}
 	r := 0
 	if useAVX512 {
 		for ; r+8 <= len(gs); r += 8 {
