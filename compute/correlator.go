@@ -22,10 +22,10 @@ import (
 // as na × depth·batch, one column per sample of a stacked step), so that
 // the product Sum += Aᵀ·(Bᵀ)ᵀ is one of long dot products, the form gonum's
 // pure-Go kernel runs fastest (docs/performance.md). The package's kernel
-// packs both layouts into the same micro-panels and runs the same
-// micro-kernels on them, so its bits do not depend on the layout
-// (TestCorrelatorLayouts). The correlator can also keep the sum of A over
-// steps and samples, which a bias needs.
+// packs both layouts into the same micro-panels and gives every element of
+// the sum the same chain of FMAs in both, so its bits do not depend on the
+// layout (TestCorrelatorLayouts); OpenBLAS's may. The correlator can also
+// keep the sum of A over steps and samples, which a bias needs.
 type Correlator struct {
 	pool                    *Pool
 	na, nb, maxBatch, depth int
@@ -167,7 +167,8 @@ func (c *Correlator) Flush() {
 	c.filled = 0
 }
 
-// flushRows is Flush for batch-major stacks of rows stacked steps' rows.
+// flushRows is Flush for batch-major stacks holding rows rows of stacked
+// steps.
 // The sum of A adds each unit's values in the order of the neuron-major
 // layout (over the rows, then into aSum), so its bits do not depend on the
 // layout either.
