@@ -22,7 +22,10 @@
 //
 // The apical compartment receives low-pass-filtered white noise, drawn from
 // an injectable NoiseSource (Gaussian: one seeded stream per layer and
-// sample; Replay: recorded draws, for tests). Activation functions (tanh,
+// sample; Replay: recorded draws, for tests); a source that is also a
+// RowsSource draws a block of rows at once, as Gaussian does with eight
+// streams side by side in AVX-512 lanes (ziggurat*.go), bit for bit the
+// draws of one row at a time. Activation functions (tanh,
 // linear, logistic, ReLU) are in activation.go, the vectorised tanh in
 // tanh*.go.
 package neuron

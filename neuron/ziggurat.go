@@ -92,6 +92,7 @@ var zigLines [128]struct {
 // of math.Exp (all within a few 1e−16 of values at most 1).
 const zigMargin = 1e-12
 
+// initLines computes zigLines from the ziggurat's tables.
 func initLines() {
 	f := func(x float64) float64 { return math.Exp(-0.5 * x * x) }
 	for i := 1; i < 128; i++ {
