@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -16,14 +17,19 @@ import (
 // (Trainer.releaseFinished). Building a phase is deterministic (its noise
 // is seeded from the run's seed), so when it starts changes no bit.
 //
-// New builds every phase once to check it and to learn its groups and its
-// initial state, and keeps only those.
+// New builds every phase once to check it and to learn its groups, its
+// initial state and what its states look like, and keeps only those: the
+// probe's circuits are collected before the next phase is built, so that
+// they do not pile up on the run's peak memory.
 type lazyRunner struct {
 	spec       Phase
 	env        *Env
 	run        Runner // nil until the phase starts
 	groups     []circuit.Group
 	hasCircuit bool
+	// shape checks states while the phase is not started (nil for a
+	// runner that cannot say: a probe is then built for the check).
+	shape *stateShape
 	// state is the phase's state until it starts: its initial state, or
 	// the one a checkpoint restored (set on the runner when it starts).
 	state PhaseState
@@ -39,8 +45,26 @@ func newLazyRunner(spec Phase, env *Env) (*lazyRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &lazyRunner{spec: spec, env: env, groups: probe.Groups(), hasCircuit: probe.Circuit() != nil,
-		state: clonePhaseState(st)}, nil
+	l := &lazyRunner{spec: spec, env: env, groups: probe.Groups(), hasCircuit: probe.Circuit() != nil,
+		state: clonePhaseState(st)}
+	if p, ok := probe.(interface{ stateShape() (stateShape, error) }); ok {
+		sh, err := p.stateShape()
+		if err != nil {
+			return nil, err
+		}
+		l.shape = &sh
+	}
+	dropProbe(probe)
+	return l, nil
+}
+
+// dropProbe lets a runner built only to be looked at go, and collects it
+// now: a phase's circuits are tens of MB (the stacks of its plasticity
+// products) that would otherwise lie in the heap beside the next phase's
+// and the checkpoint's until the collector's next cycle.
+func dropProbe(probe Runner) {
+	probe.Release()
+	runtime.GC()
 }
 
 // start builds the phase's runner if it is not built yet, with the state
@@ -108,16 +132,21 @@ func (l *lazyRunner) State() (PhaseState, error) {
 	return l.run.State()
 }
 
-// CheckState checks s against a runner of the phase: the started one, or
-// one built for the check and dropped.
+// CheckState checks s against a runner of the phase: the started one, the
+// shape of its states learnt in New, or one built for the check and
+// dropped.
 func (l *lazyRunner) CheckState(s PhaseState) error {
 	if l.run != nil {
 		return l.run.CheckState(s)
+	}
+	if l.shape != nil {
+		return l.shape.check(s)
 	}
 	probe, err := l.spec.Start(l.env)
 	if err != nil {
 		return err
 	}
+	defer dropProbe(probe)
 	return probe.CheckState(s)
 }
 

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -309,17 +310,56 @@ func (r *simRunner) State() (PhaseState, error) {
 }
 
 // CheckState checks the clock and the noise state (a state without noise,
-// as of a phase that has finished, keeps the source as it is).
+// as of a phase that has finished, keeps the source as it is) and a
+// stream's variables.
 func (r *simRunner) CheckState(s PhaseState) error {
+	sh, err := r.stateShape()
+	if err != nil {
+		return err
+	}
+	return sh.check(s)
+}
+
+// stateShape returns what the runner's states look like.
+func (r *simRunner) stateShape() (stateShape, error) {
+	b, err := r.noise.MarshalBinary()
+	if err != nil {
+		return stateShape{}, err
+	}
+	sh := stateShape{noise: len(b)}
+	if r.stream && r.c != nil {
+		sh.vars = map[string]int{}
+		for _, v := range r.c.StateVars() {
+			rows, cols := v.M.Dims()
+			sh.vars[v.Name] = rows * cols
+		}
+	}
+	return sh, nil
+}
+
+// stateShape is what the states of a Simulated phase's runner look like:
+// what CheckState needs of the runner, kept so that a phase that is not
+// built can check a state without building its circuits (lazyRunner).
+type stateShape struct {
+	noise int            // bytes of the noise source's state
+	vars  map[string]int // a stream's variables and their sizes (nil: not a stream)
+}
+
+// check reports whether s fits a runner of this shape.
+func (sh stateShape) check(s PhaseState) error {
 	if s.Clock < 0 {
 		return fmt.Errorf("clock at step %d", s.Clock)
 	}
 	if s.Noise != nil {
-		if err := checkNoise("noise", s.Noise, r.noise); err != nil {
-			return err
+		var h neuron.Gaussian
+		if err := h.UnmarshalBinary(s.Noise); err != nil {
+			return fmt.Errorf("noise: %v", err)
+		}
+		if len(s.Noise) != sh.noise {
+			return fmt.Errorf("noise has a state of %d bytes, this run's source %d (different layers or batch)", len(s.Noise), sh.noise)
 		}
 	}
-	if !r.stream || r.c == nil {
+	if sh.vars == nil {
 		if s.Vars != nil {
 			return errors.New("a stream's state, but this phase resets its state every window")
 		}
@@ -331,18 +371,16 @@ func (r *simRunner) CheckState(s PhaseState) error {
 		}
 		return nil
 	}
-	vars := r.c.StateVars()
-	if len(s.Vars) != len(vars) {
-		return fmt.Errorf("a stream state of %d variables, this circuit has %d", len(s.Vars), len(vars))
+	if len(s.Vars) != len(sh.vars) {
+		return fmt.Errorf("a stream state of %d variables, this circuit has %d", len(s.Vars), len(sh.vars))
 	}
-	for _, v := range vars {
-		got, ok := s.Vars[v.Name]
+	for _, name := range slices.Sorted(maps.Keys(sh.vars)) {
+		got, ok := s.Vars[name]
 		if !ok {
-			return fmt.Errorf("the stream state has no %s", v.Name)
+			return fmt.Errorf("the stream state has no %s", name)
 		}
-		rows, cols := v.M.Dims()
-		if len(got) != rows*cols {
-			return fmt.Errorf("the stream state's %s has %d values, want %d×%d", v.Name, len(got), rows, cols)
+		if len(got) != sh.vars[name] {
+			return fmt.Errorf("the stream state's %s has %d values, want %d", name, len(got), sh.vars[name])
 		}
 	}
 	return nil
@@ -366,23 +404,6 @@ func (r *simRunner) SetState(s PhaseState) {
 }
 
 func (r *simRunner) Release() { r.c, r.uBar = nil, nil }
-
-// checkNoise checks that a noise state decodes and has the streams the
-// phase's source has.
-func checkNoise(name string, b []byte, g *neuron.Gaussian) error {
-	var h neuron.Gaussian
-	if err := h.UnmarshalBinary(b); err != nil {
-		return fmt.Errorf("%s: %v", name, err)
-	}
-	cur, err := g.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	if len(cur) != len(b) {
-		return fmt.Errorf("%s has a state of %d bytes, this run's source %d (different layers or batch)", name, len(b), len(cur))
-	}
-	return nil
-}
 
 // Backprop is a phase that trains the forward weights by backpropagation
 // of the loss through the feedforward network (the baseline): per-layer

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -352,6 +354,74 @@ func TestResumeExactStream(t *testing.T) {
 			t.Errorf("prediction %q: a stream and windows that reset end with the same weights", pred)
 		}
 	}
+}
+
+// TestRestoreRefusesPhaseState: a phase's state that does not fit is
+// refused, whether the phase is not built yet (checked against the shape
+// of its states learnt in New) or has run.
+func TestRestoreRefusesPhaseState(t *testing.T) {
+	sc := presets.Stream(resumeConfig())
+	sc.ForwardSettle = 4
+	wc := resumeConfig()
+	cases := []struct {
+		name string
+		c    train.Config
+		mod  func(p *train.PhaseState)
+		want string
+	}{
+		{"stream without its state", sc, func(p *train.PhaseState) { p.Vars = nil }, "without its state"},
+		{"stream variable missing", sc, func(p *train.PhaseState) {
+			for k := range p.Vars {
+				p.Vars["x"+k] = p.Vars[k]
+				delete(p.Vars, k)
+				break
+			}
+		}, "has no"},
+		{"stream variable short", sc, func(p *train.PhaseState) {
+			for k := range p.Vars {
+				p.Vars[k] = p.Vars[k][1:]
+			}
+		}, "values, want"},
+		{"stream variable extra", sc, func(p *train.PhaseState) { p.Vars["extra"] = []float64{1} }, "variables"},
+		{"stream noise short", sc, func(p *train.PhaseState) { p.Noise = p.Noise[:len(p.Noise)-8] }, "noise"},
+		{"windows with a stream state", wc, func(p *train.PhaseState) { p.Vars = map[string][]float64{"x": nil} }, "resets its state"},
+		{"clock", wc, func(p *train.PhaseState) { p.Clock = -1 }, "clock"},
+	}
+	for _, tc := range cases {
+		data := tinyData(t, tc.c)
+		a, err := train.New(tc.c, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopAt(t, a, "train", 1, 3)
+		if s, _ := a.Snapshot(); tc.c.Stream && s.Phases[len(s.Phases)-1].Vars == nil {
+			t.Fatalf("%s: the stream's snapshot holds no state", tc.name)
+		}
+		for _, started := range []bool{false, true} {
+			s, _ := a.Snapshot()
+			i := len(s.Phases) - 1 // the training phase, under way
+			s.Phases[i] = clonePhase(s.Phases[i])
+			tc.mod(&s.Phases[i])
+			b, _ := train.New(tc.c, data)
+			if started {
+				stopAt(t, b, "train", 1, 1)
+			}
+			err := b.Restore(s)
+			if err == nil || !errors.Is(err, train.ErrSnapshot) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s (phase built: %v): error %v, want train.ErrSnapshot mentioning %q", tc.name, started, err, tc.want)
+			}
+		}
+	}
+}
+
+// clonePhase returns a copy of p whose noise and variables can be changed.
+func clonePhase(p train.PhaseState) train.PhaseState {
+	c := p
+	c.Noise = slices.Clone(p.Noise)
+	if p.Vars != nil {
+		c.Vars = maps.Clone(p.Vars)
+	}
+	return c
 }
 
 // TestConfigDiff: differences are named by their dotted YAML keys with

@@ -281,32 +281,49 @@ func readEntry(f *zip.File, name string) (Array, error) {
 	if uint64(n)*uint64(size) != f.UncompressedSize64-uint64(10+hlen) {
 		return Array{}, bad("shape %v of %s needs %d bytes but the entry holds %d", shape, descr, n*size, int64(f.UncompressedSize64)-int64(10+hlen))
 	}
-	raw := make([]byte, n*size)
-	if _, err := io.ReadFull(rc, raw); err != nil {
+	// The values are decoded through a small buffer, not from a copy of
+	// the whole entry: a checkpoint's arrays would otherwise pass through
+	// memory twice, on top of the run that reads them.
+	a := Array{Name: name, Shape: shape}
+	switch descr {
+	case "<f8":
+		d := make([]float64, n)
+		err = readWords(rc, n, func(i int, w uint64) { d[i] = math.Float64frombits(w) })
+		a.Data = d
+	case "<i8":
+		d := make([]int64, n)
+		err = readWords(rc, n, func(i int, w uint64) { d[i] = int64(w) })
+		a.Data = d
+	default:
+		raw := make([]byte, n)
+		_, err = io.ReadFull(rc, raw)
+		a.Data = raw
+	}
+	if err != nil {
 		return Array{}, bad("truncated data: %v", err)
 	}
 	// Reading to the end verifies the entry's checksum.
 	if _, err := io.Copy(io.Discard, rc); err != nil {
 		return Array{}, bad("%v", err)
 	}
-	a := Array{Name: name, Shape: shape}
-	switch descr {
-	case "<f8":
-		d := make([]float64, n)
-		for i := range d {
-			d[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
-		}
-		a.Data = d
-	case "<i8":
-		d := make([]int64, n)
-		for i := range d {
-			d[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
-		}
-		a.Data = d
-	default:
-		a.Data = raw
-	}
 	return a, nil
+}
+
+// readWords reads n little-endian 8-byte words from r and hands each to
+// put with its index.
+func readWords(r io.Reader, n int, put func(i int, w uint64)) error {
+	var buf [32 << 10]byte
+	for i := 0; i < n; {
+		k := min(n-i, len(buf)/8)
+		if _, err := io.ReadFull(r, buf[:8*k]); err != nil {
+			return err
+		}
+		for j := range k {
+			put(i+j, binary.LittleEndian.Uint64(buf[8*j:]))
+		}
+		i += k
+	}
+	return nil
 }
 
 // Set is a name-indexed view of arrays read from an archive, with typed

@@ -26,6 +26,38 @@ func sample() []Array {
 	}
 }
 
+// TestReadLong reads arrays longer than the reader's buffer of 4096
+// words, of lengths on and off its multiples, bit for bit.
+func TestReadLong(t *testing.T) {
+	for _, n := range []int{4095, 4096, 4097, 8192, 10007} {
+		f := ramp(n)
+		k := make([]int64, n)
+		for i := range k {
+			k[i] = int64(math.Float64bits(f[i])) ^ math.MinInt64
+		}
+		b := encode(t, []Array{Float64("f", f, n), Int64("k", k, n)})
+		out, err := Read(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, h := out[0].Data.([]float64), out[1].Data.([]int64)
+		for i := range f {
+			if math.Float64bits(g[i]) != math.Float64bits(f[i]) || h[i] != k[i] {
+				t.Fatalf("n = %d: element %d read as %v, %d; want %v, %d", n, i, g[i], h[i], f[i], k[i])
+			}
+		}
+	}
+}
+
+// ramp returns n distinct values.
+func ramp(n int) []float64 {
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = math.Sqrt(float64(i)) - float64(i%7)/3
+	}
+	return d
+}
+
 func encode(t testing.TB, arrays []Array) []byte {
 	t.Helper()
 	var b bytes.Buffer
