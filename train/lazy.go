@@ -61,8 +61,12 @@ func newLazyRunner(spec Phase, env *Env) (*lazyRunner, error) {
 // dropProbe lets a runner built only to be looked at go, and collects it
 // now: a phase's circuits are tens of MB (the stacks of its plasticity
 // products) that would otherwise lie in the heap beside the next phase's
-// and the checkpoint's until the collector's next cycle.
+// and the checkpoint's until the collector's next cycle. A runner without
+// a circuit (backprop's) holds nothing worth a collection.
 func dropProbe(probe Runner) {
+	if probe.Circuit() == nil {
+		return
+	}
 	probe.Release()
 	runtime.GC()
 }

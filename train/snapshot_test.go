@@ -363,6 +363,19 @@ func TestRestoreRefusesPhaseState(t *testing.T) {
 	sc := presets.Stream(resumeConfig())
 	sc.ForwardSettle = 4
 	wc := resumeConfig()
+	cc := resumeConfig() // window-parallel: the runner is a chunkedRunner
+	cc.Chunks = 2
+	// A noise state that decodes, of a run with another batch size.
+	otherNoise := func(c train.Config) []byte {
+		c.Batch *= 2
+		o, err := train.New(c, tinyData(t, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := o.Snapshot()
+		return s.Phases[slices.IndexFunc(s.Phases, func(p train.PhaseState) bool { return p.Name == "train" })].Noise
+	}
+	wNoise, cNoise := otherNoise(wc), otherNoise(cc)
 	cases := []struct {
 		name string
 		c    train.Config
@@ -386,6 +399,10 @@ func TestRestoreRefusesPhaseState(t *testing.T) {
 		{"stream noise short", sc, func(p *train.PhaseState) { p.Noise = p.Noise[:len(p.Noise)-8] }, "noise"},
 		{"windows with a stream state", wc, func(p *train.PhaseState) { p.Vars = map[string][]float64{"x": nil} }, "resets its state"},
 		{"clock", wc, func(p *train.PhaseState) { p.Clock = -1 }, "clock"},
+		{"noise of another batch", wc, func(p *train.PhaseState) { p.Noise = wNoise }, "different layers or batch"},
+		{"chunks noise of another batch", cc, func(p *train.PhaseState) { p.Noise = cNoise }, "different layers or batch"},
+		{"chunks noise short", cc, func(p *train.PhaseState) { p.Noise = p.Noise[:len(p.Noise)-8] }, "noise"},
+		{"chunks with a stream state", cc, func(p *train.PhaseState) { p.Vars = map[string][]float64{"x": nil} }, "resets its state"},
 	}
 	for _, tc := range cases {
 		data := tinyData(t, tc.c)
@@ -394,12 +411,12 @@ func TestRestoreRefusesPhaseState(t *testing.T) {
 			t.Fatal(err)
 		}
 		stopAt(t, a, "train", 1, 3)
-		if s, _ := a.Snapshot(); tc.c.Stream && s.Phases[len(s.Phases)-1].Vars == nil {
+		if s, _ := a.Snapshot(); tc.c.Stream && s.Phases[0].Vars == nil {
 			t.Fatalf("%s: the stream's snapshot holds no state", tc.name)
 		}
 		for _, started := range []bool{false, true} {
 			s, _ := a.Snapshot()
-			i := len(s.Phases) - 1 // the training phase, under way
+			i := slices.IndexFunc(s.Phases, func(p train.PhaseState) bool { return p.Name == "train" }) // under way
 			s.Phases[i] = clonePhase(s.Phases[i])
 			tc.mod(&s.Phases[i])
 			b, _ := train.New(tc.c, data)
@@ -410,6 +427,37 @@ func TestRestoreRefusesPhaseState(t *testing.T) {
 			if err == nil || !errors.Is(err, train.ErrSnapshot) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s (phase built: %v): error %v, want train.ErrSnapshot mentioning %q", tc.name, started, err, tc.want)
 			}
+		}
+	}
+}
+
+// TestRestoreRefusesReleasedPhaseState: the state of a phase that has
+// finished and let its circuits go (pre-training, once training runs) is
+// still checked.
+func TestRestoreRefusesReleasedPhaseState(t *testing.T) {
+	c := resumeConfig()
+	data := tinyData(t, c)
+	a, _ := train.New(c, data)
+	stopAt(t, a, "train", 1, 3)
+	for _, tc := range []struct {
+		name string
+		mod  func(p *train.PhaseState)
+		want string
+	}{
+		{"noise short", func(p *train.PhaseState) { p.Noise = p.Noise[:len(p.Noise)-8] }, "noise"},
+		{"a stream state", func(p *train.PhaseState) { p.Vars = map[string][]float64{"x": nil} }, "resets its state"},
+	} {
+		s, _ := a.Snapshot()
+		i := slices.IndexFunc(s.Phases, func(p train.PhaseState) bool { return p.Name == "pretrain" })
+		if i < 0 || s.Phases[i].Noise == nil {
+			t.Fatal("the snapshot has no pre-training phase with its noise")
+		}
+		s.Phases[i] = clonePhase(s.Phases[i])
+		tc.mod(&s.Phases[i])
+		b, _ := train.New(c, data)
+		stopAt(t, b, "train", 1, 1) // the pre-training has run and is released
+		if err := b.Restore(s); err == nil || !errors.Is(err, train.ErrSnapshot) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want train.ErrSnapshot mentioning %q", tc.name, err, tc.want)
 		}
 	}
 }

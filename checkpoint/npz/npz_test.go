@@ -3,6 +3,7 @@ package npz
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"os"
@@ -44,6 +45,21 @@ func TestReadLong(t *testing.T) {
 		for i := range f {
 			if math.Float64bits(g[i]) != math.Float64bits(f[i]) || h[i] != k[i] {
 				t.Fatalf("n = %d: element %d read as %v, %d; want %v, %d", n, i, g[i], h[i], f[i], k[i])
+			}
+		}
+		// One bit flipped in the last value of each array, past the
+		// reader's first buffer: the checksum refuses it.
+		for _, v := range []uint64{math.Float64bits(f[n-1]), uint64(k[n-1])} {
+			var w [8]byte
+			binary.LittleEndian.PutUint64(w[:], v)
+			at := bytes.Index(b, w[:])
+			if at < 0 || bytes.Count(b, w[:]) != 1 {
+				t.Fatalf("n = %d: the last value's bytes are not found once in the archive", n)
+			}
+			bad := append([]byte(nil), b...)
+			bad[at+3] ^= 0x10
+			if _, err := Read(bytes.NewReader(bad), int64(len(bad))); err == nil || !errors.Is(err, ErrFormat) {
+				t.Errorf("n = %d: a bit flipped at byte %d of %d: error %v, want ErrFormat", n, at, len(b), err)
 			}
 		}
 	}
