@@ -55,6 +55,24 @@ type Optimizer interface {
 	SetState(OptimizerState) error
 }
 
+// A StateViewer returns its state without copying it: the buffers are the
+// optimizer's own, valid until its next Step or SetState and not to be
+// changed. A checkpoint is written from views, so that writing one does
+// not hold a second copy of every buffer (Adam's two moments are twice the
+// parameters).
+type StateViewer interface {
+	StateView() OptimizerState
+}
+
+// cloneState returns s with its buffers deep-copied.
+func cloneState(s OptimizerState) OptimizerState {
+	out := OptimizerState{Steps: s.Steps, Buffers: make(map[string][][]float64, len(s.Buffers))}
+	for k, b := range s.Buffers {
+		out.Buffers[k] = cloneBuffers(b)
+	}
+	return out
+}
+
 // OptimizerState is an optimizer's state: its step count and its
 // per-parameter buffers by name ("m" and "v" for Adam, "momentum" for
 // SGD), each one slice per parameter in Params order.
@@ -191,10 +209,14 @@ func (a *Adam) Params() []Param { return a.params }
 
 // State returns a copy of the moments (and the running average "s" when
 // smoothing) and the step count.
-func (a *Adam) State() OptimizerState {
-	st := OptimizerState{Steps: a.T, Buffers: map[string][][]float64{"m": cloneBuffers(a.M), "v": cloneBuffers(a.V)}}
+func (a *Adam) State() OptimizerState { return cloneState(a.StateView()) }
+
+// StateView returns the moments (and "s") themselves and the step count
+// (StateViewer).
+func (a *Adam) StateView() OptimizerState {
+	st := OptimizerState{Steps: a.T, Buffers: map[string][][]float64{"m": a.M, "v": a.V}}
 	if a.S != nil {
-		st.Buffers["s"] = cloneBuffers(a.S)
+		st.Buffers["s"] = a.S
 	}
 	return st
 }
@@ -356,10 +378,14 @@ func NewSGD(cfg SGDConfig, params []Param) (*SGD, error) {
 func (s *SGD) Params() []Param { return s.params }
 
 // State returns a copy of the momentum buffers and the step count.
-func (s *SGD) State() OptimizerState {
+func (s *SGD) State() OptimizerState { return cloneState(s.StateView()) }
+
+// StateView returns the momentum buffers themselves and the step count
+// (StateViewer).
+func (s *SGD) StateView() OptimizerState {
 	st := OptimizerState{Steps: s.T, Buffers: map[string][][]float64{}}
 	if s.Buf != nil {
-		st.Buffers["momentum"] = cloneBuffers(s.Buf)
+		st.Buffers["momentum"] = s.Buf
 	}
 	return st
 }

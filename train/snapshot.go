@@ -81,7 +81,21 @@ type PartialEpoch struct {
 var ErrSnapshot = errors.New("snapshot does not fit this run")
 
 // Snapshot returns the trainer's complete state.
-func (t *Trainer) Snapshot() (*Snapshot, error) {
+func (t *Trainer) Snapshot() (*Snapshot, error) { return t.snapshot(false) }
+
+// SnapshotView is Snapshot without copying the parameters and the
+// optimizers' buffers (those whose optimizer is a synapse.StateViewer):
+// they are the trainer's own, valid until it trains, restores or forks
+// again, and not to be changed. The runner writes its checkpoints from a
+// view, so that writing one does not hold a second copy of the weights and
+// of Adam's moments beside the run.
+func (t *Trainer) SnapshotView() (*Snapshot, error) { return t.snapshot(true) }
+
+func (t *Trainer) snapshot(view bool) (*Snapshot, error) {
+	own := slices.Clone[[]float64]
+	if view {
+		own = func(s []float64) []float64 { return s }
+	}
 	s := &Snapshot{
 		Config: t.cfg, Sizes: slices.Clone(t.Net.Sizes), Done: t.done,
 		History: t.History(),
@@ -89,12 +103,17 @@ func (t *Trainer) Snapshot() (*Snapshot, error) {
 	s.Config.Hidden = slices.Clone(t.cfg.Hidden)
 	s.Config.Activations = slices.Clone(t.cfg.Activations)
 	for i := range t.Net.Forward {
-		s.W = append(s.W, slices.Clone(t.Net.Forward[i].W.RawMatrix().Data))
-		s.B = append(s.B, slices.Clone(t.Net.Forward[i].B.RawVector().Data))
-		s.Q = append(s.Q, slices.Clone(t.Net.Feedback[i].Q.RawMatrix().Data))
+		s.W = append(s.W, own(t.Net.Forward[i].W.RawMatrix().Data))
+		s.B = append(s.B, own(t.Net.Forward[i].B.RawVector().Data))
+		s.Q = append(s.Q, own(t.Net.Feedback[i].Q.RawMatrix().Data))
 	}
 	for _, o := range t.method.Optimizers {
-		s.Optimizers = append(s.Optimizers, NamedOptimizerState{Name: o.Name, Of: o.Of, OptimizerState: t.optimizer(o.Name).State()})
+		opt := t.optimizer(o.Name)
+		st := opt.State
+		if v, ok := opt.(synapse.StateViewer); ok && view {
+			st = v.StateView
+		}
+		s.Optimizers = append(s.Optimizers, NamedOptimizerState{Name: o.Name, Of: o.Of, OptimizerState: st()})
 	}
 	for _, p := range t.phases {
 		st, err := p.run.State()

@@ -462,6 +462,41 @@ func TestRestoreRefusesReleasedPhaseState(t *testing.T) {
 	}
 }
 
+// TestSnapshotView: a view holds the same state as a snapshot, bit for
+// bit, and writes the same checkpoint bytes, but its weights and Adam's
+// moments are the trainer's own buffers, not copies.
+func TestSnapshotView(t *testing.T) {
+	c := resumeConfig()
+	tr, _ := train.New(c, tinyData(t, c))
+	stopAt(t, tr, "train", 1, 3)
+	s, _ := tr.Snapshot()
+	v, _ := tr.SnapshotView()
+	if d := sameBits(s, v); d != "" {
+		t.Fatalf("the view differs from the snapshot: %s", d)
+	}
+	var a, b bytes.Buffer
+	if err := checkpoint.Write(&a, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkpoint.Write(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("the view and the snapshot write different checkpoints")
+	}
+	if &v.W[0][0] != &tr.Net.Forward[0].W.RawMatrix().Data[0] || &s.W[0][0] == &v.W[0][0] {
+		t.Error("the view's weights are not the trainer's own, or the snapshot's are")
+	}
+	m := v.Optimizers[0].Buffers["m"][0]
+	if &m[0] == &s.Optimizers[0].Buffers["m"][0][0] {
+		t.Error("the snapshot shares Adam's first moment with the view")
+	}
+	m[0]++ // the trainer's own moment: a new snapshot sees it
+	if s2, _ := tr.Snapshot(); s2.Optimizers[0].Buffers["m"][0][0] != m[0] {
+		t.Error("the view's moments are copies")
+	}
+}
+
 // clonePhase returns a copy of p whose noise and variables can be changed.
 func clonePhase(p train.PhaseState) train.PhaseState {
 	c := p

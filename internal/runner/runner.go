@@ -879,7 +879,9 @@ func next(ctx context.Context, tr *train.Trainer, progress func(train.Progress),
 // checkpoint.
 func saveCheckpoint(run *runfolder.Run, tr *train.Trainer, log *zap.Logger) error {
 	t := time.Now()
-	snap, err := tr.Snapshot()
+	// A view: written at once, while the trainer does not run, with no
+	// second copy of the weights and moments in memory.
+	snap, err := tr.SnapshotView()
 	if err != nil {
 		return err
 	}
