@@ -91,6 +91,7 @@ func (t *Trainer) Snapshot() (*Snapshot, error) { return t.snapshot(false) }
 // of Adam's moments beside the run.
 func (t *Trainer) SnapshotView() (*Snapshot, error) { return t.snapshot(true) }
 
+// snapshot is Snapshot, or SnapshotView when view is true.
 func (t *Trainer) snapshot(view bool) (*Snapshot, error) {
 	own := slices.Clone[[]float64]
 	if view {

@@ -9,13 +9,13 @@ import (
 
 // MemoryHeadroom is how far above what a run uses, once an epoch's first
 // minibatch has built the phase's circuits, its soft memory limit lies
-// (limitMemory). A run's resident memory peaks at an epoch's end, at
-// about this limit plus the executable's pages; what is live then beyond
-// the training's own (a checkpoint's copy of the weights and optimizer
-// states, a figure) is 9-10 MB for the published MNIST network. At 8 MiB
-// the collector runs about 15 more times at each epoch's end (0.1 s of a
-// 4-minute epoch) and the peak of a run is 4-6 MB lower than at 16 MiB
-// (docs/performance.md).
+// (limitMemory). A run's resident memory peaks at an epoch's end (the
+// evaluation, the checkpoint, the figures), at about this limit plus the
+// executable's pages, 9-10 MB above the training's own live heap for the
+// published MNIST network; a few epoch ends go higher, for reasons not yet
+// known. At 8 MiB the collector runs about 15 more times at each epoch's
+// end (0.1 s of a 4-minute epoch) and the peak of a short run is 2-6 MB
+// lower than at 16 MiB (docs/performance.md).
 const MemoryHeadroom = 8 << 20
 
 // limitMemory collects the garbage, hands the free pages back to the
