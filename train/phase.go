@@ -228,6 +228,7 @@ type simRunner struct {
 	pass       *circuit.Pass // a stream's feedforward pass of x
 	last       WindowResult
 	uBar       *mat.Dense
+	ubView     *mat.Dense // uBar's first rows, one per sample of the window
 	uCount     int
 }
 
@@ -261,7 +262,10 @@ func (r *simRunner) observer(T int) scheduler.Observer {
 		}
 		u := c.Controller().U
 		b, n := u.Dims()
-		ub := r.uBar.Slice(0, b, 0, n).(*mat.Dense)
+		if r.ubView == nil || r.ubView.RawMatrix().Rows != b {
+			r.ubView = r.uBar.Slice(0, b, 0, n).(*mat.Dense) // not at every step: no allocation
+		}
+		ub := r.ubView
 		if r.uCount == 0 {
 			ub.Copy(u)
 		} else {
@@ -403,7 +407,7 @@ func (r *simRunner) SetState(s PhaseState) {
 	}
 }
 
-func (r *simRunner) Release() { r.c, r.uBar = nil, nil }
+func (r *simRunner) Release() { r.c, r.uBar, r.ubView = nil, nil, nil }
 
 // Backprop is a phase that trains the forward weights by backpropagation
 // of the loss through the feedforward network (the baseline): per-layer

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"image"
 	"image/color"
 	"image/png"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 
+	"git.sr.ht/~sbinet/gg"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -130,7 +132,7 @@ func (f Figure) WritePNG(w io.Writer) (err error) {
 	if height == 0 {
 		height = vg.Length(rows) * 4 * vg.Inch
 	}
-	img := vgimg.New(width, height)
+	img := newCanvas(width, height)
 	dc := draw.New(img)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
@@ -151,6 +153,21 @@ func (f Figure) WritePNG(w io.Writer) (err error) {
 	}
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	return enc.Encode(w, img.Image())
+}
+
+// newCanvas returns a white image canvas of width × height at vgimg's
+// default resolution. It is vgimg.New without its second image: New
+// allocates the picture and its graphics context copies it, so drawing a
+// figure would hold two of them (13 MB for a run's diagnostics, the
+// largest allocation at an epoch's end; docs/performance.md).
+func newCanvas(width, height vg.Length) *vgimg.Canvas {
+	px := func(l vg.Length) int { return int(l/vg.Inch*vgimg.DefaultDPI + 0.5) }
+	img := image.NewRGBA(image.Rect(0, 0, px(width), px(height)))
+	ctx := gg.NewContextForRGBA(img) // draws into img, no copy
+	// What vgimg.NewWith does to a context it makes itself.
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	return vgimg.NewWith(vgimg.UseImageWithContext(img, ctx)) // white: its default background
 }
 
 // legendWidth is the width a legend needs beside its panel (0 without

@@ -904,12 +904,19 @@ func writePlots(run *runfolder.Run, tr *train.Trainer, log *zap.Logger) {
 		log.Warn("plots", zap.Error(err))
 		return
 	}
-	for name, fig := range map[string]plots.Figure{"learning_curves": plots.LearningCurves(h, LossName(tr.Config())), "diagnostics": plots.Diagnostics(h)} {
-		if len(fig.Panels) == 0 {
+	// In a fixed order (a map's would change from run to run).
+	for _, f := range []struct {
+		name string
+		fig  plots.Figure
+	}{
+		{"learning_curves", plots.LearningCurves(h, LossName(tr.Config()))},
+		{"diagnostics", plots.Diagnostics(h)},
+	} {
+		if len(f.fig.Panels) == 0 {
 			continue
 		}
-		if err := fig.Save(dir, name); err != nil {
-			log.Warn("plots", zap.String("figure", name), zap.Error(err))
+		if err := f.fig.Save(dir, f.name); err != nil {
+			log.Warn("plots", zap.String("figure", f.name), zap.Error(err))
 		}
 	}
 }
