@@ -473,6 +473,7 @@ func (t *Trainer) runEpoch(ctx context.Context, progress func(Progress)) (EpochR
 	evalStart := time.Now()
 	res.ValLoss, res.ValAccuracy = t.Evaluate(t.data.Validation)
 	res.TestLoss, res.TestAccuracy = t.Evaluate(t.data.Test)
+	t.eval.Release()
 	res.EvalSeconds = time.Since(evalStart).Seconds()
 	for _, sp := range []struct {
 		name string

@@ -85,3 +85,22 @@ func TestTrainerCancel(t *testing.T) {
 		t.Error("a cancelled context did not stop the epoch")
 	}
 }
+
+// TestEvaluatorRelease: an evaluator gives the same bits after Release
+// (which a trainer calls after every epoch's evaluation) as before it.
+func TestEvaluatorRelease(t *testing.T) {
+	c := tinyConfig()
+	tr, err := train.New(c, tinyData(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := tr.Data()
+	ev := train.NewEvaluator(tr.Circuit().Network(), c, d.Norm, d.Classes)
+	l1, a1 := ev.Evaluate(d.Test)
+	l2, a2 := ev.Evaluate(d.Test) // buffers reused
+	ev.Release()
+	l3, a3 := ev.Evaluate(d.Test) // made again
+	if l1 != l2 || l1 != l3 || a1 != a2 || a1 != a3 || math.IsNaN(l1) {
+		t.Errorf("loss %v, %v, %v; accuracy %v, %v, %v: want the same bits", l1, l2, l3, a1, a2, a3)
+	}
+}
