@@ -20,12 +20,6 @@ var (
 	tileCols = 128
 )
 
-// wholeSerial makes Gemm hand a product on a nil pool (a window-parallel
-// chunk's, computed by one worker) to blas64.Gemm whole rather than tile by
-// tile: OpenBLAS then packs each operand once instead of once per tile.
-// The OpenBLAS build sets it; gonum's kernel keeps its tiles.
-var wholeSerial = false
-
 const (
 	// minTiled is the number of multiply-adds below which a product runs
 	// on the caller alone.
@@ -69,14 +63,10 @@ func SetBackend(name string) error {
 	return fmt.Errorf("compute: no matrix-product backend %q in this build on this CPU; it has %s", name, strings.Join(Backends(), ", "))
 }
 
-// Gemm computes C = alpha·op(A)·op(B) + beta·C on the pool's workers, or
-// on the caller alone for a nil pool, with the meaning of blas64.Gemm:
-// op(X) is X or Xᵀ as tX says, and when beta is zero C is only written,
-// never read. The bits do not depend on the number of workers. With the
-// package's kernel and gonum they are those of a nil pool too (the
-// kernel's larger tiles on a nil pool change no element's chain of FMAs);
-// OpenBLAS, which gets a nil pool's product whole, may round it
-// differently from the same product in tiles. Gemm panics with a
+// Gemm computes C = alpha·op(A)·op(B) + beta·C on the pool's workers (on
+// the caller alone for a nil pool; the tiles, and so the bits, are the
+// same), with the meaning of blas64.Gemm: op(X) is X or Xᵀ as tX says, and
+// when beta is zero C is only written, never read. Gemm panics with a
 // message saying which if the shapes of op(A), op(B) and C do not agree or
 // a matrix's stride or data cannot hold its shape.
 func (p *Pool) Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
@@ -88,16 +78,13 @@ func (p *Pool) Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, b
 		scale(c, beta)
 		return
 	}
-	if !useKernel && (m*n*k < minTiled || (m <= tileRows && n <= tileCols) || (p == nil && wholeSerial)) {
+	if !useKernel && (m*n*k < minTiled || (m <= tileRows && n <= tileCols)) {
 		blas64.Gemm(tA, tB, alpha, a, b, beta, c)
 		return
 	}
 	tr, tc := tileRows, tileCols
 	if useKernel {
 		tr, tc = kernelTileRows, kernelTileCols
-		if p == nil {
-			tr, tc = serialTileRows, serialTileCols
-		}
 	}
 	t := tasks.Get().(*task)
 	t.tA, t.tB, t.alpha, t.beta, t.a, t.b, t.c, t.k = tA, tB, alpha, beta, a, b, c, k

@@ -51,14 +51,6 @@ const (
 	// workers.
 	kernelTileRows = 128
 	kernelTileCols = 128
-
-	// serialTileRows × serialTileCols is the tile of a product on a nil
-	// pool (a window-parallel chunk's, with no workers to share tiles
-	// among): the simulator's products of 256 columns are then one or two
-	// tiles, and their operands are packed once instead of twice. Packed
-	// A (256 rows) then takes 512 KB, in L2. Tiles do not change the bits.
-	serialTileRows = 256
-	serialTileCols = 256
 )
 
 // packBuf holds one worker's packed panels and an edge micro-tile.

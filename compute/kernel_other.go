@@ -10,10 +10,7 @@ package compute
 const haveKernel = false
 
 // Tiles of the own kernel; unused in this build.
-const (
-	kernelTileRows, kernelTileCols = 1, 1
-	serialTileRows, serialTileCols = 1, 1
-)
+const kernelTileRows, kernelTileCols = 1, 1
 
 // kernelRange is never called in this build (useKernel stays false).
 func (t *task) kernelRange(lo, hi int) {

@@ -22,7 +22,6 @@ func init() {
 	blas64.Use(netlib.Implementation{})
 	backend = "openblas"
 	tileRows, tileCols = 128, 128
-	wholeSerial = true
 }
 
 // Core returns the name of the kernel set OpenBLAS chose for this CPU, or
