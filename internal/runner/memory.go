@@ -11,11 +11,13 @@ import (
 // minibatch has built the phase's circuits, its soft memory limit lies
 // (limitMemory). A run's resident memory peaks at an epoch's end (the
 // evaluation, the checkpoint, the figures), at about this limit plus the
-// executable's pages, 9-10 MB above the training's own live heap for the
-// published MNIST network; a few epoch ends go higher, for reasons not yet
-// known. At 8 MiB the collector runs about 15 more times at each epoch's
-// end (0.1 s of a 4-minute epoch) and the peak of a short run is 2-6 MB
-// lower than at 16 MiB (docs/performance.md).
+// executable's pages. What is live then beyond the training's own heap
+// must stay near the headroom: buffers kept from one epoch's end to the
+// next would lie above the limit for the rest of the run (the evaluator's
+// did until the trainer released them, and epoch ends went 10 MB higher).
+// At 8 MiB the collector runs about 15 more times at each epoch's end
+// (0.1 s of a 4-minute epoch) and the peak of a short run is 2-6 MB lower
+// than at 16 MiB (docs/performance.md).
 const MemoryHeadroom = 8 << 20
 
 // limitMemory collects the garbage, hands the free pages back to the
