@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"testing"
 
 	"github.com/strongdfc/strongdfc/train"
@@ -14,7 +15,12 @@ import (
 // diagnostics and each window's end allocate; a time step must not), with
 // and without window-parallel chunks. It measures the second epoch, after
 // the first has built the circuits.
+// The collector is off during the measured epoch: a collection empties
+// the sync.Pools the products take their work descriptions from.
 func TestNoAllocationPerStep(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops items at random: pooled objects are allocated again")
+	}
 	for _, chunks := range []int{0, 2} {
 		t.Run(fmt.Sprintf("chunks=%d", chunks), func(t *testing.T) {
 			allocs := func(steps int) uint64 {
@@ -30,6 +36,8 @@ func TestNoAllocationPerStep(t *testing.T) {
 					t.Fatal(err)
 				}
 				var before, after runtime.MemStats
+				runtime.GC()
+				defer debug.SetGCPercent(debug.SetGCPercent(-1))
 				runtime.ReadMemStats(&before)
 				if _, err := tr.Next(context.Background(), nil); err != nil {
 					t.Fatal(err)
@@ -38,11 +46,15 @@ func TestNoAllocationPerStep(t *testing.T) {
 				return after.Mallocs - before.Mallocs
 			}
 			short, long := allocs(40), allocs(160)
-			// A handful of allocations may differ (the runtime's own, the
-			// diagnostics' values); 120 more steps in every window of the
-			// epoch may not.
-			if long > short+8 {
+			// A few dozen allocations may differ (sync.Pool's per-P caches
+			// as the workers move between threads, the runtime's own); one
+			// allocation at every step of a window's last quarter, as
+			// before TestNoAllocationPerStep, made 600 more per chunk.
+			if long > short+64 {
 				t.Errorf("an epoch allocated %d times with 160 steps per window, %d with 40", long, short)
+			}
+			if testing.Verbose() {
+				t.Logf("%d allocations with 40 steps per window, %d with 160", short, long)
 			}
 		})
 	}

@@ -228,7 +228,7 @@ type simRunner struct {
 	pass       *circuit.Pass // a stream's feedforward pass of x
 	last       WindowResult
 	uBar       *mat.Dense
-	ubView     *mat.Dense // uBar's first rows, one per sample of the window
+	ubView     *mat.Dense // uBar's first rows, one per sample of the window (uBar is set once, when the runner is built)
 	uCount     int
 }
 
@@ -263,7 +263,9 @@ func (r *simRunner) observer(T int) scheduler.Observer {
 		u := c.Controller().U
 		b, n := u.Dims()
 		if r.ubView == nil || r.ubView.RawMatrix().Rows != b {
-			r.ubView = r.uBar.Slice(0, b, 0, n).(*mat.Dense) // not at every step: no allocation
+			// Sliced again only when the batch changes (an epoch's last,
+			// shorter minibatch): Slice allocates.
+			r.ubView = r.uBar.Slice(0, b, 0, n).(*mat.Dense)
 		}
 		ub := r.ubView
 		if r.uCount == 0 {

@@ -155,11 +155,13 @@ func (f Figure) WritePNG(w io.Writer) (err error) {
 	return enc.Encode(w, img.Image())
 }
 
-// newCanvas returns a white image canvas of width × height at vgimg's
-// default resolution. It is vgimg.New without its second image: New
-// allocates the picture and its graphics context copies it, so drawing a
-// figure would hold two of them (13 MB for a run's diagnostics, the
-// largest allocation at an epoch's end; docs/performance.md).
+// newCanvas returns a white image canvas of width × height, rounded to
+// whole pixels, at vgimg's default resolution. It is vgimg.New without its
+// second image: New allocates the picture and its graphics context copies
+// it, so drawing a figure would hold two of them (13 MB for a run's
+// diagnostics, the largest allocation at an epoch's end;
+// docs/performance.md). (vgimg.New keeps the width unrounded: the layout
+// differs from its by under half a pixel.)
 func newCanvas(width, height vg.Length) *vgimg.Canvas {
 	px := func(l vg.Length) int { return int(l/vg.Inch*vgimg.DefaultDPI + 0.5) }
 	img := image.NewRGBA(image.Rect(0, 0, px(width), px(height)))
